@@ -1,0 +1,56 @@
+"""Our topics: logical names, and how many partitions each gets.
+
+Every topic keyed by a user's ``wa_id`` has the same partition count as
+``wa.inbound`` so that the conversation table, the retry tiers and the parked
+events of one user all live on the same partition (co-partitioning).
+"""
+
+from __future__ import annotations
+
+RAW = "wa.webhooks.raw"
+INBOUND = "wa.inbound"
+OUTBOUND = "wa.outbound"
+STATE = "wa.state"
+DOMAIN = "wa.domain"
+DELIVERY = "wa.delivery"  # outcomes of outbound sends and inbound statuses, for projections
+RECOVERY = "wa.recovery"  # workflow recovery actions (wa_workflow_recovery)
+DLQ = "wa.dlq"
+DLQ_OPS = "wa.dlq.ops"  # redrive / discard decisions on dead letters
+RETRY_PREFIX = "wa.retry."
+
+DEFAULT_RETRY_DELAYS_S: tuple[int, ...] = (60, 120, 240)
+
+
+def retry_topic(delay_s: int) -> str:
+    """``wa.retry.1m`` for 60 s, ``wa.retry.90s`` for 90 s."""
+    if delay_s % 3600 == 0:
+        suffix = f"{delay_s // 3600}h"
+    elif delay_s % 60 == 0:
+        suffix = f"{delay_s // 60}m"
+    else:
+        suffix = f"{delay_s}s"
+    return f"{RETRY_PREFIX}{suffix}"
+
+
+def parse_delays(spec: str | None) -> tuple[int, ...]:
+    """Parse ``WASTREAM_RETRY_DELAYS`` ("60,120,240" or "1m,2m,4m") into seconds."""
+    if not spec:
+        return DEFAULT_RETRY_DELAYS_S
+    out: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        unit = 1
+        if part.endswith("h"):
+            unit, part = 3600, part[:-1]
+        elif part.endswith("m"):
+            unit, part = 60, part[:-1]
+        elif part.endswith("s"):
+            part = part[:-1]
+        out.append(int(part) * unit)
+    return tuple(out)
+
+
+def all_topics(retry_delays_s: tuple[int, ...] = DEFAULT_RETRY_DELAYS_S) -> list[str]:
+    """Every logical topic the system uses, retry tiers included."""
+    base = [RAW, INBOUND, OUTBOUND, STATE, DOMAIN, DELIVERY, RECOVERY, DLQ, DLQ_OPS]
+    return base + [retry_topic(d) for d in retry_delays_s]

@@ -1,0 +1,232 @@
+"""A real single-node Apache Kafka (KRaft, broker+controller) run by the machine's Java.
+
+The jars come from Maven Central through ``mvn dependency:build-classpath`` on
+``kafka-pom.xml`` (they stay in Maven's local repository, so later runs and later
+clones reuse them); nothing is downloaded from anywhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import shutil
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from wastream.dev import procs
+
+POM = Path(__file__).with_name("kafka-pom.xml")
+MAIN_CLASS = "kafka.Kafka"
+
+LOG4J2 = """\
+status = warn
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = OUT
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.state.name = state.change.logger
+logger.state.level = WARN
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+"""
+
+
+class DevStackError(RuntimeError):
+    """The dev stack cannot be brought up; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class KafkaNode:
+    home: Path
+    port: int
+    controller_port: int
+    host: str = "127.0.0.1"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "kafka.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "kafka.pid"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "server.properties"
+
+    def pid(self) -> int | None:
+        pid = procs.read_pid(self.pid_file)
+        return pid if procs.alive(pid, MAIN_CLASS) else None
+
+    # -- set-up -------------------------------------------------------------------
+
+    def classpath(self) -> str:
+        """Resolve (once) the broker's classpath with Maven; cached beside the pom's hash."""
+        cp_file = self.home / "classpath.txt"
+        stamp = self.home / "classpath.pom"
+        pom = POM.read_bytes()
+        if cp_file.exists() and stamp.exists() and stamp.read_bytes() == pom:
+            cp = cp_file.read_text().strip()
+            if all(Path(p).exists() for p in cp.split(":")):
+                return cp
+        if shutil.which("mvn") is None:
+            raise DevStackError("Maven (mvn) is not on PATH: install it (apt-get install maven).")
+        self.home.mkdir(parents=True, exist_ok=True)
+        print("dev: resolving Kafka jars from Maven Central (first run only)…", flush=True)
+        result = subprocess.run(
+            ["mvn", "-q", "-B", "-f", str(POM), "dependency:build-classpath",
+             f"-Dmdep.outputFile={cp_file}"],
+            capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            raise DevStackError(
+                "mvn could not resolve the Kafka jars:\n" + result.stdout[-3000:] + result.stderr[-3000:]
+            )
+        stamp.write_bytes(pom)
+        return cp_file.read_text().strip()
+
+    def write_config(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.config_file.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@{self.host}:{self.controller_port}",
+                    f"listeners=PLAINTEXT://{self.host}:{self.port},"
+                    f"CONTROLLER://{self.host}:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://{self.host}:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    f"log.dirs={self.data_dir}",
+                    "num.partitions=1",
+                    "auto.create.topics.enable=false",
+                    "delete.topic.enable=true",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=10",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "transaction.state.log.num.partitions=4",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "log.segment.bytes=16777216",
+                    "log.retention.hours=168",
+                    "num.network.threads=2",
+                    "num.io.threads=4",
+                    "",
+                ]
+            )
+        )
+        (self.home / "log4j2.properties").write_text(LOG4J2)
+
+    def java_cmd(self, cp: str, main: str, *args: str) -> list[str]:
+        java = shutil.which("java")
+        if java is None:
+            raise DevStackError("Java is not on PATH: Kafka 4 needs Java 17+ (apt-get install openjdk-17-jre-headless).")
+        return [
+            java, "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+            "-cp", cp, main, *args,
+        ]
+
+    def format_storage(self, cp: str) -> None:
+        if (self.data_dir / "meta.properties").exists():
+            return
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        result = subprocess.run(
+            self.java_cmd(cp, "kafka.tools.StorageTool", "format", "-t", cluster_id,
+                          "-c", str(self.config_file)),
+            capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            raise DevStackError("Kafka storage format failed:\n" + result.stdout + result.stderr)
+
+    # -- life cycle ----------------------------------------------------------------
+
+    def start(self, timeout_s: float = 120.0) -> bool:
+        """Start the broker unless it runs; return True when this call started it."""
+        if self.pid() is not None:
+            self.wait_ready(timeout_s)
+            return False
+        if procs.port_open(self.host, self.port):
+            raise DevStackError(
+                f"port {self.port} is taken by another process; set WASTREAM_KAFKA_PORT to a free port"
+            )
+        cp = self.classpath()
+        self.write_config()
+        self.format_storage(cp)
+        log = self.log_file.open("ab")
+        proc = subprocess.Popen(
+            self.java_cmd(cp, MAIN_CLASS, str(self.config_file)),
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, close_fds=True,
+        )
+        log.close()
+        self.pid_file.write_text(str(proc.pid))
+        self.wait_ready(timeout_s, proc)
+        return True
+
+    def wait_ready(self, timeout_s: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+        deadline = time.monotonic() + timeout_s
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise DevStackError(f"Kafka exited with {proc.returncode}; see {self.log_file}")
+            try:
+                asyncio.run(metadata_ok(self.bootstrap))
+                return
+            except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+                last = exc
+                time.sleep(0.5)
+        raise DevStackError(f"Kafka not ready after {timeout_s:.0f}s ({last!r}); see {self.log_file}")
+
+    def stop(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            procs.terminate(pid, timeout_s=30.0)
+        self.pid_file.unlink(missing_ok=True)
+
+    def healthy(self) -> bool:
+        if self.pid() is None:
+            return False
+        try:
+            asyncio.run(metadata_ok(self.bootstrap, timeout_s=5.0))
+        except Exception:  # noqa: BLE001
+            return False
+        return True
+
+
+async def metadata_ok(bootstrap: str, timeout_s: float = 3.0) -> None:
+    """A real metadata round trip: the broker answers and names at least one broker."""
+    import logging
+
+    from aiokafka.client import AIOKafkaClient
+
+    # While the broker boots, every attempt logs a connection error: not news here.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    try:
+        await asyncio.wait_for(client.bootstrap(), timeout_s)
+        metadata = await asyncio.wait_for(client.fetch_all_metadata(), timeout_s)
+        if not metadata.brokers():
+            raise DevStackError("metadata names no broker")
+    finally:
+        await client.close()
