@@ -1,0 +1,40 @@
+"""Kafka header names shared by every producer and consumer of our topics.
+
+Header values are UTF-8 bytes. The failure headers are written by the retry router
+(``streams/failure.py``) on ``wa.retry.*`` and ``wa.dlq`` records and read by the
+tier consumers, the DLQ tools and the ``wa_dead_letter_queue`` projection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+CORRELATION_ID = "correlation_id"
+RECEIVED_AT = "wastream.received_at"
+
+ORIGINAL_TOPIC = "wastream.original_topic"
+ORIGINAL_PARTITION = "wastream.original_partition"
+ORIGINAL_OFFSET = "wastream.original_offset"
+ATTEMPT = "wastream.attempt"  # 1 for the first retry
+DUE_AT = "wastream.due_at"  # epoch milliseconds when a retry record may run
+ERROR_CLASS = "wastream.error_class"  # e.g. "streams.errors.GraphRateLimited"
+ERROR_KIND = "wastream.error_kind"  # "transient" | "permanent"
+ERROR_MESSAGE = "wastream.error_message"
+ERROR_TRACE = "wastream.error_trace"
+FAILED_AT = "wastream.failed_at"  # ISO 8601
+DLQ_ID = "wastream.dlq_id"  # stable id of a dead letter: "<topic>:<partition>:<offset>" of its origin
+REDRIVE_OF = "wastream.redrive_of"  # set on a record re-published by a redrive
+
+
+def to_headers(values: Mapping[str, str | int | None]) -> list[tuple[str, bytes]]:
+    """Kafka header list from a mapping, skipping None."""
+    return [(k, str(v).encode()) for k, v in values.items() if v is not None]
+
+
+def from_headers(headers: Iterable[tuple[str, bytes]] | Mapping[str, bytes] | None) -> dict[str, str]:
+    """Decode a Kafka header list (or Faust's mapping) into a str → str dict; last one wins."""
+    if headers is None:
+        return {}
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {k: (v.decode("utf-8", "replace") if isinstance(v, bytes | bytearray) else str(v))
+            for k, v in items}
