@@ -7,7 +7,8 @@ original sub-object, verbatim, so that nothing Meta sent is ever lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 import orjson
@@ -36,7 +37,7 @@ class InboundEvent:
     field: str = "messages"
     waba_id: str | None = None
     schema_version: int = SCHEMA_VERSION
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = dc_field(default_factory=dict)
 
     @property
     def key(self) -> bytes:
