@@ -1,0 +1,49 @@
+# The two commands that matter: `make run` and `make test`. Everything they need is
+# installed by this file: the virtualenv here, the Kafka jars by Maven (first `dev up`),
+# PostgreSQL by apt-get when the machine lacks it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)
+
+.PHONY: install run test test-fast lint bench dev-up dev-down dev-status clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+## Start Kafka, Postgres, ingress, worker and projector; run the demo; Ctrl-C stops all.
+run: install
+	$(BIN)/wastream run
+
+## The whole suite against a real Kafka and PostgreSQL (started if needed, stopped after).
+test: install
+	$(BIN)/python -m pytest
+
+## Only the fast unit tests (no broker, no database).
+test-fast: install
+	$(BIN)/python -m pytest -m "not integration and not slow"
+
+lint: install
+	$(BIN)/ruff check wastream ingress streams schemas projections tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench
+
+dev-up: install
+	$(BIN)/wastream dev up
+dev-down: install
+	$(BIN)/wastream dev down
+dev-status: install
+	$(BIN)/wastream dev status
+
+clean:
+	-$(BIN)/wastream dev down
+	rm -rf .wastream $(VENV)
