@@ -1,0 +1,12 @@
+# Image for compose.yaml: one image, every service is a `wastream` sub-command.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY wastream ./wastream
+COPY ingress ./ingress
+COPY streams ./streams
+COPY schemas ./schemas
+COPY projections ./projections
+RUN pip install --no-cache-dir .
+USER nobody
+CMD ["wastream", "--help"]
