@@ -38,6 +38,8 @@ class InboundEvent:
     waba_id: str | None = None
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = dc_field(default_factory=dict)
+    # The contact's WhatsApp profile name when Meta sent one: PII, log it at DEBUG only.
+    profile_name: str | None = None
 
     @property
     def key(self) -> bytes:
@@ -55,6 +57,7 @@ class InboundEvent:
             "schema_version": self.schema_version,
             "field": self.field,
             "waba_id": self.waba_id,
+            "profile_name": self.profile_name,
             "payload": self.payload,
         }
         d.update(self.extra)
@@ -71,6 +74,7 @@ class InboundEvent:
             known = {
                 "event_id", "type", "wa_id", "phone_number_id", "timestamp", "received_at",
                 "correlation_id", "schema_version", "field", "waba_id", "payload",
+                "profile_name",
             }
             ts = d.get("timestamp")
             return cls(
@@ -86,6 +90,7 @@ class InboundEvent:
                 waba_id=d.get("waba_id"),
                 schema_version=SCHEMA_VERSION,
                 extra={k: v for k, v in d.items() if k not in known},
+                profile_name=d.get("profile_name"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise EnvelopeError(f"not a wa.inbound envelope: {exc!r}") from exc

@@ -1,0 +1,125 @@
+"""Flatten one webhook POST body into ``wa.inbound`` events, in body order.
+
+Meta's envelope is ``object`` / ``entry[]`` / ``changes[]`` / ``{field, value}``; one
+change may carry many updates (``messages[]``, ``statuses[]``, ``errors[]`` …). Every
+update becomes exactly one :class:`~schemas.envelope.InboundEvent`; a change that
+holds nothing we recognise — or keys we do not know beside the ones we split — is
+also kept whole as a ``<field>.unknown`` event, so nothing Meta sends is dropped.
+
+The only exception that leaves :func:`parse_body` / :func:`parse_bytes` is
+:class:`~schemas.meta.common.MetaPayloadError` (the HTTP layer answers 400 with it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from schemas.envelope import InboundEvent
+from schemas.meta.account import whole_value_type
+from schemas.meta.calls import call_events, call_status_events
+from schemas.meta.common import (
+    ChangeContext,
+    InvalidJson,
+    MetaPayloadError,
+    ident,
+    profile_names,
+    timestamp,
+    token,
+)
+from schemas.meta.echoes import echo_events, preference_events
+from schemas.meta.errors import error_events
+from schemas.meta.messages import message_events
+from schemas.meta.statuses import status_events
+
+OBJECT = "whatsapp_business_account"
+
+Splitter = Callable[[ChangeContext, dict[str, Any]], list[InboundEvent]]
+
+# Fields whose value holds arrays of updates: value key → the family that splits it.
+SPLIT_FIELDS: dict[str, dict[str, Splitter]] = {
+    "messages": {"messages": message_events, "statuses": status_events, "errors": error_events},
+    "calls": {"calls": call_events, "statuses": call_status_events, "errors": error_events},
+    "smb_message_echoes": {"message_echoes": echo_events, "errors": error_events},
+    "user_preferences": {"user_preferences": preference_events, "errors": error_events},
+}
+# Keys of a split value that describe the change rather than carry updates.
+CONTEXT_KEYS = frozenset({"messaging_product", "metadata", "contacts"})
+
+
+def parse_bytes(raw: bytes, *, correlation_id: str, received_at: str) -> list[InboundEvent]:
+    """Parse a raw POST body; see :func:`parse_body`."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidJson(f"body is not valid JSON: {exc}") from None
+    return parse_body(body, correlation_id=correlation_id, received_at=received_at)
+
+
+def parse_body(body: Any, *, correlation_id: str, received_at: str) -> list[InboundEvent]:
+    """Every update of a decoded webhook body as an event, in body order.
+
+    Raises :class:`MetaPayloadError` when the body is not a WhatsApp Business webhook
+    or carries no update at all.
+    """
+    if not isinstance(body, dict):
+        raise MetaPayloadError("body must be a JSON object")
+    if body.get("object") != OBJECT:
+        raise MetaPayloadError(f'"object" must be "{OBJECT}"')
+    entries = body.get("entry")
+    if not isinstance(entries, list) or not entries:
+        raise MetaPayloadError('"entry" must be a non-empty array')
+    out: list[InboundEvent] = []
+    for i, entry in enumerate(entries):
+        path = f"entry[{i}]"
+        if not isinstance(entry, dict):
+            raise MetaPayloadError("must be an object", path)
+        changes = entry.get("changes")
+        if not isinstance(changes, list):
+            raise MetaPayloadError('"changes" must be an array', path)
+        waba_id = ident(entry.get("id"))
+        entry_time = timestamp(entry.get("time"))
+        for j, change in enumerate(changes):
+            cpath = f"{path}.changes[{j}]"
+            if not isinstance(change, dict):
+                raise MetaPayloadError("must be an object", cpath)
+            field, value = change.get("field"), change.get("value")
+            if not isinstance(field, str) or not field:
+                raise MetaPayloadError('"field" must be a non-empty string', cpath)
+            if not isinstance(value, dict):
+                raise MetaPayloadError('"value" must be an object', cpath)
+            metadata = value.get("metadata")
+            ctx = ChangeContext(
+                field=field, waba_id=waba_id,
+                phone_number_id=ident(metadata.get("phone_number_id"))
+                if isinstance(metadata, dict) else ident(value.get("phone_number_id")),
+                entry_time=entry_time, path=f"{cpath}.value",
+                correlation_id=correlation_id, received_at=received_at,
+                profile_names=profile_names(value.get("contacts")),
+            )
+            out.extend(_change_events(ctx, value))
+    if not out:
+        raise MetaPayloadError("the body carries no updates")
+    return out
+
+
+def _change_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEvent]:
+    splitters = SPLIT_FIELDS.get(ctx.field)
+    if splitters is None:
+        # Account, template and unknown fields: the change itself is the update.
+        type_ = whole_value_type(token(ctx.field) or "unknown", value)
+        return [ctx.hashed(type_, ctx.fallback_key(), value, 0)]
+    out: list[InboundEvent] = []
+    leftover = False
+    for key in value:  # dict order = body order
+        split = splitters.get(key)
+        if split is not None:
+            out.extend(split(ctx, value))
+        elif key not in CONTEXT_KEYS:
+            leftover = True
+    if leftover or not out:
+        # Keys we do not split (a new Meta array, say) are kept, whole, beside the rest.
+        out.append(ctx.hashed(f"{ctx.field}.unknown", ctx.fallback_key(), value, -1))
+    return out
