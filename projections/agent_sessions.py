@@ -1,0 +1,103 @@
+"""``agent_sessions``: what an agent (general broker, farmer market…) has understood so
+far, from the ``wa.state`` records of agent flows. One row per (wa_id, flow): entering
+the flow again starts a new session; leaving it ends the session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from projections.base import Msg, copy_to_temp, jsonb, ts
+from projections.chat_state import decode
+from schemas import topics
+from schemas.state import StateTransition
+
+DEFAULT_AGENT_FLOWS = ("general_broker", "farmer_market")
+COLUMNS = ("wa_id", "flow", "status", "step", "data", "language", "started_seq", "seq",
+           "started_at", "updated_at", "ended_at")
+
+
+def agent_flows() -> frozenset[str]:
+    """Agent flows, from WASTREAM_AGENT_FLOWS (comma separated) or the defaults."""
+    raw = os.environ.get("WASTREAM_AGENT_FLOWS")
+    names = raw.split(",") if raw else DEFAULT_AGENT_FLOWS
+    return frozenset(n.strip() for n in names if n.strip())
+
+
+def session_row(st: StateTransition, flows: frozenset[str]) -> tuple[Any, ...] | None:
+    """The agent_sessions row a transition implies, or None when no agent flow is involved.
+
+    ``started_seq`` is this seq when the transition enters the flow (a new session), else
+    NULL (kept from the stored row)."""
+    at = ts(st.at)
+    if st.flow in flows:
+        entering = st.previous_flow != st.flow
+        return (st.wa_id, st.flow, "active", st.step, jsonb(st.data), st.language,
+                st.seq if entering else None, st.seq, at if entering else None, at, None)
+    if st.previous_flow in flows:
+        return (st.wa_id, st.previous_flow, "ended", st.previous_step or "", jsonb({}),
+                st.language, None, st.seq, None, at, at)
+    return None
+
+
+class AgentSessionsProjection:
+    """wa.state (agent flows) → agent_sessions."""
+
+    name = "agent_sessions"
+    topics = (topics.STATE,)
+    tables = ("agent_sessions",)
+
+    def __init__(self, flows: frozenset[str] | None = None) -> None:
+        self.flows = flows if flows is not None else agent_flows()
+
+    async def apply(self, conn: asyncpg.Connection, msgs: Sequence[Msg]) -> None:
+        rows = []
+        for m in msgs:
+            st = decode(m)
+            r = session_row(st, self.flows) if st is not None else None
+            if r is not None:
+                rows.append(r)
+        if not rows:
+            return
+        # Rows of one key within a batch are folded in seq order, one statement each
+        # round, so that "enter" then "update" in the same batch both take effect.
+        rows.sort(key=lambda r: (r[0], r[1], r[7]))
+        rounds: list[list[tuple[Any, ...]]] = []
+        last_key: tuple[Any, Any] | None = None
+        idx = 0
+        for r in rows:
+            key = (r[0], r[1])
+            idx = idx + 1 if key == last_key else 0
+            last_key = key
+            if idx == len(rounds):
+                rounds.append([])
+            rounds[idx].append(r)
+        cols = ", ".join(COLUMNS)
+        for batch in rounds:
+            tmp = await copy_to_temp(conn, "agent_sessions", COLUMNS, batch)
+            # started_seq < 0 marks "not entering": keep the stored session's start.
+            await conn.execute(
+                f"INSERT INTO agent_sessions ({cols}) "
+                "SELECT wa_id, flow, status, step, data, language, coalesce(started_seq, -seq), "
+                f"seq, started_at, updated_at, ended_at FROM {tmp} "
+                "ON CONFLICT (wa_id, flow) DO UPDATE SET "
+                "status = EXCLUDED.status, "
+                "step = CASE WHEN EXCLUDED.status = 'ended' THEN agent_sessions.step "
+                "            ELSE EXCLUDED.step END, "
+                "data = CASE WHEN EXCLUDED.status = 'ended' THEN agent_sessions.data "
+                "            ELSE EXCLUDED.data END, "
+                "language = EXCLUDED.language, seq = EXCLUDED.seq, "
+                "started_seq = CASE WHEN EXCLUDED.started_seq >= 0 THEN EXCLUDED.started_seq "
+                "                   ELSE agent_sessions.started_seq END, "
+                "started_at = CASE WHEN EXCLUDED.started_seq >= 0 THEN EXCLUDED.started_at "
+                "                  ELSE agent_sessions.started_at END, "
+                "updated_at = EXCLUDED.updated_at, ended_at = EXCLUDED.ended_at "
+                "WHERE EXCLUDED.seq > agent_sessions.seq")
+            # A session first seen mid-way (its entry is older than the log) starts there.
+            await conn.execute("UPDATE agent_sessions SET started_seq = -started_seq, "
+                               "started_at = coalesce(started_at, updated_at) "
+                               "WHERE started_seq < 0")
+            await conn.execute(f"TRUNCATE {tmp}")

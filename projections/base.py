@@ -1,0 +1,94 @@
+"""What a read model is: a name, the topics it folds, the tables it owns, and a batch
+``apply`` that runs inside the projector's transaction (rows + offsets commit together)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import asyncpg
+import orjson
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    """One consumed Kafka record, as the projections see it (``topic`` is logical)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+    timestamp_ms: int
+
+
+class Projection(Protocol):
+    """A read model. ``apply`` must be idempotent per record and order-insensitive across
+    topics (records of different topics are not ordered); it runs in a transaction."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def topics(self) -> tuple[str, ...]: ...
+    @property
+    def tables(self) -> tuple[str, ...]: ...
+
+    async def apply(self, conn: asyncpg.Connection, msgs: Sequence[Msg]) -> None: ...
+
+
+def ts(value: Any) -> datetime | None:
+    """An ISO 8601 string or epoch seconds as an aware datetime; None when absent/bad."""
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        dt = datetime.fromisoformat(str(value))
+    except (ValueError, OverflowError, OSError):
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def ms(epoch_ms: int) -> datetime:
+    """Kafka record timestamp as an aware datetime."""
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+
+
+def jsonb(value: Any) -> str:
+    """A value for a jsonb column in COPY (asyncpg's binary COPY takes jsonb as text)."""
+    return orjson.dumps(value).decode()
+
+
+def loads(msg: Msg) -> dict[str, Any] | None:
+    """The record value as a JSON object, or None (logged) when it is not one: a bad
+    record must never stall a partition, so it is skipped, not retried."""
+    if msg.value is None:
+        return None
+    try:
+        d = orjson.loads(msg.value)
+    except orjson.JSONDecodeError:
+        d = None
+    if not isinstance(d, dict):
+        log.warning("skipping non-JSON record %s[%d]@%d", msg.topic, msg.partition, msg.offset)
+        return None
+    return d
+
+
+async def copy_to_temp(conn: asyncpg.Connection, table: str, columns: Sequence[str],
+                       rows: Sequence[Sequence[Any]], tag: str = "") -> str:
+    """COPY ``rows`` into a session temp table shaped like ``table``'s ``columns`` (emptied
+    at commit) and return its name; the caller upserts from it. One ``tag`` per column
+    list: the temp table lives as long as the connection."""
+    tmp = f"_tmp_{table}{tag}"
+    cols = ", ".join(f'"{c}"' for c in columns)
+    await conn.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {tmp} ON COMMIT DELETE ROWS AS "
+        f"SELECT {cols} FROM {table} WITH NO DATA")
+    await conn.copy_records_to_table(tmp, records=rows, columns=list(columns))
+    return tmp

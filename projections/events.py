@@ -1,0 +1,57 @@
+"""``wa_events``: every ``wa.inbound`` envelope, once (first delivery wins: Meta
+duplicates carry the same deterministic event_id)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from projections.base import Msg, copy_to_temp, jsonb, loads, ms, ts
+from schemas import topics
+from schemas.envelope import EnvelopeError, InboundEvent
+
+COLUMNS = ("event_id", "type", "wa_id", "phone_number_id", "waba_id", "field", "meta_timestamp",
+           "received_at", "correlation_id", "schema_version", "payload", "extra",
+           "kafka_partition", "kafka_offset")
+
+
+def decode(msg: Msg) -> InboundEvent | None:
+    """The envelope of a wa.inbound record, or None when it is not one (skipped)."""
+    d = loads(msg)
+    if d is None:
+        return None
+    try:
+        return InboundEvent.from_dict(d)
+    except EnvelopeError:
+        return None
+
+
+def row(msg: Msg, ev: InboundEvent) -> tuple[Any, ...]:
+    """The wa_events row of one envelope."""
+    return (ev.event_id, ev.type, ev.wa_id, ev.phone_number_id, ev.waba_id, ev.field,
+            ts(ev.timestamp), ts(ev.received_at) or ms(msg.timestamp_ms), ev.correlation_id,
+            ev.schema_version, jsonb(ev.payload), jsonb(ev.extra), msg.partition, msg.offset)
+
+
+class EventsProjection:
+    """wa.inbound → wa_events."""
+
+    name = "events"
+    topics = (topics.INBOUND,)
+    tables = ("wa_events",)
+
+    async def apply(self, conn: asyncpg.Connection, msgs: Sequence[Msg]) -> None:
+        rows = []
+        for m in msgs:
+            ev = decode(m)
+            if ev is not None:
+                rows.append(row(m, ev))
+        if not rows:
+            return
+        tmp = await copy_to_temp(conn, "wa_events", COLUMNS, rows)
+        cols = ", ".join(COLUMNS)
+        await conn.execute(
+            f"INSERT INTO wa_events ({cols}) SELECT {cols} FROM {tmp} "
+            "ORDER BY kafka_partition, kafka_offset ON CONFLICT (event_id) DO NOTHING")

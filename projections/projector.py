@@ -1,0 +1,176 @@
+"""``wastream project``: the projector service. An aiokafka consumer in the group
+``<prefix>projector`` reads every topic a projection folds; each batch (bounded by size
+and time) goes to PostgreSQL in one transaction with its offsets (``projections.store``).
+Kafka-side offsets are never committed: PostgreSQL is the only truth, so a crash, a
+kill -9 or a PostgreSQL outage at any point loses and duplicates nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+
+from projections.base import Msg, Projection
+from projections.registry import all_projections
+from projections.store import TP, Store, StoreUnavailable
+from wastream.config import Settings
+
+log = logging.getLogger("projections.projector")
+
+
+class Options:
+    """Batch bounds and retry pacing (WASTREAM_PROJECTOR_* variables)."""
+
+    def __init__(self, settings: Settings) -> None:
+        x = settings.extra
+        self.batch_max = int(x.get("WASTREAM_PROJECTOR_BATCH", "5000"))
+        self.linger_s = int(x.get("WASTREAM_PROJECTOR_LINGER_MS", "200")) / 1000
+        self.backoff_max_s = float(x.get("WASTREAM_PROJECTOR_BACKOFF_MAX_S", "10"))
+
+
+def to_msg(logical: str, rec: object) -> Msg:
+    r = rec  # aiokafka ConsumerRecord
+    return Msg(logical, r.partition, r.offset, r.key, r.value,  # type: ignore[attr-defined]
+               tuple(r.headers or ()), r.timestamp)  # type: ignore[attr-defined]
+
+
+class _Seeker(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On assignment, position every partition at the offsets stored in PostgreSQL."""
+
+    def __init__(self, projector: Projector) -> None:
+        self.projector = projector
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        # Nothing to commit: offsets live in PostgreSQL and were written with the rows.
+        return None
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        await self.projector.seek_stored(list(assigned))
+
+
+class Projector:
+    """Consume, batch, apply; ``run`` returns when ``stop`` is set (after the current
+    batch is written)."""
+
+    def __init__(self, settings: Settings, projections: Sequence[Projection] | None = None,
+                 schema: str | None = None) -> None:
+        self.settings = settings
+        self.projections = list(projections) if projections is not None else all_projections()
+        self.opts = Options(settings)
+        logical = sorted({t for p in self.projections for t in p.topics})
+        self.logical = {settings.topic(t): t for t in logical}
+        self.store = Store(settings, self.projections, schema=schema)
+        self.consumer: AIOKafkaConsumer | None = None
+        self.applied_total = 0
+
+    async def seek_stored(self, tps: list[TopicPartition]) -> None:
+        assert self.consumer is not None
+        tps = [tp for tp in tps if tp.topic in self.logical]
+        wanted = [(self.logical[tp.topic], tp.partition) for tp in tps]
+        positions = await self._retrying(lambda: self.store.start_positions(wanted),
+                                         asyncio.Event())
+        if positions is None:
+            return
+        begin = []
+        for tp in tps:
+            pos = positions[(self.logical[tp.topic], tp.partition)]
+            if pos is None:
+                begin.append(tp)
+            else:
+                self.consumer.seek(tp, pos)
+        if begin:
+            await self.consumer.seek_to_beginning(*begin)
+        log.info("assigned %d partitions, positioned from stored offsets", len(tps))
+
+    async def _retrying(self, fn, stop: asyncio.Event):  # type: ignore[no-untyped-def]
+        """Run ``fn`` until PostgreSQL answers (exponential backoff); None if stopped."""
+        delay = 0.2
+        while True:
+            try:
+                return await fn()
+            except StoreUnavailable as exc:
+                log.warning("postgres unavailable (%s); retrying in %.1fs", exc, delay)
+            if stop.is_set():
+                return None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, self.opts.backoff_max_s)
+
+    async def next_batch(self, stop: asyncio.Event) -> dict[TP, list[Msg]]:
+        """Records until ``batch_max`` or ``linger_s`` after the first one arrived."""
+        assert self.consumer is not None
+        batch: dict[TP, list[Msg]] = {}
+        count = 0
+        deadline: float | None = None
+        while not stop.is_set():
+            wait = 0.5 if deadline is None else max(0.0, deadline - time.monotonic())
+            got = await self.consumer.getmany(timeout_ms=int(wait * 1000),
+                                              max_records=self.opts.batch_max - count)
+            for tp, recs in got.items():
+                logical = self.logical[tp.topic]
+                batch.setdefault((logical, tp.partition), []).extend(
+                    to_msg(logical, r) for r in recs)
+                count += len(recs)
+            if count and deadline is None:
+                deadline = time.monotonic() + self.opts.linger_s
+            expired = deadline is not None and time.monotonic() >= deadline
+            if count >= self.opts.batch_max or expired:
+                break
+        return batch
+
+    async def write(self, batch: dict[TP, list[Msg]], stop: asyncio.Event) -> bool:
+        """Write a batch, waiting out a PostgreSQL outage; False if stopped first."""
+        assert self.consumer is not None
+        result = await self._retrying(lambda: self.store.apply(batch), stop)
+        if result is None:
+            return False
+        for (logical, part), offset in result.seeks.items():
+            log.info("seeking %s[%d] back to stored offset %d", logical, part, offset)
+            self.consumer.seek(TopicPartition(self.settings.topic(logical), part), offset)
+        self.applied_total += sum(len(v) for v in batch.values())
+        return True
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=self.settings.group("projector"),
+            client_id=f"{self.settings.topic_prefix}projector",
+            enable_auto_commit=False, auto_offset_reset="earliest",
+            max_poll_records=self.opts.batch_max, isolation_level="read_committed",
+            # A long PostgreSQL outage must not make us leave the group.
+            max_poll_interval_ms=30 * 60 * 1000,
+        )
+        await self.consumer.start()
+        try:
+            self.consumer.subscribe(topics=list(self.logical), listener=_Seeker(self))
+            while not stop.is_set():
+                batch = await self.next_batch(stop)
+                if batch and not await self.write(batch, stop):
+                    break
+        finally:
+            await self.consumer.stop()
+            await self.store.close()
+
+
+async def main(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    projector = Projector(settings)
+    log.info("projector starting: %d projections over %d topics",
+             len(projector.projections), len(projector.logical))
+    await projector.run(stop)
+    log.info("projector stopped after %d records", projector.applied_total)
+
+
+def run_projector() -> int:
+    """Run the projector until SIGTERM/SIGINT; 0 on a clean stop."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(main(Settings.from_env()))
+    return 0

@@ -1,0 +1,29 @@
+"""Every read model by name (the names ``wastream replay --projection`` accepts)."""
+
+from __future__ import annotations
+
+from projections.agent_sessions import AgentSessionsProjection
+from projections.base import Projection
+from projections.chat_state import ChatStateProjection
+from projections.dead_letters import DeadLettersProjection
+from projections.domain_events import DomainEventsProjection
+from projections.events import EventsProjection
+from projections.interactions import InteractionsProjection
+from projections.outbound import OutboundProjection
+from projections.recovery import RecoveryProjection
+from projections.webhook_logs import WebhookLogsProjection
+
+
+def all_projections() -> list[Projection]:
+    """A fresh instance of every projection, in a fixed order."""
+    return [EventsProjection(), WebhookLogsProjection(), ChatStateProjection(),
+            InteractionsProjection(), AgentSessionsProjection(), OutboundProjection(),
+            DeadLettersProjection(), RecoveryProjection(), DomainEventsProjection()]
+
+
+def by_name(names: list[str] | None = None) -> list[Projection]:
+    """The projections named (all when ``names`` is None); KeyError on an unknown name."""
+    every = {p.name: p for p in all_projections()}
+    if names is None:
+        return list(every.values())
+    return [every[n] for n in names]

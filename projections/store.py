@@ -1,0 +1,161 @@
+"""The projector's side of PostgreSQL: one transaction per batch holding the rows of
+every projection AND their offsets, so that a crash at any point leaves either both or
+neither (exactly-once results over an at-least-once consumer).
+
+The stored offsets are the truth, not the consumer's position: inside the transaction
+the (topic, partition) rows are locked and re-read, records below the stored offset
+are skipped (another instance, a zombie after a rebalance, or a replay swap already
+applied them) and a gap above it asks the consumer to seek back."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from projections.base import Msg, Projection
+from projections.migrations import connect
+from wastream.config import Settings
+
+log = logging.getLogger(__name__)
+
+TP = tuple[str, int]  # (logical topic, partition)
+
+# Errors that mean "the database is away", to be waited out, never skipped.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, ConnectionError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
+    asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.ConnectionDoesNotExistError,
+    TimeoutError,
+)
+
+
+class StoreUnavailable(Exception):
+    """PostgreSQL could not be reached or dropped the connection (transient)."""
+
+    transient = True
+
+
+@dataclass
+class BatchResult:
+    """What a batch did: rows per projection and the partitions to seek back."""
+
+    applied: dict[str, int] = field(default_factory=dict)
+    seeks: dict[TP, int] = field(default_factory=dict)
+
+
+class Store:
+    """Applies batches of records to a set of projections in one schema."""
+
+    def __init__(self, settings: Settings, projections: Sequence[Projection],
+                 schema: str | None = None, physical: Mapping[str, str] | None = None) -> None:
+        self.settings = settings
+        self.projections = list(projections)
+        self.schema = schema or settings.db_schema
+        # logical topic -> broker-side name (what projection_offsets records)
+        self.physical = dict(physical) if physical else {}
+        self.conn: asyncpg.Connection | None = None
+        self._gap_sought: dict[TP, int] = {}
+
+    def topic_name(self, logical: str) -> str:
+        return self.physical.get(logical) or self.settings.topic(logical)
+
+    async def connect(self) -> asyncpg.Connection:
+        if self.conn is None or self.conn.is_closed():
+            try:
+                self.conn = await connect(self.settings, self.schema)
+            except CONNECTION_ERRORS as exc:
+                raise StoreUnavailable(str(exc)) from exc
+        return self.conn
+
+    async def close(self) -> None:
+        if self.conn is not None and not self.conn.is_closed():
+            await self.conn.close()
+        self.conn = None
+
+    async def offsets(self) -> dict[tuple[str, str, int], int]:
+        """Stored next offsets: (projection, logical topic, partition) -> offset."""
+        conn = await self.connect()
+        names = [p.name for p in self.projections]
+        back = {self.topic_name(t): t for p in self.projections for t in p.topics}
+        try:
+            rows = await conn.fetch('SELECT projection, topic, partition, "offset" '
+                                    "FROM projection_offsets WHERE projection = ANY($1::text[])",
+                                    names)
+        except CONNECTION_ERRORS as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return {(r["projection"], back[r["topic"]], r["partition"]): r["offset"]
+                for r in rows if r["topic"] in back}
+
+    async def start_positions(self, tps: Sequence[TP]) -> dict[TP, int | None]:
+        """Where the consumer should start on each partition: the lowest stored offset of
+        the projections reading it, or None (from the beginning) when one has none."""
+        stored = await self.offsets()
+        out: dict[TP, int | None] = {}
+        for topic, part in tps:
+            vals = [stored.get((p.name, topic, part))
+                    for p in self.projections if topic in p.topics]
+            out[(topic, part)] = None if (not vals or None in vals) else min(
+                v for v in vals if v is not None)
+        return out
+
+    async def apply(self, batch: Mapping[TP, Sequence[Msg]]) -> BatchResult:
+        """Apply one batch (records of each partition in offset order) in one transaction."""
+        conn = await self.connect()
+        try:
+            async with conn.transaction():
+                return await self._apply(conn, batch)
+        except CONNECTION_ERRORS as exc:
+            await self.close()
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def _apply(self, conn: asyncpg.Connection,
+                     batch: Mapping[TP, Sequence[Msg]]) -> BatchResult:
+        result = BatchResult()
+        tps = sorted(tp for tp, msgs in batch.items() if msgs)
+        # Serialise with other writers of the same partitions (instances, replay swap);
+        # sorted so that two writers never deadlock.
+        for topic, part in tps:
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                               f"{self.schema}:{self.topic_name(topic)}:{part}")
+        stored = await self._offsets_locked(conn)
+        todo: dict[str, list[Msg]] = {p.name: [] for p in self.projections}
+        new_offsets: list[tuple[str, str, int, int]] = []
+        for tp in tps:
+            msgs = batch[tp]
+            readers = [p for p in self.projections if tp[0] in p.topics]
+            gap = [stored[(p.name, *tp)] for p in readers
+                   if (p.name, *tp) in stored and msgs[0].offset > stored[(p.name, *tp)]]
+            if gap and self._gap_sought.get(tp) != min(gap):
+                # Records between the stored offset and this batch were never applied
+                # (e.g. a replay swapped in an older shadow): go back for them.
+                self._gap_sought[tp] = min(gap)
+                result.seeks[tp] = min(gap)
+                continue
+            self._gap_sought.pop(tp, None)
+            for p in readers:
+                start = stored.get((p.name, *tp))
+                fresh = [m for m in msgs if start is None or m.offset >= start]
+                if fresh:
+                    todo[p.name].extend(fresh)
+                    new_offsets.append((p.name, self.topic_name(tp[0]), tp[1], msgs[-1].offset + 1))
+        for p in self.projections:
+            if todo[p.name]:
+                await p.apply(conn, todo[p.name])
+                result.applied[p.name] = len(todo[p.name])
+        if new_offsets:
+            await conn.executemany(
+                'INSERT INTO projection_offsets (projection, topic, partition, "offset") '
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, partition) DO UPDATE "
+                'SET "offset" = EXCLUDED."offset", updated_at = now()', new_offsets)
+        return result
+
+    async def _offsets_locked(self, conn: asyncpg.Connection) -> dict[tuple[str, str, int], int]:
+        back = {self.topic_name(t): t for p in self.projections for t in p.topics}
+        rows = await conn.fetch('SELECT projection, topic, partition, "offset" '
+                                "FROM projection_offsets WHERE projection = ANY($1::text[])",
+                                [p.name for p in self.projections])
+        return {(r["projection"], back[r["topic"]], r["partition"]): r["offset"]
+                for r in rows if r["topic"] in back}

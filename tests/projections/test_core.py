@@ -1,0 +1,36 @@
+"""wa.inbound → wa_events and wa.state → chat_state with the real projector process."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas import topics
+from tests.support import projection_data as pd
+from tests.support.system import System
+
+pytestmark = pytest.mark.integration
+
+
+async def test_events_and_chat_state(system: System) -> None:
+    events = [pd.inbound(i, f"2507880000{i % 3}") for i in range(10)]
+    dup = pd.inbound(3, "25078800000")  # Meta redelivers: same event_id
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND),
+                     [(e.wa_id, e) for e in events] + [(dup.wa_id, dup)])
+    u = "250788111111"
+    states = [pd.state(u, 1, "menu", "main"),
+              pd.state(u, 3, "rides", "share_location", previous=("rides", "vehicle")),
+              pd.state(u, 2, "rides", "vehicle", previous=("menu", "main"))]  # late, older seq
+    await pd.produce(system.bootstrap, system.topic(topics.STATE), [(s.wa_id, s) for s in states])
+    proj = system.start_projector()
+    rows = await system.wait_rows("SELECT event_id, wa_id, type FROM wa_events", 10, 60)
+    assert proj.alive(), proj.tail()
+    assert sorted(r["event_id"] for r in rows) == sorted(e.event_id for e in events)
+    st = await system.wait_rows("SELECT * FROM wa_state_transitions", 3, 30)
+    assert len(st) == 3
+    conn = await system.db()
+    try:
+        cs = await conn.fetch("SELECT wa_id, seq, flow, step, previous_step FROM chat_state")
+        assert [tuple(r) for r in cs] == [(u, 3, "rides", "share_location", "vehicle")]
+        assert await conn.fetchval("SELECT count(*) FROM wa_events") == 10
+    finally:
+        await conn.close()
