@@ -24,6 +24,11 @@ ERROR_TRACE = "wastream.error_trace"
 FAILED_AT = "wastream.failed_at"  # ISO 8601
 DLQ_ID = "wastream.dlq_id"  # stable id of a dead letter: "<topic>:<partition>:<offset>" of its origin
 REDRIVE_OF = "wastream.redrive_of"  # set on a record re-published by a redrive
+# The token of a record re-published to its original topic by a retry tier (or of a
+# workflow-recovery event): the failure router runs it only while its key waits for
+# exactly this token (streams/failure.py), so duplicates of a re-publish are dropped.
+HEAD = "wastream.head"
+TIER = "wastream.tier"  # the retry topic a re-published record came from
 
 
 def to_headers(values: Mapping[str, str | int | None]) -> list[tuple[str, bytes]]:

@@ -1,0 +1,153 @@
+"""Circuit breakers: per downstream dependency (Graph API, agent backends) and per
+conversation (the seed's defaults: 5 consecutive failures, 60 s open, one half-open probe).
+
+A breaker never fails work: while it is open, :meth:`Breaker.check` raises
+:class:`~streams.errors.BreakerOpen`, whose ``hold`` attribute tells the failure router
+to re-schedule the event at the same attempt (no retry budget spent, no dead letter).
+
+State is per process (a breaker is about the live health of a dependency as this worker
+sees it) and exported as Prometheus metrics: ``wastream_breaker_state`` (0 closed,
+1 half-open, 2 open) and ``wastream_breaker_transitions_total``.
+
+Settings: ``WASTREAM_BREAKER_FAILURES`` (5), ``WASTREAM_BREAKER_OPEN_S`` (60).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from prometheus_client import Counter, Gauge
+
+from streams.errors import BreakerOpen
+
+CLOSED, HALF_OPEN, OPEN = "closed", "half_open", "open"
+_STATE_VALUE = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
+
+BREAKER_STATE = Gauge("wastream_breaker_state", "Circuit breaker state (0 closed, 1 half-open, "
+                      "2 open)", ["breaker"])
+BREAKER_TRANSITIONS = Counter("wastream_breaker_transitions_total",
+                              "Circuit breaker state changes", ["breaker", "to"])
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerPolicy:
+    """``failures`` consecutive failures open the breaker for ``open_s`` seconds; then a
+    single probe is let through (half-open): success closes it, failure re-opens it."""
+
+    failures: int = 5
+    open_s: float = 60.0
+
+    @classmethod
+    def from_env(cls, extra: Mapping[str, str], prefix: str = "WASTREAM_BREAKER") -> BreakerPolicy:
+        return cls(failures=int(extra.get(f"{prefix}_FAILURES", "5")),
+                   open_s=float(extra.get(f"{prefix}_OPEN_S", "60")))
+
+
+@dataclass
+class Breaker:
+    """One circuit breaker. ``metric`` False keeps per-conversation breakers out of the
+    label space (their count is reported as an aggregate by :class:`BreakerRegistry`)."""
+
+    name: str
+    policy: BreakerPolicy = field(default_factory=BreakerPolicy)
+    clock: Callable[[], float] = time.monotonic
+    metric: bool = True
+    state: str = CLOSED
+    consecutive_failures: int = 0
+    opened_at: float = 0.0
+    probe_in_flight: bool = False
+
+    def __post_init__(self) -> None:
+        self._export()
+
+    def _set(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            if self.metric:
+                BREAKER_TRANSITIONS.labels(self.name, state).inc()
+            self._export()
+
+    def _export(self) -> None:
+        if self.metric:
+            BREAKER_STATE.labels(self.name).set(_STATE_VALUE[self.state])
+
+    def remaining_open_s(self) -> float:
+        return max(0.0, self.opened_at + self.policy.open_s - self.clock())
+
+    def check(self) -> None:
+        """Let a call through, or raise BreakerOpen (with the time until the next probe)."""
+        if self.state == OPEN:
+            left = self.remaining_open_s()
+            if left > 0:
+                raise BreakerOpen(self.name, left)
+            self._set(HALF_OPEN)
+            self.probe_in_flight = False
+        if self.state == HALF_OPEN:
+            if self.probe_in_flight:
+                # One probe at a time; the others wait about as long as a probe takes.
+                raise BreakerOpen(self.name, min(1.0, self.policy.open_s))
+            self.probe_in_flight = True
+
+    def success(self) -> None:
+        self.consecutive_failures = 0
+        self.probe_in_flight = False
+        self._set(CLOSED)
+
+    def failure(self) -> None:
+        self.probe_in_flight = False
+        self.consecutive_failures += 1
+        if self.state == HALF_OPEN or self.consecutive_failures >= self.policy.failures:
+            self.opened_at = self.clock()
+            self._set(OPEN)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == OPEN and self.remaining_open_s() > 0
+
+
+OPEN_CONVERSATIONS = Gauge("wastream_conversation_breakers_open",
+                           "Conversations whose breaker is open")
+
+
+class BreakerRegistry:
+    """Breakers by name, created on first use with one policy. Per-conversation breakers
+    (``metric=False``) are dropped when they close, so the registry does not grow with
+    every user ever seen."""
+
+    def __init__(self, policy: BreakerPolicy | None = None,
+                 clock: Callable[[], float] = time.monotonic, metric: bool = True) -> None:
+        self.policy = policy or BreakerPolicy()
+        self.clock = clock
+        self.metric = metric
+        self._breakers: dict[str, Breaker] = {}
+
+    def get(self, name: str) -> Breaker:
+        b = self._breakers.get(name)
+        if b is None:
+            b = self._breakers[name] = Breaker(name, self.policy, self.clock, self.metric)
+        return b
+
+    def check(self, name: str) -> None:
+        if name in self._breakers:
+            self._breakers[name].check()
+
+    def success(self, name: str) -> None:
+        b = self._breakers.get(name)
+        if b is not None:
+            b.success()
+            if not self.metric:
+                del self._breakers[name]
+                self._export()
+
+    def failure(self, name: str) -> None:
+        self.get(name).failure()
+        self._export()
+
+    def _export(self) -> None:
+        if not self.metric:
+            OPEN_CONVERSATIONS.set(sum(1 for b in self._breakers.values() if b.state != CLOSED))
+
+    def __len__(self) -> int:
+        return len(self._breakers)

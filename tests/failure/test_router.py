@@ -1,0 +1,208 @@
+"""Unit tests of the failure router's routing and parking logic (no broker: a dict for
+the parked table and an in-memory publisher; the broker tests are in test_e2e_*)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+import pytest
+
+from schemas import headers as h
+from schemas.envelope import InboundEvent
+from streams.errors import BreakerOpen, PermanentError, TransientError
+from streams.failure import FailureRouter, Origin
+from tests.support.failure import MemoryPublisher, event
+from wastream.config import Settings
+
+P = "t."
+INBOUND = P + "wa.inbound"
+
+
+class Worker:
+    """Drives a router like the conversation agent does; fails per a plan."""
+
+    def __init__(self, fail: dict[str, list[Exception]] | None = None, **env: str) -> None:
+        self.settings = Settings.from_env({"WASTREAM_TOPIC_PREFIX": P,
+                                           "WASTREAM_RETRY_DELAYS": "1s,2s,3s", **env})
+        self.fail = fail or {}
+        self.done: list[str] = []
+        self.parked: dict[str, Any] = {}
+        self.pub = MemoryPublisher()
+        self.offset = 0
+        self.router = FailureRouter(None, self.settings, self.process, parked=self.parked,
+                                    publisher=self.pub)
+
+    async def process(self, key: bytes | None, value: bytes | None,
+                      headers: Mapping[str, bytes]) -> None:
+        ev = InboundEvent.from_bytes(value or b"")
+        plan = self.fail.get(ev.event_id)
+        if plan:
+            raise plan.pop(0)
+        self.done.append(ev.event_id)
+
+    async def feed(self, key: bytes | None, value: bytes,
+                   headers: Mapping[str, bytes] | None = None) -> None:
+        self.offset += 1
+        await self.router.handle(key, value, headers or {}, Origin(INBOUND, 0, self.offset))
+
+    async def send(self, ev: InboundEvent) -> None:
+        await self.feed(ev.key, ev.to_bytes())
+
+    async def pump_tiers(self) -> int:
+        """What the tier consumer does: every due record back to its original topic."""
+        n = 0
+        for s in list(self.pub.sent):
+            if s.topic.startswith(P + "wa.retry."):
+                self.pub.sent.remove(s)
+                await self.feed(s.key, s.value or b"", s.headers)
+                n += 1
+        for s in self.pub.take(INBOUND):  # recovery events
+            await self.feed(s.key, s.value or b"", s.headers)
+            n += 1
+        return n
+
+
+async def test_success_runs_in_order() -> None:
+    w = Worker()
+    for i in range(3):
+        await w.send(event("a", i))
+    assert w.done == ["wamid.a.0", "wamid.a.1", "wamid.a.2"]
+    assert w.pub.sent == []
+
+
+async def test_permanent_failure_goes_to_dlq_with_error_and_recovery() -> None:
+    w = Worker(fail={"wamid.a.0": [PermanentError("bad input")]})
+    await w.send(event("a", 0))
+    dlq = w.pub.on(P + "wa.dlq")
+    assert len(dlq) == 1
+    assert dlq[0].headers[h.ERROR_KIND] == b"permanent"
+    assert dlq[0].headers[h.ERROR_CLASS] == b"streams.errors.PermanentError"
+    assert dlq[0].headers[h.ERROR_MESSAGE] == b"bad input"
+    assert dlq[0].headers[h.DLQ_ID] == f"{INBOUND}:0:1".encode()
+    assert orjson.loads(dlq[0].value or b"")["event_id"] == "wamid.a.0"
+    rec = w.pub.on(P + "wa.recovery")
+    assert [orjson.loads(r.value or b"")["status"] for r in rec] == ["pending"]
+    # the user's next message waits for the recovery event, then runs after it
+    await w.send(event("a", 1))
+    assert w.done == []
+    await w.pump_tiers()
+    assert w.done == [f"recovery:{INBOUND}:0:1", "wamid.a.1"]
+    assert w.parked == {}
+
+
+async def test_unknown_exception_is_permanent() -> None:
+    w = Worker(fail={"wamid.a.0": [KeyError("bug")]})
+    await w.send(event("a", 0))
+    assert len(w.pub.on(P + "wa.dlq")) == 1
+    assert not [s for s in w.pub.sent if "retry" in s.topic]
+
+
+async def test_transient_retries_then_succeeds_and_releases_in_order() -> None:
+    w = Worker(fail={"wamid.a.0": [TransientError("5xx"), TransientError("5xx")]})
+    await w.send(event("a", 0))
+    await w.send(event("a", 1))
+    await w.send(event("b", 0))  # another conversation is not held
+    assert w.done == ["wamid.b.0"]
+    tier1 = w.pub.on(P + "wa.retry.1s")
+    assert len(tier1) == 1 and tier1[0].headers[h.ATTEMPT] == b"1"
+    assert tier1[0].headers[h.ORIGINAL_OFFSET] == b"1"
+    assert int(tier1[0].headers[h.DUE_AT]) > 0
+    await w.pump_tiers()  # attempt 1 fails → tier 2
+    assert w.pub.on(P + "wa.retry.2s")[0].headers[h.ATTEMPT] == b"2"
+    await w.send(event("a", 2))
+    await w.pump_tiers()  # attempt 2 succeeds → a.1, a.2 released in order
+    assert w.done == ["wamid.b.0", "wamid.a.0", "wamid.a.1", "wamid.a.2"]
+    assert w.parked == {}
+    assert w.pub.on(P + "wa.dlq") == []
+
+
+async def test_exhausted_budget_dead_letters_then_releases() -> None:
+    w = Worker(fail={"wamid.a.0": [TransientError("t")] * 4}, WASTREAM_RETRY_DELAYS="1s,2s,3s")
+    await w.send(event("a", 0))
+    await w.send(event("a", 1))
+    for _ in range(3):
+        await w.pump_tiers()
+    dlq = w.pub.on(P + "wa.dlq")
+    assert len(dlq) == 1 and dlq[0].headers[h.ATTEMPT] == b"3"
+    assert dlq[0].headers[h.ERROR_KIND] == b"transient"
+    await w.pump_tiers()  # the recovery event, then a.1
+    assert w.done == [f"recovery:{INBOUND}:0:1", "wamid.a.1"]
+
+
+async def test_stale_duplicate_of_a_retry_record_is_dropped() -> None:
+    w = Worker(fail={"wamid.a.0": [TransientError("t")]})
+    await w.send(event("a", 0))
+    rec = w.pub.on(P + "wa.retry.1s")[0]
+    await w.pump_tiers()
+    assert w.done == ["wamid.a.0"]
+    await w.feed(rec.key, rec.value or b"", rec.headers)  # the tier re-published twice
+    assert w.done == ["wamid.a.0"]
+
+
+async def test_released_record_that_fails_becomes_the_new_head() -> None:
+    w = Worker(fail={"wamid.a.0": [TransientError("t")], "wamid.a.1": [TransientError("t")]})
+    for i in range(3):
+        await w.send(event("a", i))
+    await w.pump_tiers()  # a.0 ok, a.1 fails → new head, a.2 still parked
+    assert w.done == ["wamid.a.0"]
+    assert [i["origin"] for i in w.parked["a"]["queue"]] == [f"{INBOUND}:0:3"]
+    await w.pump_tiers()
+    assert w.done == ["wamid.a.0", "wamid.a.1", "wamid.a.2"]
+    assert w.parked == {}
+
+
+async def test_redelivered_parked_record_is_not_queued_twice() -> None:
+    w = Worker(fail={"wamid.a.0": [TransientError("t")]})
+    await w.send(event("a", 0))
+    ev = event("a", 1)
+    await w.router.handle(ev.key, ev.to_bytes(), {}, Origin(INBOUND, 0, 50))
+    await w.router.handle(ev.key, ev.to_bytes(), {}, Origin(INBOUND, 0, 50))
+    assert len(w.parked["a"]["queue"]) == 1
+
+
+async def test_hold_does_not_spend_budget() -> None:
+    w = Worker(fail={"wamid.a.0": [BreakerOpen("graph", 0.5)] * 5})
+    await w.send(event("a", 0))
+    for _ in range(5):
+        rec = w.pub.on(P + "wa.retry.1s")
+        assert rec and rec[-1].headers[h.ATTEMPT] == b"0"
+        await w.pump_tiers()
+    assert w.done == ["wamid.a.0"]
+    assert w.pub.on(P + "wa.dlq") == []
+
+
+async def test_conversation_breaker_opens_after_n_failures_holds_then_probes() -> None:
+    w = Worker(fail={"wamid.a.0": [TransientError("t")] * 2},
+               WASTREAM_CONVERSATION_BREAKER_FAILURES="2",
+               WASTREAM_CONVERSATION_BREAKER_OPEN_S="0.2")
+    await w.send(event("a", 0))
+    await w.pump_tiers()  # attempt 1 fails: second consecutive failure → breaker open
+    await w.pump_tiers()  # attempt 2 is held by the open breaker: same attempt, not run
+    held = w.pub.on(P + "wa.retry.1s")
+    assert held and held[-1].headers[h.ERROR_CLASS] == b"streams.errors.BreakerOpen"
+    assert held[-1].headers[h.ATTEMPT] == b"2"
+    assert w.done == []
+    await asyncio.sleep(0.25)
+    await w.pump_tiers()  # the half-open probe runs and succeeds
+    assert w.done == ["wamid.a.0"]
+    assert w.pub.on(P + "wa.dlq") == []
+    assert len(w.router.breakers) == 0  # closed breakers are forgotten
+
+
+async def test_poison_bytes_dead_letter() -> None:
+    w = Worker()
+    await w.feed(b"a", b"\xff not json")
+    dlq = w.pub.on(P + "wa.dlq")
+    assert len(dlq) == 1 and dlq[0].headers[h.ERROR_CLASS] == b"schemas.envelope.EnvelopeError"
+
+
+@pytest.mark.parametrize("spec", ['[{"match": "FLAKY", "kind": "transient", "attempts": 1}]'])
+async def test_fault_injector_heals_after_attempts(spec: str) -> None:
+    w = Worker(WASTREAM_FAULTS=spec)
+    await w.send(event("a", 0, text="FLAKY"))
+    assert w.done == []
+    await w.pump_tiers()
+    assert w.done == ["wamid.a.0"]

@@ -1,0 +1,46 @@
+"""Helpers for the failure-handling tests: an in-memory publisher for router unit tests
+and event builders (plain module, not fixtures)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from schemas.envelope import InboundEvent
+
+
+@dataclass
+class Sent:
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes]
+    partition: int | None
+
+
+@dataclass
+class MemoryPublisher:
+    """Records what a router publishes (unit tests of pure routing logic only; the
+    integration tests use the real broker)."""
+
+    sent: list[Sent] = field(default_factory=list)
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None,
+                   headers: Mapping[str, bytes], partition: int | None = None) -> None:
+        self.sent.append(Sent(topic, key, value, dict(headers), partition))
+
+    def on(self, topic: str) -> list[Sent]:
+        return [s for s in self.sent if s.topic == topic]
+
+    def take(self, topic: str) -> list[Sent]:
+        out = self.on(topic)
+        self.sent = [s for s in self.sent if s.topic != topic]
+        return out
+
+
+def event(wa_id: str, n: int, text: str = "hi") -> InboundEvent:
+    return InboundEvent(event_id=f"wamid.{wa_id}.{n}", type="message.text", wa_id=wa_id,
+                        phone_number_id="106540352242922", timestamp=1_700_000_000 + n,
+                        received_at="2026-01-01T00:00:00+00:00", correlation_id=f"c{n}",
+                        payload={"id": f"wamid.{wa_id}.{n}", "type": "text",
+                                 "text": {"body": text}})
