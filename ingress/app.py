@@ -1,0 +1,163 @@
+"""The ingress service: an aiohttp app (``make_app``) and its process (``serve``).
+
+    wastream ingress --host 0.0.0.0 --port 8080   # WHATSAPP_APP_SECRET required
+
+Options (environment, read through ``Settings.extra``):
+``WASTREAM_INGRESS_MAX_BODY_BYTES`` (default 3 MiB), ``WASTREAM_INGRESS_PRODUCE_TIMEOUT_S``
+(default 5: past it the answer is 503 and Meta retries), ``WASTREAM_INGRESS_LINGER_MS``
+(default 0), ``WASTREAM_LOG_LEVEL`` (default INFO).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import signal
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from ingress import logs
+from ingress.errors import ConfigMissing
+from ingress.logs import correlation_id
+from ingress.metrics import IngressMetrics
+from ingress.routes import Handlers, error_response
+from ingress.sink import KafkaSink, SinkOptions
+from wastream.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+SINK: web.AppKey[KafkaSink] = web.AppKey("sink", KafkaSink)
+METRICS: web.AppKey[IngressMetrics] = web.AppKey("metrics", IngressMetrics)
+
+# X-Request-Id is echoed into logs and Kafka headers: accept only a safe, short alphabet.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+
+
+_DEFAULT_MAX_BODY = 3 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class IngressOptions:
+    """Tunables of the ingress, from ``WASTREAM_INGRESS_*``."""
+
+    max_body_bytes: int = _DEFAULT_MAX_BODY
+    produce_timeout_s: float = 5.0
+    linger_ms: int = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IngressOptions:
+        env = settings.extra
+        try:
+            return cls(
+                max_body_bytes=int(env.get("WASTREAM_INGRESS_MAX_BODY_BYTES", _DEFAULT_MAX_BODY)),
+                produce_timeout_s=float(env.get("WASTREAM_INGRESS_PRODUCE_TIMEOUT_S", 5.0)),
+                linger_ms=int(env.get("WASTREAM_INGRESS_LINGER_MS", 0)),
+            )
+        except ValueError as exc:
+            raise ConfigError(f"bad WASTREAM_INGRESS_* setting: {exc}") from exc
+
+
+def _middleware(metrics: IngressMetrics) -> Middleware:
+    @web.middleware
+    async def correlate_and_contain(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Correlation id on every log line and answer; no exception ever becomes a 500."""
+        rid = request.headers.get("X-Request-Id")
+        cid = rid if rid is not None and _REQUEST_ID.match(rid) else uuid.uuid4().hex
+        token = correlation_id.set(cid)
+        try:
+            try:
+                resp = await handler(request)
+            except web.HTTPException as exc:  # aiohttp's own 404 / 405 / 413
+                resp = error_response(exc.status, "http_error", exc.reason)
+            except Exception:
+                # A bug of ours, not the client's fault: 503 makes Meta retry the body
+                # (after a fix it goes through), where a 500 would say the same less clearly.
+                log.exception("unexpected error; answering 503")
+                resp = error_response(503, "internal_error", "unexpected error; retry later")
+            resp.headers["X-Request-Id"] = cid
+            resource = request.match_info.route.resource
+            route = resource.canonical if resource is not None else "unmatched"
+            metrics.requests.labels(route, str(resp.status)).inc()
+            return resp
+        finally:
+            correlation_id.reset(token)
+
+    return correlate_and_contain
+
+
+def make_app(settings: Settings, *, insecure_dev: bool = False,
+             options: IngressOptions | None = None) -> web.Application:
+    """The ingress app. Raises :class:`ConfigMissing` without an app secret unless
+    ``insecure_dev`` (then signatures are NOT checked, and the log says so loudly)."""
+    opts = options or IngressOptions.from_settings(settings)
+    if settings.app_secret is None:
+        if not insecure_dev:
+            raise ConfigMissing("WHATSAPP_APP_SECRET is not set: refusing to accept unsigned "
+                                "webhooks (use --insecure-dev for local development only)")
+        log.critical("INSECURE DEV MODE: WHATSAPP_APP_SECRET not set, webhook signatures are "
+                     "NOT checked; anyone who can reach this port can inject events")
+    metrics = IngressMetrics()
+    sink = KafkaSink(SinkOptions(bootstrap=settings.kafka_bootstrap_servers,
+                                 produce_timeout_s=opts.produce_timeout_s,
+                                 linger_ms=opts.linger_ms, max_raw_bytes=opts.max_body_bytes))
+    handlers = Handlers(settings, sink, metrics,
+                        secret=settings.app_secret.encode() if settings.app_secret else None,
+                        max_body_bytes=opts.max_body_bytes)
+    app = web.Application(client_max_size=opts.max_body_bytes, middlewares=[_middleware(metrics)])  # type: ignore[list-item]
+    app[SINK] = sink
+    app[METRICS] = metrics
+    app.router.add_get("/webhook", handlers.verify_subscription)
+    app.router.add_post("/webhook", handlers.webhook)
+    app.router.add_get("/healthz", handlers.healthz)
+    app.router.add_get("/readyz", handlers.readyz)
+    app.router.add_get("/metrics", handlers.metrics_page)
+
+    async def start_sink(app: web.Application) -> None:
+        await sink.start()
+
+    async def stop_sink(app: web.Application) -> None:
+        await sink.stop()
+
+    app.on_startup.append(start_sink)
+    app.on_cleanup.append(stop_sink)
+    return app
+
+
+def serve(host: str, port: int, insecure_dev: bool) -> int:
+    """Run the ingress until SIGTERM/SIGINT; in-flight requests finish and the producers
+    flush before exit. Exit code 2 when misconfigured."""
+    try:
+        settings = Settings.from_env()
+        logs.configure(settings.extra.get("WASTREAM_LOG_LEVEL", "INFO"))
+        app = make_app(settings, insecure_dev=insecure_dev)
+    except (ConfigMissing, ConfigError) as exc:
+        logs.configure("INFO")
+        log.critical("ingress not started: %s", exc)
+        print(f"wastream ingress: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(_serve(app, host, port))
+
+
+async def _serve(app: web.Application, host: str, port: int) -> int:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=1024)
+    await site.start()
+    log.info("ingress listening", extra={"host": host, "port": port})
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("ingress stopping: finishing requests, flushing producers")
+    await runner.cleanup()
+    log.info("ingress stopped")
+    return 0

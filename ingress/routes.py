@@ -1,0 +1,131 @@
+"""HTTP handlers: Meta's verification GET, the webhook POST, health, readiness, metrics."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from ingress.errors import ProduceError
+from ingress.logs import correlation_id
+from ingress.metrics import IngressMetrics
+from ingress.signature import Verdict, verify
+from ingress.sink import KafkaSink, OutRecord
+from schemas import headers, topics
+from schemas.meta import InvalidJson, MetaPayloadError, parse_bytes
+from wastream.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def json_response(status: int, body: dict[str, Any], **kw: Any) -> web.Response:
+    """A JSON response (every answer of the ingress but the challenge and /metrics)."""
+    body.setdefault("correlation_id", correlation_id.get())
+    return web.Response(status=status, body=orjson.dumps(body),
+                        content_type="application/json", **kw)
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    return json_response(status, {"error": {"code": code, "message": message}})
+
+
+class Handlers:
+    """The routes of one app, sharing its settings, sink and metrics."""
+
+    def __init__(self, settings: Settings, sink: KafkaSink, metrics: IngressMetrics,
+                 *, secret: bytes | None, max_body_bytes: int) -> None:
+        self.settings = settings
+        self.sink = sink
+        self.metrics = metrics
+        self.secret = secret
+        self.max_body_bytes = max_body_bytes
+        self.raw_topic = settings.topic(topics.RAW)
+        self.inbound_topic = settings.topic(topics.INBOUND)
+
+    async def verify_subscription(self, request: web.Request) -> web.StreamResponse:
+        """Meta's GET handshake: echo ``hub.challenge`` for the right token, else 403."""
+        q = request.query
+        token = self.settings.verify_token
+        given = q.get("hub.verify_token", "")
+        challenge = q.get("hub.challenge")
+        if (token is not None and q.get("hub.mode") == "subscribe" and challenge
+                and hmac.compare_digest(given.encode(), token.encode())):
+            log.info("webhook subscription verified")
+            return web.Response(text=challenge, content_type="text/plain")
+        log.warning("webhook verification refused")
+        return error_response(403, "verification_failed",
+                              "hub.mode must be 'subscribe' with the configured hub.verify_token")
+
+    async def webhook(self, request: web.Request) -> web.StreamResponse:
+        """Verify, split, produce; 200 only once Kafka acknowledged every record."""
+        started = time.perf_counter()
+        try:
+            return await self._webhook(request)
+        finally:
+            self.metrics.latency.observe(time.perf_counter() - started)
+
+    async def _webhook(self, request: web.Request) -> web.StreamResponse:
+        sig_header = request.headers.get("X-Hub-Signature-256")
+        if self.secret is not None and not sig_header:
+            return error_response(401, "signature_missing", "X-Hub-Signature-256 is required")
+        if request.content_length is not None and request.content_length > self.max_body_bytes:
+            return error_response(413, "body_too_large",
+                                  f"body over the limit of {self.max_body_bytes} bytes")
+        try:
+            raw = await request.read()  # capped by the app's client_max_size
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(413, "body_too_large",
+                                  f"body over the limit of {self.max_body_bytes} bytes")
+        if self.secret is not None and verify(raw, sig_header, self.secret) is not Verdict.OK:
+            return error_response(403, "signature_invalid",
+                                  "X-Hub-Signature-256 does not match the body")
+        if request.content_type != "application/json":
+            return error_response(415, "unsupported_media_type",
+                                  "Content-Type must be application/json")
+        cid = correlation_id.get()
+        received_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        try:
+            events = parse_bytes(raw, correlation_id=cid, received_at=received_at)
+        except InvalidJson as exc:
+            return error_response(400, "invalid_json", str(exc))
+        except MetaPayloadError as exc:
+            return error_response(400, "not_whatsapp_payload", str(exc))
+        cid_b = cid.encode()
+        raw_rec = OutRecord(self.raw_topic, cid_b, raw, [
+            (headers.CORRELATION_ID, cid_b), (headers.RECEIVED_AT, received_at.encode())])
+        ev_headers = [(headers.CORRELATION_ID, cid_b)]
+        records = [OutRecord(self.inbound_topic, e.key, e.to_bytes(), ev_headers) for e in events]
+        produce_started = time.perf_counter()
+        try:
+            await self.sink.publish(raw_rec, records)
+        except ProduceError as exc:
+            log.warning("answering 503: events not stored", extra={
+                "reason": exc.code, "detail": str(exc), "events": len(events)})
+            return error_response(503, exc.code, "events not stored; retry later")
+        self.metrics.produce.observe(time.perf_counter() - produce_started)
+        types = Counter(e.type for e in events)
+        self.metrics.count_events(types)
+        log.info("webhook accepted", extra={"events": len(events), "types": dict(types)})
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("webhook users", extra={"wa_ids": sorted({e.wa_id for e in events})})
+        return json_response(200, {"status": "accepted", "events": len(events)})
+
+    async def healthz(self, request: web.Request) -> web.StreamResponse:
+        """The process is up (whether or not Kafka is)."""
+        return json_response(200, {"status": "ok"})
+
+    async def readyz(self, request: web.Request) -> web.StreamResponse:
+        """200 when Kafka answers now, 503 otherwise."""
+        ok = await self.sink.ready()
+        self.metrics.ready.set(1 if ok else 0)
+        return json_response(200 if ok else 503, {"ready": ok, "kafka": ok})
+
+    async def metrics_page(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(body=self.metrics.render(),
+                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
