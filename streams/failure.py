@@ -156,6 +156,8 @@ class FailureRouter:
         self.publisher: Publisher = publisher or FaustPublisher(app)
         self.parked: parking.Parked = parked if parked is not None else app.Table(
             f"{name}-parked", default=None, partitions=settings.partitions,
+            # json keys and values (Faust's default for a Table), str keys after recovery
+            key_type=str,
             help="records parked behind their key's retrying head")
         self.faults = FaultInjector.from_env(settings.extra)
         self.breakers = BreakerRegistry(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from schemas.envelope import InboundEvent
 
@@ -44,3 +45,26 @@ def event(wa_id: str, n: int, text: str = "hi") -> InboundEvent:
                         received_at="2026-01-01T00:00:00+00:00", correlation_id=f"c{n}",
                         payload={"id": f"wamid.{wa_id}.{n}", "type": "text",
                                  "text": {"body": text}})
+
+
+def start_echo_worker(system: Any, name: str = "echo") -> Any:
+    """Start ``tests.support.echo_worker`` as a subprocess of ``system`` (own session, so
+    ``kill9`` kills it and its children)."""
+    import subprocess
+    import sys
+
+    from tests.support.system import LOG_DIR, REPO, Service
+
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = LOG_DIR / f"{system.schema}-{name}-{len(system.services)}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "tests.support.echo_worker"],
+                                env=system.env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO)
+    svc = Service(name, proc, log)
+    system.services.append(svc)
+    return svc
+
+
+def inbound_records(events: list[InboundEvent]) -> list[tuple[bytes | None, bytes]]:
+    return [(e.key, e.to_bytes()) for e in events]

@@ -1,0 +1,68 @@
+"""A minimal Faust worker around the REAL failure router, tier consumer and sender, with
+a trivial ``process`` (decode the envelope, publish ``{"event_id", "type"}`` to
+``wa.state``), so that the failure machinery is tested against the real broker on its
+own. Run as ``python -m tests.support.echo_worker`` with a System's env;
+``WASTREAM_FAULTS`` injects failures; ``WASTREAM_ECHO_SENDER=1`` also runs the sender."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import faust
+import orjson
+
+from schemas import topics
+from schemas.envelope import InboundEvent
+from streams import retry
+from streams.failure import FailureRouter, Origin
+from wastream.config import Settings
+
+
+def build(settings: Settings) -> faust.App:
+    app = faust.App(settings.faust_app_id, broker=f"kafka://{settings.kafka_bootstrap_servers}",
+                    store="memory://", autodiscover=False, web_enabled=False,
+                    topic_partitions=settings.partitions, consumer_auto_offset_reset="earliest",
+                    producer_acks=-1, broker_commit_interval=0.5,
+                    datadir=str(Path(tempfile.gettempdir()) / f"echo-{settings.faust_app_id}"))
+    inbound = app.topic(settings.topic(topics.INBOUND), key_type=bytes, value_type=bytes,
+                        key_serializer="raw", value_serializer="raw")
+    state_topic = settings.topic(topics.STATE)
+
+    async def process(key: bytes | None, value: bytes | None,
+                      headers: Mapping[str, bytes]) -> None:
+        ev = InboundEvent.from_bytes(value or b"")
+        await app.producer.send_and_wait(
+            state_topic, key, orjson.dumps({"event_id": ev.event_id, "type": ev.type}),
+            None, None, [])
+
+    router = FailureRouter(app, settings, process)
+
+    @app.agent(inbound, concurrency=1)
+    async def conversations(stream: Any) -> None:
+        async for event in stream.events():
+            msg = event.message
+            await router.handle(event.key, event.value, event.headers,
+                                Origin(msg.topic, msg.partition, msg.offset))
+
+    retry.register(app, settings)
+    if settings.extra.get("WASTREAM_ECHO_SENDER") == "1":
+        from streams import sender
+
+        sender.register(app, settings)
+    return app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO)
+    app = build(Settings.from_env())
+    sys.argv = [sys.argv[0], "worker", "-l", "info"]
+    app.main()
+
+
+if __name__ == "__main__":
+    main()
