@@ -1,0 +1,192 @@
+"""The ingress app in-process against the real broker: answers, records, headers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schemas import headers, topics
+from schemas.envelope import InboundEvent
+from tests.support.ingress import Ingress, running_ingress
+from tests.support.system import APP_SECRET, VERIFY_TOKEN
+from tests.support.webhooks import sign, text_message_body
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def ingress(dev_stack: dict[str, str]) -> AsyncIterator[Ingress]:
+    async with running_ingress(dev_stack["bootstrap"],
+                               WASTREAM_INGRESS_MAX_BODY_BYTES="200000") as ing:
+        yield ing
+
+
+async def test_verification_handshake(ingress: Ingress) -> None:
+    q = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    async with ingress.client.get("/webhook", params=q) as r:
+        assert r.status == 200
+        assert r.content_type == "text/plain"
+        assert await r.text() == "1158201444"
+    for bad in ({**q, "hub.verify_token": "nope"}, {**q, "hub.mode": "unsubscribe"},
+                {k: v for k, v in q.items() if k != "hub.challenge"}, {}):
+        async with ingress.client.get("/webhook", params=bad) as r:
+            assert r.status == 403
+            assert (await r.json())["error"]["code"] == "verification_failed"
+
+
+async def test_text_message_is_stored_with_envelope_headers_and_raw(ingress: Ingress) -> None:
+    body = text_message_body("250788000001", "hello", wamid="wamid.HTTP1", ts=1700000000)
+    status, answer = await ingress.post(body, headers={"X-Request-Id": "req-42"})
+    assert (status, answer["events"], answer["correlation_id"]) == (200, 1, "req-42")
+    [rec] = await ingress.read(topics.INBOUND, min_count=1)
+    assert rec.key == b"250788000001"
+    assert rec.headers[headers.CORRELATION_ID] == b"req-42"
+    ev = InboundEvent.from_bytes(rec.value or b"")
+    assert (ev.event_id, ev.type, ev.wa_id, ev.timestamp) == (
+        "wamid.HTTP1", "message.text", "250788000001", 1700000000)
+    assert ev.payload["text"]["body"] == "hello"
+    assert ev.correlation_id == "req-42"
+    assert ev.profile_name == "Test User"
+    [raw] = await ingress.read(topics.RAW, min_count=1)
+    assert raw.value == body
+    assert raw.key == b"req-42"
+    assert raw.headers[headers.CORRELATION_ID] == b"req-42"
+    assert headers.RECEIVED_AT in raw.headers
+
+
+async def test_signature_is_checked_before_anything_else(ingress: Ingress) -> None:
+    body = text_message_body("250788000002", "x")
+    status, answer = await ingress.post(body, secret=None)
+    assert (status, answer["error"]["code"]) == (401, "signature_missing")
+    status, answer = await ingress.post(body, secret="wrong-secret")  # noqa: S106
+    assert (status, answer["error"]["code"]) == (403, "signature_invalid")
+    good = sign(body, APP_SECRET)
+    for header in ["sha1=" + good[7:], good[7:], "sha256=" + good[7:-1] + "0"]:
+        status, _ = await ingress.post(body, secret=None, headers={"X-Hub-Signature-256": header})
+        assert status == 403, header
+    # garbage that is not even JSON, unsigned: 401, not 400 (no parsing before the check)
+    status, _ = await ingress.post(b"{not json", secret=None)
+    assert status == 401
+    status, _ = await ingress.post(body, secret=None,
+                                   headers={"X-Hub-Signature-256": "sha256=" + good[7:].upper()})
+    assert status == 200
+    assert len(await ingress.read(topics.INBOUND, min_count=1, settle_s=0.5)) == 1
+
+
+async def test_mac_over_received_bytes_with_non_ascii_and_escapes(ingress: Ingress) -> None:
+    # Meta escapes non-ASCII as \uXXXX; the same text raw UTF-8 is a different body.
+    escaped = (b'{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":'
+               b'"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":'
+               b'"106540352242922"},"messages":[{"from":"250788000003","id":"wamid.ESC","timestamp"'
+               b':"1700000000","type":"text","text":{"body":"caf\\u00e9 \\ud83d\\ude95 '
+               b'Murakoze"}}]}}]}]}')
+    utf8 = escaped.replace(b"caf\\u00e9 \\ud83d\\ude95", "café 🚕".encode()).replace(
+        b"wamid.ESC", b"wamid.UTF")
+    for body in (escaped, utf8):
+        status, _ = await ingress.post(body)
+        assert status == 200
+    recs = await ingress.read(topics.INBOUND, min_count=2)
+    texts = sorted(InboundEvent.from_bytes(r.value or b"").payload["text"]["body"] for r in recs)
+    assert texts == ["café 🚕 Murakoze", "café 🚕 Murakoze"]
+    raws = {r.value for r in await ingress.read(topics.RAW, min_count=2)}
+    assert raws == {escaped, utf8}  # stored verbatim, escapes and all
+    # re-serialising the escaped body (what a sloppy verifier would sign) does not verify
+    resigned = orjson.dumps(orjson.loads(escaped))
+    assert resigned != escaped
+    status, _ = await ingress.post(escaped, secret=None,
+                                   headers={"X-Hub-Signature-256": sign(resigned, APP_SECRET)})
+    assert status == 403
+
+
+async def test_bad_input_answers(ingress: Ingress) -> None:
+    cases = [
+        (b"{not json", {}, 400, "invalid_json"),
+        (b'{"object":"page","entry":[]}', {}, 400, "not_whatsapp_payload"),
+        (b"[1,2,3]", {}, 400, "not_whatsapp_payload"),
+        (text_message_body("1", "x"), {"Content-Type": "text/plain"}, 415,
+         "unsupported_media_type"),
+        (b"x" * 200_001, {}, 413, "body_too_large"),
+    ]
+    for body, hdrs, status, code in cases:
+        got, answer = await ingress.post(body, headers=hdrs)
+        assert (got, answer["error"]["code"]) == (status, code), body[:40]
+        assert answer["error"]["message"]
+    # a chunked body (no Content-Length) over the limit is cut off too
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(30):
+            yield b"y" * 10_000
+
+    async with ingress.client.post("/webhook", data=chunks(), headers={
+            "Content-Type": "application/json", "X-Hub-Signature-256": "sha256=00"}) as r:
+        assert r.status == 413
+    async with ingress.client.get("/nope") as r:
+        assert r.status == 404
+        assert (await r.json())["error"]["code"] == "http_error"
+    async with ingress.client.put("/webhook") as r:
+        assert r.status == 405
+    # nothing of the above reached Kafka
+    assert await ingress.read(topics.INBOUND, min_count=1, timeout_s=1.0) == []
+
+
+async def test_health_ready_and_metrics(ingress: Ingress) -> None:
+    async with ingress.client.get("/healthz") as r:
+        assert r.status == 200
+    async with ingress.client.get("/readyz") as r:
+        assert (r.status, (await r.json())["ready"]) == (200, True)
+    status, _ = await ingress.post(text_message_body("250788000004", "m"))
+    assert status == 200
+    await ingress.post(b"{", headers={})
+    async with ingress.client.get("/metrics") as r:
+        text = await r.text()
+    assert 'wastream_ingress_requests_total{route="/webhook",status="200"} 1.0' in text
+    assert 'wastream_ingress_requests_total{route="/webhook",status="400"} 1.0' in text
+    assert 'wastream_ingress_events_total{type="message.text"} 1.0' in text
+    assert "wastream_ingress_produce_seconds_count 1.0" in text
+    assert "wastream_ingress_request_seconds_count 2.0" in text
+
+
+async def test_concurrent_posts_all_land(ingress: Ingress) -> None:
+    bodies = [text_message_body(f"2507880001{i:02d}", f"n{i}", wamid=f"wamid.C{i}")
+              for i in range(40)]
+    results = await asyncio.gather(*(ingress.post(b) for b in bodies))
+    assert [s for s, _ in results] == [200] * 40
+    recs = await ingress.read(topics.INBOUND, min_count=40, settle_s=0.5)
+    assert sorted(InboundEvent.from_bytes(r.value or b"").event_id for r in recs) == sorted(
+        f"wamid.C{i}" for i in range(40))
+
+
+async def test_info_logs_carry_no_phone_numbers_or_text(ingress: Ingress,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    status, _ = await ingress.post(text_message_body("250788999111", "my secret address",
+                                                     name="Alice Uwase"))
+    assert status == 200
+    info = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records
+                     if r.levelname == "INFO" and r.name.startswith(("ingress", "schemas")))
+    assert "webhook accepted" in info
+    for pii in ("250788999111", "my secret address", "Alice Uwase"):
+        assert pii not in info
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(body=st.one_of(
+    st.binary(max_size=300),
+    st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1),
+                           st.text(max_size=10)),
+                 lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c,
+                                                                    max_size=4),
+                 max_leaves=15).map(orjson.dumps)),
+    signed=st.booleans(), ctype=st.sampled_from(["application/json", "text/plain", ""]))
+async def test_the_http_layer_never_answers_500(ingress: Ingress, body: bytes, signed: bool,
+                                                ctype: str) -> None:
+    hdrs = {"Content-Type": ctype} if ctype else {}
+    status, answer = await ingress.post(body, secret=APP_SECRET if signed else None,
+                                        headers=hdrs)
+    assert status in {200, 400, 401, 403, 415}, (status, answer)
+    assert isinstance(answer, dict)
