@@ -1,0 +1,58 @@
+"""``wastream worker``: the Faust worker process.
+
+Agents are registered by the modules in ``AGENT_MODULES`` (each has an
+``install(rt, ...)``); the failure-handling work adds its tier consumers and sender
+to that list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from streams import conversation, timers
+from streams.app import Runtime, create_app
+from streams.rides_index import RidesIndex, follow
+from wastream.config import Settings
+
+log = logging.getLogger(__name__)
+
+# Other areas' agents: module paths whose ``install(rt)`` registers them on the app.
+AGENT_MODULES: list[str] = []
+
+
+def build(settings: Settings) -> Runtime:
+    """The app with every agent of a worker registered (also used by the benchmark)."""
+    rt = create_app(settings)
+    index = RidesIndex(radius_km=rt.opts.radius_km)
+    cache = timers.DeadlineCache()
+    conversation.install(rt, index, cache)
+    timers.install(rt, cache)
+    window = max(rt.opts.online_s, rt.opts.search_window_s)
+
+    @rt.app.task
+    async def rides_index() -> None:
+        await follow(index, settings, window)
+
+    import importlib
+
+    for path in AGENT_MODULES:
+        mod: Any = importlib.import_module(path)
+        mod.install(rt)
+    return rt
+
+
+def run_worker(loglevel: str = "info") -> int:
+    """Run the worker until SIGTERM/SIGINT; returns the process exit code."""
+    import faust
+
+    settings = Settings.from_env()
+    rt = build(settings)
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    worker = faust.Worker(rt.app, loglevel=loglevel, quiet=True)
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0

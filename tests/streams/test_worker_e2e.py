@@ -1,0 +1,34 @@
+"""The conversation agent end to end: real broker, real ``wastream worker`` subprocess."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas import topics
+from schemas.outbound import OutboundMessage
+from schemas.state import StateTransition
+from tests.support import conversations as c
+from tests.support import kafka as tk
+
+pytestmark = pytest.mark.integration
+
+
+async def test_hi_from_a_new_user_gets_the_main_menu_and_a_state_record(system) -> None:  # type: ignore[no-untyped-def]
+    worker = system.start_worker()
+    hi = c.text("250788100001", "hi")
+    await tk.produce(system.bootstrap, system.topic(topics.INBOUND), [(hi.key, hi.to_bytes())])
+
+    out = await system.read(topics.OUTBOUND, min_count=1, timeout_s=60)
+    assert out, f"no reply on wa.outbound; worker log:\n{worker.tail()}"
+    msg = OutboundMessage.from_bytes(out[0].value or b"")
+    assert msg.outbound_id == f"{hi.event_id}:0"
+    assert msg.wa_id == "250788100001" and out[0].key == b"250788100001"
+    assert msg.body["type"] == "interactive" and msg.body["interactive"]["type"] == "list"
+    ids = c.row_ids(msg.body)
+    assert "menu:rides_drivers" in ids and "menu:language" in ids and len(ids) <= 10
+
+    states = await system.read(topics.STATE, min_count=1, timeout_s=30)
+    st = StateTransition.from_bytes(states[0].value or b"")
+    assert (st.wa_id, st.seq, st.flow, st.step, st.previous_flow) == (
+        "250788100001", 1, "menu", "main", "new")
+    assert st.event_id == hi.event_id
