@@ -55,6 +55,8 @@ from wastream.config import Settings
 log = logging.getLogger(__name__)
 
 Process = Callable[[bytes | None, bytes | None, Mapping[str, bytes]], Awaitable[None]]
+#: Called after a record is dead-lettered (the sender reports the message as failed).
+DeadLetterHook = Callable[[bytes | None, bytes | None, BaseException], Awaitable[None]]
 
 ROUTED = Counter("wastream_failure_routed_total", "Events by failure-router outcome",
                  ["router", "outcome"])
@@ -137,6 +139,7 @@ class FailureRouter:
 
     ``name`` distinguishes the routers of one app (their parked tables); ``recovery``
     turns on workflow recovery after a dead letter (the conversation router).
+    ``on_dead_letter`` runs after each dead letter.
     ``parked`` and ``publisher`` default to a Faust Table and the app's producer;
     tests pass a dict and a fake publisher.
     """
@@ -144,10 +147,12 @@ class FailureRouter:
     def __init__(self, app: Any, settings: Settings, process: Process, *, name: str = "inbound",
                  recovery: bool | None = None, parked: parking.Parked | None = None,
                  publisher: Publisher | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 on_dead_letter: DeadLetterHook | None = None) -> None:
         self.app = app
         self.settings = settings
         self.process = process
+        self.on_dead_letter = on_dead_letter
         self.name = name
         self.clock = clock
         self.delays = topics.parse_delays(settings.extra.get("WASTREAM_RETRY_DELAYS"))
@@ -262,6 +267,8 @@ class FailureRouter:
         else:
             await self.dead_letter(key, value, hdrs, orig, exc, attempt)
             ROUTED.labels(self.name, "dlq").inc()
+            if self.on_dead_letter is not None:
+                await self.on_dead_letter(key, value, exc)
             if self.recovery is not None and k and not self.recovery.is_recovery(hdrs):
                 token = await self.recovery.start(k, key, value, hdrs, orig, exc)
                 parking.set_head(self.parked, k, token, drop_origin=orig.dlq_id)

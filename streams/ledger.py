@@ -1,0 +1,94 @@
+"""The sender's durable ledger: each ``outbound_id`` is sent at most once, across
+restarts and redeliveries.
+
+A row in PostgreSQL (``wa_sender_ledger`` in ``WASTREAM_DB_SCHEMA``, created if missing)
+is claimed (``sending``) BEFORE the POST and settled after it (``accepted`` with the
+wamid, ``retry`` after a failure Meta answered or a timeout, ``failed`` when Meta refused it;
+both of those may be sent again, by a retry or a redrive). A
+claim found still ``sending`` belongs to a process that died mid-POST: whether Meta got
+it is unknown, so it is NOT sent again (at most once) and is reported ``in_doubt``.
+PostgreSQL rather than a Faust Table because the claim must be durable before the POST,
+and a table's changelog write is buffered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from wastream.config import Settings
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS "{schema}";
+CREATE TABLE IF NOT EXISTS "{schema}".wa_sender_ledger (
+    outbound_id text PRIMARY KEY,
+    status text NOT NULL,
+    owner text NOT NULL,
+    wamid text,
+    attempts int NOT NULL DEFAULT 1,
+    error jsonb,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+FRESH, DONE, IN_DOUBT = "fresh", "done", "in_doubt"
+
+
+class Ledger:
+    """Claims and settles outbound ids (see the module docstring)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.schema = settings.db_schema
+        self.owner = uuid.uuid4().hex  # this process: a 'sending' row of another is in doubt
+        self._pool: asyncpg.Pool | None = None
+
+    async def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            pool = await asyncpg.create_pool(self.settings.database_url, min_size=1, max_size=4)
+            async with pool.acquire() as conn:
+                # Two workers may start at once: serialise the DDL.
+                await conn.execute("SELECT pg_advisory_lock(hashtext('wa_sender_ledger'))")
+                try:
+                    await conn.execute(DDL.format(schema=self.schema))
+                finally:
+                    await conn.execute("SELECT pg_advisory_unlock(hashtext('wa_sender_ledger'))")
+            self._pool = pool
+        return self._pool
+
+    async def claim(self, outbound_id: str) -> tuple[str, str | None]:
+        """FRESH: ours to send now; DONE: already accepted or failed (skip); IN_DOUBT: a
+        dead process was sending it (do not send again). With the wamid when DONE."""
+        pool = await self.pool()
+        row = await pool.fetchrow(
+            f'INSERT INTO "{self.schema}".wa_sender_ledger (outbound_id, status, owner) '
+            "VALUES ($1, 'sending', $2) "
+            "ON CONFLICT (outbound_id) DO UPDATE SET status = 'sending', owner = $2, "
+            "attempts = wa_sender_ledger.attempts + 1, updated_at = now() "
+            "WHERE wa_sender_ledger.status IN ('retry', 'failed') "
+            "RETURNING status", outbound_id, self.owner)
+        if row is not None:
+            return FRESH, None
+        cur = await pool.fetchrow(
+            f'SELECT status, wamid FROM "{self.schema}".wa_sender_ledger WHERE outbound_id = $1',
+            outbound_id)
+        if cur is not None and cur["status"] == "sending":
+            await self.settle(outbound_id, "in_doubt")
+            return IN_DOUBT, None
+        return DONE, None if cur is None else cur["wamid"]
+
+    async def settle(self, outbound_id: str, status: str, wamid: str | None = None,
+                     error: dict[str, Any] | None = None) -> None:
+        import orjson
+
+        pool = await self.pool()
+        await pool.execute(
+            f'UPDATE "{self.schema}".wa_sender_ledger SET status = $2, wamid = $3, '
+            "error = $4::jsonb, updated_at = now() WHERE outbound_id = $1",
+            outbound_id, status, wamid, orjson.dumps(error).decode() if error else None)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
