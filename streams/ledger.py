@@ -92,3 +92,25 @@ class Ledger:
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()
+
+
+class MemoryLedger:
+    """The ledger of the dry-run sender, which sends nothing and so needs no durability
+    (and no database)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, str | None]] = {}
+
+    async def claim(self, outbound_id: str) -> tuple[str, str | None]:
+        status, wamid = self.rows.get(outbound_id, ("retry", None))
+        if status in ("retry", "failed"):
+            self.rows[outbound_id] = ("sending", None)
+            return FRESH, None
+        return DONE, wamid
+
+    async def settle(self, outbound_id: str, status: str, wamid: str | None = None,
+                     error: dict[str, Any] | None = None) -> None:
+        self.rows[outbound_id] = (status, wamid)
+
+    async def close(self) -> None:
+        return None

@@ -161,3 +161,8 @@ def register(app: Any, settings: Settings) -> TierConsumer:
             tiers.stop()
 
     return tiers
+
+
+def install(rt: Any) -> TierConsumer:
+    """``streams.worker`` hook: the tier consumer in the worker."""
+    return register(rt.app, rt.settings)

@@ -37,8 +37,8 @@ from schemas.record import RecordError
 from streams.breakers import BreakerPolicy, BreakerRegistry
 from streams.errors import GraphError, GraphPairRateLimited, is_hold, is_transient
 from streams.failure import FailureRouter, FaustPublisher, Origin, Publisher
-from streams.graph_client import MessagesClient, client_from_settings
-from streams.ledger import DONE, IN_DOUBT, Ledger
+from streams.graph_client import DryRunClient, MessagesClient, client_from_settings
+from streams.ledger import DONE, IN_DOUBT, Ledger, MemoryLedger
 from streams.pacing import Pacer
 from wastream.config import Settings
 
@@ -72,7 +72,7 @@ def _error_dict(exc: BaseException) -> dict[str, Any]:
 class Sender:
     """The ``process`` of the outbound router (see the module docstring)."""
 
-    def __init__(self, settings: Settings, client: MessagesClient, ledger: Ledger,
+    def __init__(self, settings: Settings, client: MessagesClient, ledger: Ledger | MemoryLedger,
                  pacer: Pacer, publisher: Publisher,
                  breakers: BreakerRegistry | None = None) -> None:
         self.client = client
@@ -146,8 +146,9 @@ def register(app: Any, settings: Settings) -> Sender:
     """Add the sender agent (``wa.outbound``) to a Faust app."""
     outbound = app.topic(settings.topic(topics.OUTBOUND), key_type=bytes, value_type=bytes,
                          key_serializer="raw", value_serializer="raw")
-    sender = Sender(settings, client_from_settings(settings), Ledger(settings),
-                    Pacer.from_env(settings.extra), FaustPublisher(app))
+    client = client_from_settings(settings)
+    ledger = MemoryLedger() if isinstance(client, DryRunClient) else Ledger(settings)
+    sender = Sender(settings, client, ledger, Pacer.from_env(settings.extra), FaustPublisher(app))
     router = FailureRouter(app, settings, sender.process, name="outbound", recovery=False,
                            on_dead_letter=sender.on_dead_letter)
 
@@ -159,3 +160,8 @@ def register(app: Any, settings: Settings) -> Sender:
                                 Origin(msg.topic, msg.partition, msg.offset))
 
     return sender
+
+
+def install(rt: Any) -> Sender:
+    """``streams.worker`` hook: the sender agent on the worker's app."""
+    return register(rt.app, rt.settings)

@@ -19,7 +19,7 @@ from wastream.config import Settings
 log = logging.getLogger(__name__)
 
 # Other areas' agents: module paths whose ``install(rt)`` registers them on the app.
-AGENT_MODULES: list[str] = []
+AGENT_MODULES: list[str] = ["streams.retry", "streams.sender", "streams.metrics"]
 
 
 def build(settings: Settings) -> Runtime:
