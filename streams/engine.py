@@ -46,6 +46,11 @@ def process(conv: Conv, ctx: Ctx) -> Out | None:
         inp = parse_input(ev)
         if inp is not None:
             _user_input(conv, ctx, inp, out)
+            # Any input is activity: the idle deadline restarts (misses included).
+            if conv.flow in RESTING:
+                conv.deadlines.pop("idle", None)
+            else:
+                conv.deadlines["idle"] = ctx.now + ctx.opts.idle_s
     if conv.snapshot() != before:
         conv.seq += 1
         out.transition = prev

@@ -71,13 +71,19 @@ def on_answer(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
         # Too late (timed out) or withdrawn: tell the driver it is closed.
         out.internal.append((str(p.get("driver")), "wastream.ride.closed", {"request_id": rid}))
         return None
-    conv.ride = None
+    ride, conv.ride = conv.ride, None
     conv.deadlines.pop("ride_timeout", None)
     if p.get("accepted"):
         out.replies.append(say(conv, "ride.accepted.passenger", driver=p.get("driver")))
         return MENU_QUIET
     out.replies.append(say(conv, "ride.declined.passenger"))
-    return Go(step="pick", flow="rides_drivers")
+    return _pick_again(ride)
+
+
+def _pick_again(ride: dict[str, Any]) -> Go:
+    """Back to the driver list of the passenger's search (even from another flow)."""
+    return Go(step="pick", flow="rides_drivers",
+              data={k: ride[k] for k in ("vehicle", "lat", "lon") if k in ride})
 
 
 def on_timeout(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
@@ -89,7 +95,7 @@ def on_timeout(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
                                         "passenger": conv.wa_id}))
     out.internal.append((ride["driver"], "wastream.ride.closed", {"request_id": ride["request_id"]}))
     out.replies.append(say(conv, "ride.timeout"))
-    return Go(step="pick", flow="rides_drivers")
+    return _pick_again(ride)
 
 
 def on_offer(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:

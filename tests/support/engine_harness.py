@@ -1,0 +1,88 @@
+"""A pure, in-process harness around ``streams.engine``: several users' conversations,
+the rides index and a clock, with internal events routed between conversations the way
+``wa.inbound`` routes them (no broker; for fast unit tests of the state machines)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.domain import DomainEvent
+from schemas.envelope import InboundEvent
+from streams import engine
+from streams.rides_index import RidesIndex
+from streams.state import Conv, Ctx, Options, Out
+from streams.timers import timer_event
+from tests.support import conversations as c
+
+T0 = 1_790_000_000.0  # a fixed clock start (2026-09-21 UTC): deterministic tests
+
+
+@dataclass
+class Harness:
+    """Users' conversations as bytes (as stored), so every step round-trips the codec."""
+
+    opts: Options = field(default_factory=Options)
+    now: float = T0
+    stored: dict[str, bytes] = field(default_factory=dict)
+    index: RidesIndex = field(default_factory=RidesIndex)
+    sent: list[dict[str, Any]] = field(default_factory=list)  # every reply, in order
+    domain: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    transitions: list[tuple[str, int, str, str]] = field(default_factory=list)
+    delivery: list[dict[str, Any]] = field(default_factory=list)
+    recovery: list[dict[str, Any]] = field(default_factory=list)
+
+    def conv(self, wa_id: str) -> Conv:
+        return Conv.from_bytes(self.stored.get(wa_id), wa_id)
+
+    def deliver(self, ev: InboundEvent) -> Out | None:
+        """Process one event (and, recursively, the internal events it causes)."""
+        conv = self.conv(ev.wa_id)
+        out = engine.process(conv, Ctx(event=ev, now=self.now, opts=self.opts, nearby=self.index))
+        if out is None:
+            return None
+        self.stored[ev.wa_id] = conv.to_bytes()
+        self.sent.extend(out.replies)
+        self.delivery.extend(out.delivery)
+        if out.recovery:
+            self.recovery.append(out.recovery)
+        if out.transition is not None:
+            self.transitions.append((conv.wa_id, conv.seq, conv.flow, conv.step))
+        for i, (name, data) in enumerate(out.domain):
+            self.domain.append((conv.wa_id, name, data))
+            self.index.apply(DomainEvent(event_id=f"{ev.event_id}:{name}:{i}", name=name,
+                                         wa_id=conv.wa_id, data=data), self.now)
+        for to, typ, payload in out.internal:
+            self.deliver(InboundEvent(event_id=f"{ev.event_id}:{typ}:{to}", type=typ, wa_id=to,
+                                      phone_number_id=None, timestamp=None, received_at="",
+                                      correlation_id="", payload=payload, field="wastream"))
+        return out
+
+    def replies(self, ev: InboundEvent) -> list[dict[str, Any]]:
+        """Deliver ``ev``; return the replies sent to its user by it."""
+        before = len(self.sent)
+        self.deliver(ev)
+        return [b for b in self.sent[before:] if b["to"] == ev.wa_id]
+
+    def say(self, wa_id: str, text: str) -> list[dict[str, Any]]:
+        return self.replies(c.text(wa_id, text))
+
+    def pick(self, wa_id: str, row_id: str) -> list[dict[str, Any]]:
+        return self.replies(c.pick(wa_id, row_id))
+
+    def tap(self, wa_id: str, button_id: str) -> list[dict[str, Any]]:
+        return self.replies(c.button(wa_id, button_id))
+
+    def share(self, wa_id: str, lat: float, lon: float) -> list[dict[str, Any]]:
+        return self.replies(c.location(wa_id, lat, lon))
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock and fire every due deadline, as the timer task would."""
+        self.now += seconds
+        for wa_id in list(self.stored):
+            for kind, due in sorted(self.conv(wa_id).deadlines.items(), key=lambda kv: kv[1]):
+                if due <= self.now:
+                    self.deliver(timer_event(wa_id, kind, due))
+
+    def to(self, wa_id: str, since: int = 0) -> list[dict[str, Any]]:
+        return [b for b in self.sent[since:] if b["to"] == wa_id]

@@ -1,0 +1,178 @@
+"""The global rules of every conversation (pure engine, no broker)."""
+
+from __future__ import annotations
+
+from streams.state import Options
+from tests.support import conversations as c
+from tests.support.engine_harness import Harness
+
+U = "250788000111"
+
+
+def test_hi_shows_the_main_menu_and_a_transition() -> None:
+    h = Harness()
+    replies = h.say(U, "hi")
+    assert len(replies) == 1 and c.row_ids(replies[0])[0] == "menu:rides_drivers"
+    assert h.transitions == [(U, 1, "menu", "main")]
+
+
+def test_menu_words_return_to_the_menu_from_any_step() -> None:
+    for word in ("menu", "Home", "0", "accueil", "ahabanza"):
+        h = Harness()
+        h.say(U, "hi")
+        h.pick(U, "menu:rides_drivers")
+        assert h.conv(U).flow == "rides_drivers"
+        replies = h.say(U, word)
+        assert h.conv(U).flow == "menu", word
+        assert "menu:rides_drivers" in c.row_ids(replies[-1])
+
+
+def test_stop_ends_politely_and_the_next_message_starts_at_the_menu() -> None:
+    h = Harness()
+    h.say(U, "hi")
+    h.pick(U, "menu:rides_passengers")
+    replies = h.say(U, "STOP")
+    assert (h.conv(U).flow, h.conv(U).step) == ("ended", "stopped")
+    assert "Goodbye" in c.body_text(replies[0])
+    assert c.row_ids(h.say(U, "hello")[0])[0] == "menu:rides_drivers"
+
+
+def test_a_miss_is_reprompted_and_the_third_offers_the_menu() -> None:
+    h = Harness()
+    h.say(U, "hi")
+    h.pick(U, "menu:rides_drivers")
+    first = h.say(U, "banana")
+    assert "did not understand" in c.body_text(first[0])
+    assert c.row_ids(first[1])[0] == "vehicle:moto"  # the step's prompt again
+    assert len(first) == 2
+    second = h.say(U, "banana")
+    assert len(second) == 2
+    third = h.say(U, "banana")
+    assert c.row_ids(third[-1]) == ["menu"]
+    assert h.conv(U).step == "vehicle"  # still there: offered, not forced
+    assert c.row_ids(h.tap(U, "menu")[0])[0] == "menu:rides_drivers"
+
+
+def test_an_image_where_a_choice_is_expected_is_a_miss_never_silence() -> None:
+    h = Harness()
+    h.say(U, "hi")
+    h.pick(U, "menu:rides_drivers")
+    ev = c._event(U, {"type": "image", "image": {"id": "1", "mime_type": "image/jpeg"}})
+    assert len(h.replies(ev)) == 2
+
+
+def test_a_reaction_changes_nothing_and_sends_nothing() -> None:
+    h = Harness()
+    h.say(U, "hi")
+    seq = h.conv(U).seq
+    ev = c._event(U, {"type": "reaction", "reaction": {"message_id": "x", "emoji": "👍"}})
+    assert h.replies(ev) == [] and h.conv(U).seq == seq
+
+
+def test_a_duplicate_delivery_changes_nothing_and_sends_nothing() -> None:
+    h = Harness()
+    h.say(U, "hi")
+    ev = c.pick(U, "menu:rides_drivers")
+    assert len(h.replies(ev)) == 1
+    stored = h.stored[U]
+    n = len(h.sent)
+    assert h.deliver(ev) is None
+    assert h.stored[U] == stored and len(h.sent) == n
+
+
+def test_dedupe_forgets_after_its_ttl() -> None:
+    h = Harness(opts=Options(dedupe_ttl_s=60))
+    ev = c.text(U, "hi")
+    h.deliver(ev)
+    h.advance(61)
+    assert h.deliver(ev) is not None
+    assert ev.event_id in h.conv(U).seen
+
+
+def test_idle_conversation_expires_by_timer_and_next_message_gets_the_note() -> None:
+    h = Harness(opts=Options(idle_s=30))
+    h.say(U, "hi")
+    h.pick(U, "menu:rides_drivers")
+    h.pick(U, "vehicle:cab")
+    h.advance(29)
+    assert h.conv(U).flow == "rides_drivers"
+    h.advance(2)
+    assert (h.conv(U).flow, h.conv(U).step) == ("expired", "idle")
+    assert h.transitions[-1][2:] == ("expired", "idle")
+    replies = h.share(U, -1.95, 30.06)  # what would have answered the old step
+    assert len(replies) == 1 and c.body_text(replies[0]).startswith("Your earlier conversation expired")
+    assert h.conv(U).flow == "menu"
+
+
+def test_expiry_without_the_timer_still_applies_on_the_next_message() -> None:
+    h = Harness(opts=Options(idle_s=30))
+    h.say(U, "hi")
+    h.pick(U, "menu:rides_drivers")
+    h.now += 31  # the timer did not run (worker down)
+    replies = h.pick(U, "vehicle:cab")
+    assert "expired" in c.body_text(replies[0]) and h.conv(U).flow == "menu"
+
+
+def test_activity_keeps_a_conversation_alive() -> None:
+    h = Harness(opts=Options(idle_s=30))
+    h.say(U, "hi")
+    h.pick(U, "menu:rides_drivers")
+    for _ in range(3):
+        h.advance(20)
+        h.say(U, "banana")  # even misses are activity
+    assert h.conv(U).flow == "rides_drivers"
+
+
+def test_the_language_choice_persists_and_translates_prompts() -> None:
+    h = Harness()
+    h.say(U, "hi")
+    h.pick(U, "menu:language")
+    replies = h.tap(U, "lang:fr")
+    assert c.body_text(replies[0]) == "Langue : français."
+    assert "Bonjour" in c.body_text(replies[1])
+    h.say(U, "stop")
+    h.advance(3600)
+    assert "Bonjour" in c.body_text(h.say(U, "salut")[0])
+    assert h.conv(U).lang == "fr"
+    h.pick(U, "menu:language")
+    h.tap(U, "lang:rw")
+    assert "Muraho" in c.body_text(h.say(U, "menu")[0])
+
+
+def test_statuses_are_ordered_by_rank() -> None:
+    h = Harness()
+    h.say(U, "hi")
+    seq = h.conv(U).seq
+    for st in ("sent", "read", "delivered", "sent", "failed", "read"):
+        h.deliver(c.status(U, "wamid.OUT1", st))
+    assert [d["status"] for d in h.delivery] == ["sent", "read", "failed"]
+    h.deliver(c.status(U, "wamid.OUT2", "delivered"))
+    assert h.delivery[-1] == {"status": "delivered", "wamid": "wamid.OUT2", "error": None}
+    assert h.conv(U).seq == seq  # statuses are not conversation transitions
+
+
+def test_recovery_resets_to_the_menu_with_an_apology() -> None:
+    h = Harness()
+    h.say(U, "hi")
+    h.pick(U, "menu:rides_schedule")
+    h.tap(U, "sched:new")
+    ev = c._event(U, {"type": "text"})
+    rec = ev.__class__(event_id="recovery:abc", type="wastream.recovery", wa_id=U,
+                       phone_number_id=None, timestamp=None, received_at="", correlation_id="",
+                       payload={"recovery_id": "rec-1", "reason": "boom", "failed_event_id": "w1"})
+    replies = h.replies(rec)
+    assert "Sorry, something went wrong" in c.body_text(replies[0])
+    assert c.row_ids(replies[1])[0] == "menu:rides_drivers"
+    assert (h.conv(U).flow, h.conv(U).step) == ("menu", "main")
+    assert h.recovery == [{"recovery_id": "rec-1", "reason": "boom", "failed_event_id": "w1",
+                           "from_flow": "schedule", "from_step": "pickup"}]
+
+
+def test_state_round_trips_through_bytes_with_unknown_fields_ignored() -> None:
+    import orjson
+
+    from streams.state import Conv
+
+    conv = Conv(wa_id=U, flow="schedule", step="day", data={"x": 1}, deadlines={"idle": 5.0})
+    raw = orjson.dumps({**orjson.loads(conv.to_bytes()), "from_the_future": True})
+    assert Conv.from_bytes(raw, U) == conv
