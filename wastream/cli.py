@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--text", default="hi", help="what the user writes")
     demo.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each hop")
     demo.set_defaults(func=_demo)
+    from streams.dlq_cli import add_parsers  # dlq, graph-stub (failure handling)
+
+    add_parsers(sub)
     return parser
 
 
