@@ -31,6 +31,9 @@ class Options:
         self.batch_max = int(x.get("WASTREAM_PROJECTOR_BATCH", "5000"))
         self.linger_s = int(x.get("WASTREAM_PROJECTOR_LINGER_MS", "200")) / 1000
         self.backoff_max_s = float(x.get("WASTREAM_PROJECTOR_BACKOFF_MAX_S", "10"))
+        # How soon a crashed instance's partitions move to the others (and, after a
+        # kill -9, how long a restarted instance waits for its dead self to time out).
+        self.session_timeout_ms = int(x.get("WASTREAM_PROJECTOR_SESSION_TIMEOUT_MS", "10000"))
 
 
 def to_msg(logical: str, rec: object) -> Msg:
@@ -144,6 +147,8 @@ class Projector:
             max_poll_records=self.opts.batch_max, isolation_level="read_committed",
             # A long PostgreSQL outage must not make us leave the group.
             max_poll_interval_ms=30 * 60 * 1000,
+            session_timeout_ms=self.opts.session_timeout_ms,
+            heartbeat_interval_ms=max(500, self.opts.session_timeout_ms // 4),
         )
         await self.consumer.start()
         try:

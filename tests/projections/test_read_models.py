@@ -95,7 +95,8 @@ async def test_outbound_status_only_moves_up_in_any_order(system: System) -> Non
     t = "2026-01-05T10:00:0{}+00:00"
     deliveries = [
         # message 0: statuses arrive before the message itself, webhooks name only the wamid
-        DeliveryUpdate(wa_id=u, status="read", wamid="wamid.OUT0", at=t.format(5), source="webhook"),
+        DeliveryUpdate(wa_id=u, status="read", wamid="wamid.OUT0", at=t.format(5),
+                       source="webhook"),
         DeliveryUpdate(wa_id=u, status="accepted", outbound_id="wamid.IN0:0", wamid="wamid.OUT0",
                        at=t.format(1)),
         DeliveryUpdate(wa_id=u, status="delivered", wamid="wamid.OUT0", at=t.format(3),
@@ -105,7 +106,8 @@ async def test_outbound_status_only_moves_up_in_any_order(system: System) -> Non
                        at=t.format(1)),
         DeliveryUpdate(wa_id=u, status="delivered", wamid="wamid.OUT1", at=t.format(2),
                        source="webhook"),
-        DeliveryUpdate(wa_id=u, status="sent", wamid="wamid.OUT1", at=t.format(2), source="webhook"),
+        DeliveryUpdate(wa_id=u, status="sent", wamid="wamid.OUT1", at=t.format(2),
+                       source="webhook"),
         # message 2: failed is terminal, a later read does not undo it
         DeliveryUpdate(wa_id=u, status="failed", outbound_id="wamid.IN2:0", at=t.format(2),
                        error={"code": 131047, "title": "Re-engagement message"}),
