@@ -8,12 +8,12 @@ database at once serialise instead of racing on ``CREATE``."""
 from __future__ import annotations
 
 import logging
-import secrets
 from importlib import resources
 from pathlib import Path
 
 import asyncpg
 
+from projections import analytics
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 # One advisory lock for every migrating process of this database: schema creation,
 # the cluster-wide analytics role and the pgcrypto extension are shared by all schemas.
 _LOCK_KEY = 0x7761_7374  # "wast"
-ANALYTICS_ROLE = "wastream_analytics"
+ANALYTICS_ROLE = analytics.ROLE
 
 
 def migration_files() -> list[tuple[str, str]]:
@@ -76,36 +76,12 @@ async def migrate(settings: Settings, schema: str | None = None) -> list[str]:
                     await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
                 applied.append(name)
                 log.info("applied migration %s to schema %s", name, schema)
-            await _analytics_access(conn, schema, settings)
+            await analytics.set_key(conn, settings.extra.get("WASTREAM_ANALYTICS_KEY"))
+            await analytics.create_views(conn)
+            await analytics.grant(conn, schema)
     finally:
         await conn.close()
     return applied
-
-
-async def _analytics_access(conn: asyncpg.Connection, schema: str, settings: Settings) -> None:
-    """The keyed-hash key and the read-only analytics role (cluster-wide, so created
-    idempotently; granted per schema, on analytics views only)."""
-    key = settings.extra.get("WASTREAM_ANALYTICS_KEY")
-    if key:
-        await conn.execute(
-            "INSERT INTO analytics_key (id, key) VALUES (1, $1)"
-            " ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key", key)
-    else:
-        # No key configured: a random one, kept across runs (hashes stay stable).
-        await conn.execute(
-            "INSERT INTO analytics_key (id, key) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
-            secrets.token_hex(32))
-    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", ANALYTICS_ROLE)
-    if not exists:
-        await conn.execute(f"CREATE ROLE {ANALYTICS_ROLE} NOLOGIN")
-    q = quote_ident(schema)
-    await conn.execute(f"GRANT USAGE ON SCHEMA {q} TO {ANALYTICS_ROLE}")
-    await conn.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA {q} FROM {ANALYTICS_ROLE}")
-    views = [r["table_name"] for r in await conn.fetch(
-        "SELECT table_name FROM information_schema.views"
-        " WHERE table_schema = $1 AND table_name LIKE 'analytics\\_%'", schema)]
-    for view in views:
-        await conn.execute(f"GRANT SELECT ON {q}.{quote_ident(view)} TO {ANALYTICS_ROLE}")
 
 
 def sql_dir() -> Path:

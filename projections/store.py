@@ -103,13 +103,21 @@ class Store:
 
     async def apply(self, batch: Mapping[TP, Sequence[Msg]]) -> BatchResult:
         """Apply one batch (records of each partition in offset order) in one transaction."""
-        conn = await self.connect()
-        try:
-            async with conn.transaction():
-                return await self._apply(conn, batch)
-        except CONNECTION_ERRORS as exc:
-            await self.close()
-            raise StoreUnavailable(str(exc)) from exc
+        for attempt in range(3):
+            conn = await self.connect()
+            try:
+                async with conn.transaction():
+                    return await self._apply(conn, batch)
+            except CONNECTION_ERRORS as exc:
+                await self.close()
+                raise StoreUnavailable(str(exc)) from exc
+            except asyncpg.InvalidCachedStatementError:
+                # A replay swapped a table under a prepared statement: asyncpg dropped
+                # its cache; the whole transaction is simply run again.
+                log.info("table definitions changed (replay swap); re-running the batch")
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _apply(self, conn: asyncpg.Connection,
                      batch: Mapping[TP, Sequence[Msg]]) -> BatchResult:

@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     from streams.dlq_cli import add_parsers  # dlq, graph-stub (failure handling)
 
     add_parsers(sub)
+    from projections.replay_cli import add_parser as add_replay  # replay (projections)
+
+    add_replay(sub)
     return parser
 
 

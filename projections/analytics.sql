@@ -1,0 +1,134 @@
+-- Analytics over the projected tables: plain views, re-created by every
+-- `wastream migrate` (and after a replay swap), readable by the role
+-- wastream_analytics, which can read NOTHING else in the schema.
+--
+-- Phone numbers never appear: a user is `user_hash`, the hex HMAC-SHA256 of the
+-- wa_id keyed with WASTREAM_ANALYTICS_KEY (table analytics_key, not granted).
+-- The views run with their owner's rights, so the role needs no access to the
+-- raw tables they read. Days are UTC.
+
+-- The keyed hash of a wa_id (inlined by each view; analytics_key stays private).
+CREATE VIEW analytics_user_activity AS
+SELECT (e.received_at AT TIME ZONE 'UTC')::date AS day,
+       encode(public.hmac(e.wa_id, (SELECT key FROM analytics_key WHERE id = 1), 'sha256'), 'hex')
+           AS user_hash,
+       e.phone_number_id,
+       count(*) AS messages
+FROM wa_events e
+WHERE e.type LIKE 'message.%'
+GROUP BY 1, 2, 3;
+
+-- Daily events by type and business number (phone_number_id is the business's id).
+CREATE VIEW analytics_daily_events AS
+SELECT (received_at AT TIME ZONE 'UTC')::date AS day, type, phone_number_id, count(*) AS events
+FROM wa_events
+GROUP BY 1, 2, 3;
+
+-- Daily active users: users who sent at least one message that day.
+CREATE VIEW analytics_daily_active_users AS
+SELECT (received_at AT TIME ZONE 'UTC')::date AS day, phone_number_id,
+       count(DISTINCT wa_id) AS active_users
+FROM wa_events
+WHERE type LIKE 'message.%'
+GROUP BY 1, 2;
+
+-- One row per run of a workflow: a run starts when a user enters a flow and ends at
+-- the first transition out of it. outcome: completed (a domain event of that user
+-- during the run, e.g. RideRequested / TripScheduled), expired (left to 'expired'),
+-- abandoned (left otherwise), in_progress (not left yet). Resting flows
+-- (new, menu, ended, expired) are not workflows.
+CREATE VIEW analytics_workflow_runs AS
+WITH t AS (
+    SELECT wa_id, seq, flow, step, at,
+           lead(flow) OVER w AS next_flow, lead(at) OVER w AS next_at,
+           CASE WHEN lag(flow) OVER w IS DISTINCT FROM flow THEN 1 ELSE 0 END AS entering
+    FROM wa_state_transitions
+    WINDOW w AS (PARTITION BY wa_id ORDER BY seq)
+), numbered AS (
+    SELECT *, sum(entering) OVER (PARTITION BY wa_id ORDER BY seq) AS run_no FROM t
+), runs AS (
+    SELECT wa_id, run_no, min(flow) AS flow, min(at) AS started_at,
+           array_agg(DISTINCT step) AS steps,
+           (array_agg(next_flow ORDER BY seq DESC))[1] AS exit_flow,
+           (array_agg(next_at ORDER BY seq DESC))[1] AS ended_at
+    FROM numbered
+    WHERE flow NOT IN ('new', 'menu', 'ended', 'expired')
+    GROUP BY wa_id, run_no
+)
+SELECT encode(public.hmac(r.wa_id, (SELECT key FROM analytics_key WHERE id = 1), 'sha256'), 'hex')
+           AS user_hash,
+       r.run_no, r.flow, r.started_at, r.ended_at, r.steps,
+       CASE WHEN EXISTS (SELECT 1 FROM wa_domain_events d
+                         WHERE d.wa_id = r.wa_id AND d.at >= r.started_at
+                           AND (r.ended_at IS NULL OR d.at <= r.ended_at)) THEN 'completed'
+            WHEN r.exit_flow IS NULL THEN 'in_progress'
+            WHEN r.exit_flow = 'expired' THEN 'expired'
+            ELSE 'abandoned' END AS outcome
+FROM runs r;
+
+-- Per-workflow funnel by day of the run's start: started, each step reached, outcomes.
+CREATE VIEW analytics_workflow_funnel AS
+SELECT (started_at AT TIME ZONE 'UTC')::date AS day, flow, 'started' AS stage, count(*) AS runs
+FROM analytics_workflow_runs GROUP BY 1, 2
+UNION ALL
+SELECT (started_at AT TIME ZONE 'UTC')::date, flow, 'step:' || s.step, count(*)
+FROM analytics_workflow_runs, unnest(steps) AS s(step) GROUP BY 1, 2, 3
+UNION ALL
+SELECT (started_at AT TIME ZONE 'UTC')::date, flow, outcome, count(*)
+FROM analytics_workflow_runs GROUP BY 1, 2, 3;
+
+-- Response latency: inbound message (received by ingress) to the first reply we
+-- produced for it (wa_outbound_messages.created_at), per day and workflow, in ms.
+CREATE VIEW analytics_response_latency AS
+WITH firsts AS (
+    SELECT e.received_at,
+           (array_agg(o.flow ORDER BY o.created_at))[1] AS flow,
+           min(o.created_at) AS first_reply_at
+    FROM wa_events e JOIN wa_outbound_messages o ON o.in_reply_to = e.event_id
+    WHERE e.type LIKE 'message.%' AND o.created_at IS NOT NULL
+    GROUP BY e.event_id, e.received_at
+)
+SELECT (received_at AT TIME ZONE 'UTC')::date AS day, coalesce(flow, '') AS workflow,
+       count(*) AS replies,
+       percentile_cont(0.50) WITHIN GROUP (ORDER BY extract(epoch FROM first_reply_at - received_at) * 1000) AS p50_ms,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM first_reply_at - received_at) * 1000) AS p95_ms,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM first_reply_at - received_at) * 1000) AS p99_ms
+FROM firsts
+GROUP BY 1, 2;
+
+-- Outbound delivery funnel per day: how many reached sent, delivered, read; failed.
+CREATE VIEW analytics_delivery_funnel AS
+SELECT (created_at AT TIME ZONE 'UTC')::date AS day,
+       count(*) AS messages,
+       count(*) FILTER (WHERE status <> 'failed' AND (sent_at IS NOT NULL OR delivered_at IS NOT NULL OR read_at IS NOT NULL)) AS sent,
+       count(*) FILTER (WHERE status <> 'failed' AND (delivered_at IS NOT NULL OR read_at IS NOT NULL)) AS delivered,
+       count(*) FILTER (WHERE status <> 'failed' AND read_at IS NOT NULL) AS read,
+       count(*) FILTER (WHERE status = 'failed') AS failed
+FROM wa_outbound_messages
+WHERE body IS NOT NULL
+GROUP BY 1;
+
+-- Failed outbound messages per day and Meta error code.
+CREATE VIEW analytics_delivery_failures AS
+SELECT (coalesce(failed_at, created_at) AT TIME ZONE 'UTC')::date AS day,
+       coalesce(error_code, 'unknown') AS error_code, count(*) AS failed
+FROM wa_outbound_messages
+WHERE status = 'failed'
+GROUP BY 1, 2;
+
+-- Dead-letter inflow per day and error class, and how many are still open.
+CREATE VIEW analytics_dlq_inflow AS
+SELECT (failed_at AT TIME ZONE 'UTC')::date AS day, coalesce(error_class, 'unknown') AS error_class,
+       coalesce(error_kind, 'unknown') AS error_kind, count(*) AS dead_letters,
+       count(*) FILTER (WHERE NOT processed) AS still_open
+FROM wa_dead_letter_queue
+GROUP BY 1, 2, 3;
+
+-- Age of the open dead letters (seconds, at query time) per error class.
+CREATE VIEW analytics_dlq_age AS
+SELECT coalesce(error_class, 'unknown') AS error_class, count(*) AS open_dead_letters,
+       extract(epoch FROM now() - min(failed_at)) AS oldest_age_s,
+       extract(epoch FROM avg(now() - failed_at)) AS avg_age_s
+FROM wa_dead_letter_queue
+WHERE NOT processed
+GROUP BY 1;

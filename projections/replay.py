@@ -1,0 +1,314 @@
+"""``wastream replay``: rebuild one projection from its topics into a shadow schema
+while the live one keeps serving, catch up with the live projector, then swap the
+tables in one transaction.
+
+The swap holds the same per-partition advisory locks as the live projector's batches
+(``projections.store``), moves the live tables out and the shadow tables in, and
+replaces the projection's rows of ``projection_offsets``; readers blocked on the
+tables' locks for those milliseconds then see the rebuilt tables, never an empty or
+half-built one. If the shadow ends behind the live projector (``--to``), the live
+projector sees a gap at its next batch and seeks back (no record is skipped)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TextIO
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from projections import analytics
+from projections.base import Msg, ts
+from projections.migrations import connect, migrate, quote_ident
+from projections.projector import to_msg
+from projections.registry import by_name
+from projections.store import TP, Store
+from wastream.config import Settings
+
+_OFFSET = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+):(?P<part>\d+):(?P<offset>\d+)$")
+
+
+class ReplayError(ValueError):
+    """A replay request that cannot run (bad arguments, unknown projection)."""
+
+    transient = False
+
+
+def parse_offsets(specs: Sequence[str], settings: Settings,
+                  topics: Sequence[str]) -> dict[TP, int]:
+    """``TOPIC:PARTITION:OFFSET`` items (logical or broker-side topic names) as
+    {(logical topic, partition): offset}; topics outside ``topics`` are refused."""
+    out: dict[TP, int] = {}
+    for spec in specs:
+        m = _OFFSET.match(spec)
+        if not m:
+            raise ReplayError(f"not TOPIC:PARTITION:OFFSET: {spec!r}")
+        topic = m["topic"]
+        logical = next((t for t in topics if topic in (t, settings.topic(t))), None)
+        if logical is None:
+            raise ReplayError(f"{topic} is not read by this projection ({', '.join(topics)})")
+        out[(logical, int(m["part"]))] = int(m["offset"])
+    return out
+
+
+@dataclass
+class Plan:
+    """Where a replay starts and stops on every partition it reads."""
+
+    projection: str
+    live_schema: str
+    shadow_schema: str
+    start: dict[TP, int] = field(default_factory=dict)
+    end: dict[TP, int] = field(default_factory=dict)
+    bounded: bool = False  # --to given: do not chase the live projector past it
+
+    @property
+    def total(self) -> int:
+        return sum(max(0, self.end[tp] - self.start.get(tp, 0)) for tp in self.end)
+
+    def describe(self) -> str:
+        lines = [f"replay projection {self.projection!r}: build in schema {self.shadow_schema}, "
+                 f"then swap into {self.live_schema}"
+                 + ("" if self.bounded else " after catching up with the live projector")]
+        for tp in sorted(self.end):
+            lines.append(f"  {tp[0]}[{tp[1]}]: offsets {self.start.get(tp, 0)} .. {self.end[tp]}"
+                         f" ({max(0, self.end[tp] - self.start.get(tp, 0))} records)")
+        lines.append(f"  total {self.total} records")
+        return "\n".join(lines)
+
+
+def shadow_name(live: str, projection: str) -> str:
+    return f"{live}__rp_{projection}"[:63]
+
+
+class Progress:
+    """A one-line progress bar with rate and time left, on stderr."""
+
+    def __init__(self, total: int, out: TextIO | None = None) -> None:
+        self.total, self.done, self.t0, self.last = total, 0, time.monotonic(), 0.0
+        self.out: TextIO = out or sys.stderr
+
+    def add(self, n: int, force: bool = False) -> None:
+        self.done += n
+        now = time.monotonic()
+        if not force and now - self.last < 0.5:
+            return
+        self.last = now
+        rate = self.done / max(now - self.t0, 1e-6)
+        left = max(0, self.total - self.done)
+        pct = 100.0 * self.done / self.total if self.total else 100.0
+        bar = "#" * int(pct / 5)
+        print(f"\r[{bar:<20}] {self.done}/{self.total} {pct:5.1f}% {rate:,.0f} rec/s "
+              f"ETA {left / rate if rate else 0:.1f}s", end="", file=self.out, flush=True)
+
+    @property
+    def rate(self) -> float:
+        return self.done / max(time.monotonic() - self.t0, 1e-6)
+
+
+class Replay:
+    """One replay of one projection (see the module docstring)."""
+
+    def __init__(self, settings: Settings, projection: str, *, shadow: str | None = None) -> None:
+        try:
+            (self.projection,) = by_name([projection])
+        except KeyError as exc:
+            raise ReplayError(f"unknown projection {projection!r}") from exc
+        self.settings = settings
+        self.shadow = shadow or shadow_name(settings.db_schema, projection)
+        self.consumer: AIOKafkaConsumer | None = None
+        self.progress: Progress | None = None
+
+    async def _consumer(self) -> AIOKafkaConsumer:
+        if self.consumer is None:
+            self.consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers, group_id=None,
+                enable_auto_commit=False, auto_offset_reset="earliest",
+                isolation_level="read_committed", max_poll_records=5000)
+            await self.consumer.start()
+        return self.consumer
+
+    async def plan(self, *, from_beginning: bool = False, from_time: str | None = None,
+                   from_offsets: Sequence[str] = (), to: Sequence[str] = ()) -> Plan:
+        """Resolve the start and end offsets of every partition the projection reads."""
+        c = await self._consumer()
+        tps: list[TopicPartition] = []
+        for t in self.projection.topics:
+            parts = c.partitions_for_topic(self.settings.topic(t))
+            if not parts:
+                await c._client.force_metadata_update()  # topic metadata not fetched yet
+                parts = c.partitions_for_topic(self.settings.topic(t)) or set()
+            tps += [TopicPartition(self.settings.topic(t), p) for p in sorted(parts)]
+        logical = {self.settings.topic(t): t for t in self.projection.topics}
+        key = {tp: (logical[tp.topic], tp.partition) for tp in tps}
+        begin = {key[tp]: o for tp, o in (await c.beginning_offsets(tps)).items()}
+        end = {key[tp]: o for tp, o in (await c.end_offsets(tps)).items()}
+        start = dict(begin)
+        if from_time:
+            at = ts(from_time)
+            if at is None:
+                raise ReplayError(f"--from-time is not ISO 8601: {from_time!r}")
+            start.update(await self._offsets_at(c, tps, key, at, end))
+        elif from_offsets:
+            start.update(parse_offsets(from_offsets, self.settings, self.projection.topics))
+        elif not from_beginning:
+            raise ReplayError("one of --from-beginning, --from-time, --from-offset is required")
+        bounded = bool(to)
+        if to:
+            if len(to) == 1 and _OFFSET.match(to[0]) is None:
+                at = ts(to[0])
+                if at is None:
+                    raise ReplayError(f"--to is neither ISO 8601 nor offsets: {to[0]!r}")
+                end = await self._offsets_at(c, tps, key, at, end)
+            else:
+                end.update(parse_offsets(to, self.settings, self.projection.topics))
+        return Plan(self.projection.name, self.settings.db_schema, self.shadow,
+                    {tp: max(o, begin[tp]) for tp, o in start.items()}, end, bounded)
+
+    @staticmethod
+    async def _offsets_at(c: AIOKafkaConsumer, tps: list[TopicPartition],
+                          key: dict[TopicPartition, TP], at: datetime,
+                          end: dict[TP, int]) -> dict[TP, int]:
+        found = await c.offsets_for_times({tp: int(at.timestamp() * 1000) for tp in tps})
+        return {key[tp]: (found[tp].offset if found.get(tp) else end[key[tp]]) for tp in tps}
+
+    async def build(self, plan: Plan) -> Store:
+        """Fresh shadow schema, then every record of the plan projected into it."""
+        admin = await connect(self.settings)
+        try:
+            await admin.execute(f"DROP SCHEMA IF EXISTS {quote_ident(self.shadow)} CASCADE")
+        finally:
+            await admin.close()
+        await migrate(self.settings, schema=self.shadow)
+        store = Store(self.settings, [self.projection], schema=self.shadow)
+        c = await self._consumer()
+        tps = [TopicPartition(self.settings.topic(t), p) for t, p in plan.end]
+        c.assign(tps)
+        for tp in tps:
+            c.seek(tp, plan.start.get((self._logical(tp.topic), tp.partition), 0))
+        self.progress = Progress(plan.total)
+        await self._consume_until(store, plan.end)
+        return store
+
+    def _logical(self, physical: str) -> str:
+        return next(t for t in self.projection.topics if self.settings.topic(t) == physical)
+
+    async def _consume_until(self, store: Store, end: dict[TP, int]) -> None:
+        """Project records until every partition's position reaches ``end``."""
+        c = await self._consumer()
+        pending = {tp: o for tp, o in end.items()
+                   if await c.position(TopicPartition(self.settings.topic(tp[0]), tp[1])) < o}
+        while pending:
+            got = await c.getmany(*[TopicPartition(self.settings.topic(t), p) for t, p in pending],
+                                  timeout_ms=500, max_records=5000)
+            batch: dict[TP, list[Msg]] = {}
+            for ktp, recs in got.items():
+                tp = (self._logical(ktp.topic), ktp.partition)
+                keep = [to_msg(tp[0], r) for r in recs if r.offset < pending.get(tp, -1)]
+                if keep:
+                    batch[tp] = keep
+            if batch:
+                await store.apply(batch)
+                if self.progress:
+                    self.progress.add(sum(len(v) for v in batch.values()))
+            for tp in list(pending):
+                ktp = TopicPartition(self.settings.topic(tp[0]), tp[1])
+                if await c.position(ktp) >= pending[tp]:
+                    del pending[tp]
+
+    async def live_offsets(self) -> dict[TP, int]:
+        live = Store(self.settings, [self.projection])
+        try:
+            stored = await live.offsets()
+        finally:
+            await live.close()
+        return {(t, p): o for (_n, t, p), o in stored.items()}
+
+    async def swap(self, plan: Plan, shadow_store: Store) -> None:
+        """Catch up with the live projector under its partition locks, then swap."""
+        if not plan.bounded:  # catch up without locks first, so the locked part is short
+            for _ in range(3):
+                live_now = await self.live_offsets()
+                target = {tp: max(o, plan.end.get(tp, 0)) for tp, o in live_now.items()}
+                await self._consume_until(shadow_store, target)
+        conn = await connect(self.settings)
+        live, shadow = quote_ident(self.settings.db_schema), quote_ident(self.shadow)
+        retired = quote_ident(f"{self.settings.db_schema}__retired"[:63])
+        try:
+            async with conn.transaction():
+                for t, p in sorted(plan.end):  # the live projector's lock order
+                    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                                       f"{self.settings.db_schema}:{self.settings.topic(t)}:{p}")
+                if not plan.bounded:
+                    stored = {tp: o for tp, o in (await self.live_offsets_on(conn)).items()}
+                    await self._consume_until(shadow_store, stored)
+                await conn.execute(f"DROP SCHEMA IF EXISTS {retired} CASCADE")
+                await conn.execute(f"CREATE SCHEMA {retired}")
+                await analytics.drop_views(conn)
+                for table in self.projection.tables:
+                    await conn.execute(f"ALTER TABLE {live}.{table} SET SCHEMA {retired}")
+                    await conn.execute(f"ALTER TABLE {shadow}.{table} SET SCHEMA {live}")
+                await conn.execute(f"DELETE FROM {live}.projection_offsets WHERE projection = $1",
+                                   self.projection.name)
+                await conn.execute(
+                    f"INSERT INTO {live}.projection_offsets "
+                    f"SELECT * FROM {shadow}.projection_offsets WHERE projection = $1",
+                    self.projection.name)
+                await analytics.create_views(conn)
+                await conn.execute(f"DROP SCHEMA {retired} CASCADE")
+                await conn.execute(f"DROP SCHEMA {shadow} CASCADE")
+            await analytics.grant(conn, self.settings.db_schema)
+        finally:
+            await conn.close()
+
+    async def live_offsets_on(self, conn: object) -> dict[TP, int]:
+        rows = await conn.fetch(  # type: ignore[attr-defined]
+            'SELECT topic, partition, "offset" FROM projection_offsets WHERE projection = $1',
+            self.projection.name)
+        logical = {self.settings.topic(t): t for t in self.projection.topics}
+        return {(logical[r["topic"]], r["partition"]): r["offset"] for r in rows
+                if r["topic"] in logical}
+
+    async def close(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+            self.consumer = None
+
+
+async def run(settings: Settings, projection: str, *, dry_run: bool = False,
+              **plan_args: object) -> Plan:
+    """Plan, and unless ``dry_run``: build, catch up, swap. Returns the plan."""
+    replay = Replay(settings, projection)
+    try:
+        plan = await replay.plan(**plan_args)  # type: ignore[arg-type]
+        print(plan.describe())
+        if dry_run:
+            return plan
+        store = await replay.build(plan)
+        await replay.swap(plan, store)
+        await store.close()
+        assert replay.progress is not None
+        replay.progress.add(0, force=True)
+        print(f"\nswapped {projection}: {replay.progress.done} records at "
+              f"{replay.progress.rate:,.0f} rec/s", file=sys.stderr)
+        return plan
+    finally:
+        await replay.close()
+
+
+def main(args: object) -> int:
+    """Entry point of ``wastream replay`` (argparse namespace)."""
+    a = args
+    try:
+        asyncio.run(run(Settings.from_env(), a.projection, dry_run=a.dry_run,  # type: ignore[attr-defined]
+                        from_beginning=a.from_beginning, from_time=a.from_time,  # type: ignore[attr-defined]
+                        from_offsets=a.from_offset or (), to=a.to or ()))  # type: ignore[attr-defined]
+    except ReplayError as exc:
+        print(f"wastream replay: {exc}", file=sys.stderr)
+        return 2
+    return 0
