@@ -62,7 +62,8 @@ async def _scenario(system: System) -> None:
             out("o4", U1, "A5", _at(D2, "09:00:00.500"), "menu")]
     await pd.produce(b, system.topic(topics.OUTBOUND), [(o.wa_id, o) for o in outs])
 
-    def du(oid: str, status: str, hms: str, day: date = D1, code: int | None = None) -> DeliveryUpdate:
+    def du(oid: str, status: str, hms: str, day: date = D1,
+           code: int | None = None) -> DeliveryUpdate:
         return DeliveryUpdate(wa_id=U1, status=status, outbound_id=oid, at=_at(day, hms),
                               error={"code": code} if code else None)
     dels = [du("o1", s, "10:00:03") for s in ("accepted", "sent", "delivered", "read")]
@@ -122,9 +123,10 @@ async def test_analytics_figures_match_a_hand_computed_scenario(system: System) 
             (D2, "message.text", pd.PNID, 1), (D2, "message.text", "999", 1)]
         assert await _q(conn, "SELECT * FROM analytics_daily_active_users ORDER BY 1, 2") == [
             (D1, pd.PNID, 2), (D2, pd.PNID, 1), (D2, "999", 1)]
-        assert sorted(await _q(conn, "SELECT day, user_hash, messages FROM analytics_user_activity")) \
-            == sorted([(D1, hashed(U1), 2), (D1, hashed(U2), 1), (D2, hashed(U1), 1),
-                       (D2, hashed(U3), 1)])
+        activity = await _q(conn, "SELECT day, user_hash, messages "
+                                  "FROM analytics_user_activity")
+        assert sorted(activity) == sorted([(D1, hashed(U1), 2), (D1, hashed(U2), 1),
+                                           (D2, hashed(U1), 1), (D2, hashed(U3), 1)])
         lat = await _q(conn, "SELECT day, workflow, replies, p50_ms, p95_ms, p99_ms "
                              "FROM analytics_response_latency ORDER BY 1, 2")
         assert [(d, w, n, round(a), round(b), round(c)) for d, w, n, a, b, c in lat] == [

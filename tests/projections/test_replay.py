@@ -36,8 +36,10 @@ async def _dump(system: System, table: str, order: str, exclude: tuple[str, ...]
 
 async def test_replay_equals_live_and_readers_never_see_a_partial_table(system: System) -> None:
     inbound = [pd.inbound(i, f"25078{i % 97:07d}") for i in range(N)]
-    await pd.produce(system.bootstrap, system.topic(topics.INBOUND), [(e.wa_id, e) for e in inbound])
-    states = [pd.state(f"25079{i % 50:07d}", i // 50 + 1, "rides", f"s{i // 50}") for i in range(500)]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND),
+                     [(e.wa_id, e) for e in inbound])
+    states = [pd.state(f"25079{i % 50:07d}", i // 50 + 1, "rides", f"s{i // 50}")
+              for i in range(500)]
     await pd.produce(system.bootstrap, system.topic(topics.STATE), [(s.wa_id, s) for s in states])
     proj = system.start_projector()
     await system.wait_rows("SELECT 1 FROM wa_events", N, 60)
@@ -66,7 +68,8 @@ async def test_replay_equals_live_and_readers_never_see_a_partial_table(system: 
     await task
     assert "swapped events" in result.stderr, result.stderr
     assert "records" in result.stdout
-    assert seen and min(seen) == N and max(seen) == N, (min(seen), max(seen), len(seen))
+    assert seen
+    assert (min(seen), max(seen)) == (N, N), len(seen)
     assert await _oid(system, "wa_events") != oid_before  # really a new table
     assert await _dump(system, "wa_events", "event_id") == live_events
     # shadow and retired schemas are gone
@@ -105,4 +108,5 @@ async def test_replay_dry_run_prints_plan_and_changes_nothing(system: System) ->
     finally:
         await conn.close()
     bad = system.cli("replay", "--projection", "nope", "--from-beginning", check=False)
-    assert bad.returncode == 2 and "unknown projection" in bad.stderr
+    assert bad.returncode == 2
+    assert "unknown projection" in bad.stderr
