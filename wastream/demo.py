@@ -16,6 +16,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas import topics
+from schemas.delivery import DeliveryUpdate
 from schemas.outbound import OutboundMessage
 from wastream.config import Settings
 
@@ -36,6 +37,10 @@ def demo_body(wa_id: str, text: str) -> tuple[bytes, str]:
         }}]}],
     }
     return orjson.dumps(body), wamid
+
+
+def _delivered(reply: OutboundMessage, deliveries: list[DeliveryUpdate]) -> bool:
+    return any(d.outbound_id == reply.outbound_id for d in deliveries)
 
 
 def render(body: dict[str, Any]) -> str:
@@ -68,12 +73,21 @@ async def _demo(settings: Settings, url: str, wa_id: str, text: str, timeout_s: 
     try:
         # Position at the end *before* posting so that only this run's reply is read.
         outbound = settings.topic(topics.OUTBOUND)
-        await consumer.topics()  # fetches metadata
-        partitions = consumer.partitions_for_topic(outbound) or set()
+        delivery = settings.topic(topics.DELIVERY)
+        partitions: set[int] = set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            # The consumer's cached metadata only learns of topics on a refresh.
+            await consumer._client.force_metadata_update()  # noqa: SLF001
+            partitions = consumer.partitions_for_topic(outbound) or set()
+            if partitions and consumer.partitions_for_topic(delivery):
+                break
+            await asyncio.sleep(0.2)
         if not partitions:
             print(f"✗ topic {outbound} does not exist: run `wastream topics`")
             return 1
-        tps = [TopicPartition(outbound, p) for p in sorted(partitions)]
+        tps = [TopicPartition(t, p) for t in (outbound, delivery)
+               for p in sorted(consumer.partitions_for_topic(t) or ())]
         consumer.assign(tps)
         await consumer.seek_to_end(*tps)
         for tp in tps:
@@ -92,18 +106,31 @@ async def _demo(settings: Settings, url: str, wa_id: str, text: str, timeout_s: 
                 return 1
 
         reply: OutboundMessage | None = None
+        deliveries: list[DeliveryUpdate] = []
+        want_delivery = bool(settings.graph_url and settings.access_token)
         deadline = time.monotonic() + timeout_s
-        while reply is None and time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (
+            reply is not None and (not want_delivery or _delivered(reply, deliveries))
+        ):
             batch = await consumer.getmany(timeout_ms=500)
-            for msgs in batch.values():
+            for tp, msgs in batch.items():
                 for m in msgs:
-                    out = OutboundMessage.from_bytes(m.value or b"")
-                    if out.in_reply_to == wamid:
-                        reply = out
+                    if tp.topic == outbound:
+                        out = OutboundMessage.from_bytes(m.value or b"")
+                        if out.in_reply_to == wamid:
+                            reply = out
+                    else:
+                        deliveries.append(DeliveryUpdate.from_bytes(m.value or b""))
         if reply is None:
-            print(f"✗ no reply on {settings.topic(topics.OUTBOUND)} within {timeout_s:.0f}s")
+            print(f"✗ no reply on {outbound} within {timeout_s:.0f}s")
             return 1
         print(f"\nbot replies (wa.outbound, id {reply.outbound_id}):\n{render(reply.body)}\n")
+        if want_delivery:
+            if not _delivered(reply, deliveries):
+                print(f"✗ the sender did not report the reply on {delivery} in time")
+                return 1
+            done = next(d for d in deliveries if d.outbound_id == reply.outbound_id)
+            print(f"sender: POSTed to {settings.graph_url} → {done.status}, wamid {done.wamid}\n")
     finally:
         await consumer.stop()
 

@@ -54,6 +54,14 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
         print(f"run: {name} stopped", flush=True)
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def _cli(args: list[str], env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "wastream.cli", *args], env=env, check=True)
 
@@ -79,6 +87,15 @@ def run_all(port: int, demo: bool) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
 
     procs: dict[str, subprocess.Popen[bytes]] = {}
+    if not env.get("WHATSAPP_GRAPH_URL"):
+        # No Meta here: replies go to the local stand-in Graph API, which checks each
+        # request against Meta's documented shape.
+        stub_port = _free_port()
+        env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{stub_port}"
+        env["WHATSAPP_ACCESS_TOKEN"] = env.get("WHATSAPP_ACCESS_TOKEN") or secrets.token_hex(16)
+        procs["graph-stub"] = _spawn("graph-stub", ["graph-stub", "--port", str(stub_port),
+                                                    "--token", env["WHATSAPP_ACCESS_TOKEN"]],
+                                     env, log_dir)
     interrupted = False
 
     def _on_signal(signum: int, _frame: object) -> None:
