@@ -69,6 +69,10 @@ def create_app(settings: Settings) -> Runtime:
         processing_guarantee="at_least_once",
         broker_commit_interval=float(settings.extra.get("WASTREAM_COMMIT_INTERVAL_S", "1.0")),
         table_standby_replicas=int(settings.extra.get("WASTREAM_STANDBY_REPLICAS", "0")),
+        # How fast a dead worker's partitions move to the others (tests use ~6 s; the
+        # broker's group.min.session.timeout.ms is 6 s by default).
+        broker_session_timeout=float(settings.extra.get("WASTREAM_SESSION_TIMEOUT_S", "30")),
+        broker_heartbeat_interval=float(settings.extra.get("WASTREAM_HEARTBEAT_S", "3")),
     )
     chat_state = app.Table("chat_state", default=None, key_type=bytes, value_type=bytes,
                            partitions=settings.partitions)
