@@ -1,0 +1,44 @@
+"""Several projector instances split the partitions of one group; when one dies, the
+other takes its partitions over from the offsets stored in PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from schemas import topics
+from tests.support import projection_data as pd
+from tests.support.system import System
+
+pytestmark = pytest.mark.integration
+
+
+def _assigned(log: str) -> list[int]:
+    return [int(n) for n in re.findall(r"assigned (\d+) partitions", log)]
+
+
+async def test_two_instances_split_partitions_and_take_over(system: System) -> None:
+    system.env_overrides["WASTREAM_PROJECTOR_SESSION_TIMEOUT_MS"] = "6000"
+    a = system.start_projector()
+    b = system.start_projector()
+    first = [pd.inbound(i, f"25078{i % 101:07d}") for i in range(2000)]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND), [(e.wa_id, e) for e in first])
+    await system.wait_rows("SELECT 1 FROM wa_events", 2000, 60)
+    for _ in range(100):  # both have been assigned a share (not everything)
+        if _assigned(a.tail(400)) and _assigned(b.tail(400)):
+            break
+        await asyncio.sleep(0.1)
+    total = 9 * system.partitions  # every topic a projection reads
+    la, lb = _assigned(a.tail(400))[-1], _assigned(b.tail(400))[-1]
+    assert 0 < la < total
+    assert 0 < lb < total
+    assert la + lb == total
+    a.kill9()
+    second = [pd.inbound(5000 + i, f"25078{i % 101:07d}") for i in range(2000)]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND), [(e.wa_id, e) for e in second])
+    rows = await system.wait_rows("SELECT event_id FROM wa_events", 4000, 60)
+    assert len(rows) == 4000
+    assert len({r["event_id"] for r in rows}) == 4000
+    assert _assigned(b.tail(400))[-1] == total  # b took everything over
