@@ -49,6 +49,9 @@ class ConversationProcessor:
         self.index = index
         self.deadlines = deadlines
         self.wait_acks = rt.settings.extra.get("WASTREAM_OUTPUT_ACKS", "wait") != "buffered"
+        # Last resort for a user we never heard from (e.g. a ride request to a driver
+        # known only from the index): WASTREAM_PHONE_NUMBER_ID.
+        self.default_pnid = rt.settings.extra.get("WASTREAM_PHONE_NUMBER_ID") or ""
         self.processed = 0
         self.duplicates = 0
 
@@ -78,7 +81,7 @@ class ConversationProcessor:
         if out.recovery is not None:
             await self._recovery(ev, conv, out, "in_progress", at)
         try:
-            pnid = ev.phone_number_id or ""
+            pnid = ev.phone_number_id or conv.phone_number_id or self.default_pnid
             for i, body in enumerate(out.replies):
                 to = str(body.get("to") or conv.wa_id)
                 msg = OutboundMessage(outbound_id=f"{ev.event_id}:{i}", wa_id=to, phone_number_id=pnid,
@@ -95,7 +98,7 @@ class ConversationProcessor:
                 self.index.apply(dom, now)  # our own facts are visible to us at once
             for to, typ, payload in out.internal:
                 internal = InboundEvent(event_id=f"{ev.event_id}:{typ}:{to}", type=typ, wa_id=to,
-                                        phone_number_id=ev.phone_number_id, timestamp=int(now),
+                                        phone_number_id=pnid or None, timestamp=int(now),
                                         received_at=at, correlation_id=corr, payload=payload,
                                         field="wastream")
                 futs.append(await self._send(rt.inbound, to, internal.to_bytes(), corr))
@@ -122,7 +125,7 @@ class ConversationProcessor:
     async def _recovery(self, ev: InboundEvent, conv: Conv, out: Out, status: str, at: str) -> None:
         r = out.recovery or {}
         upd = RecoveryUpdate(recovery_id=r["recovery_id"], conversation_id=conv.wa_id,
-                             workflow_type=str(r.get("from_flow")), recovery_action="reset_to_menu",
+                             workflow_type="conversation", recovery_action="reset_to_menu",
                              status=status, details=dict(r), at=at)
         fut = await self._send(self.rt.recovery, conv.wa_id, upd.to_bytes(), ev.correlation_id)
         if self.wait_acks:

@@ -28,6 +28,8 @@ def process(conv: Conv, ctx: Ctx) -> Out | None:
     if ev.event_id in conv.seen:
         return None
     conv.seen[ev.event_id] = ctx.now + ctx.opts.dedupe_ttl_s
+    if ev.phone_number_id and ev.type.startswith("message"):
+        conv.phone_number_id = ev.phone_number_id
     before = conv.snapshot()
     prev = (conv.flow, conv.step)
     out = Out()

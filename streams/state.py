@@ -35,6 +35,9 @@ class Conv:
     ride: dict[str, Any] | None = None  # my open ride request (passenger)
     seen: dict[str, float] = field(default_factory=dict)
     dlv: dict[str, list[float]] = field(default_factory=dict)
+    # The business number this user last wrote to: replies caused by events that carry
+    # none (timers, recovery, other users' events) go out from it.
+    phone_number_id: str | None = None
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(asdict(self))
