@@ -5,7 +5,8 @@
 Options (environment, read through ``Settings.extra``):
 ``WASTREAM_INGRESS_MAX_BODY_BYTES`` (default 3 MiB), ``WASTREAM_INGRESS_PRODUCE_TIMEOUT_S``
 (default 5: past it the answer is 503 and Meta retries), ``WASTREAM_INGRESS_LINGER_MS``
-(default 0), ``WASTREAM_LOG_LEVEL`` (default INFO).
+(default 0), ``WASTREAM_INGRESS_REQUEST_TIMEOUT_MS`` (aiokafka's request timeout, after
+which unsent records expire; default 30000), ``WASTREAM_LOG_LEVEL`` (default INFO).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class IngressOptions:
     max_body_bytes: int = _DEFAULT_MAX_BODY
     produce_timeout_s: float = 5.0
     linger_ms: int = 0
+    request_timeout_ms: int = 30_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IngressOptions:
@@ -60,6 +62,7 @@ class IngressOptions:
                 max_body_bytes=int(env.get("WASTREAM_INGRESS_MAX_BODY_BYTES", _DEFAULT_MAX_BODY)),
                 produce_timeout_s=float(env.get("WASTREAM_INGRESS_PRODUCE_TIMEOUT_S", 5.0)),
                 linger_ms=int(env.get("WASTREAM_INGRESS_LINGER_MS", 0)),
+                request_timeout_ms=int(env.get("WASTREAM_INGRESS_REQUEST_TIMEOUT_MS", 30_000)),
             )
         except ValueError as exc:
             raise ConfigError(f"bad WASTREAM_INGRESS_* setting: {exc}") from exc
@@ -107,7 +110,8 @@ def make_app(settings: Settings, *, insecure_dev: bool = False,
     metrics = IngressMetrics()
     sink = KafkaSink(SinkOptions(bootstrap=settings.kafka_bootstrap_servers,
                                  produce_timeout_s=opts.produce_timeout_s,
-                                 linger_ms=opts.linger_ms, max_raw_bytes=opts.max_body_bytes))
+                                 linger_ms=opts.linger_ms, max_raw_bytes=opts.max_body_bytes,
+                                 request_timeout_ms=opts.request_timeout_ms))
     handlers = Handlers(settings, sink, metrics,
                         secret=settings.app_secret.encode() if settings.app_secret else None,
                         max_body_bytes=opts.max_body_bytes)

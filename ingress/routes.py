@@ -107,7 +107,7 @@ class Handlers:
         except ProduceError as exc:
             log.warning("answering 503: events not stored", extra={
                 "reason": exc.code, "detail": str(exc), "events": len(events)})
-            return error_response(503, exc.code, "events not stored; retry later")
+            return error_response(503, exc.code, f"events not stored, retry later: {exc}")
         self.metrics.produce.observe(time.perf_counter() - produce_started)
         types = Counter(e.type for e in events)
         self.metrics.count_events(types)

@@ -19,13 +19,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
 
 from ingress.errors import BrokerNotConnected, ProduceError, ProduceTimeout
 
 log = logging.getLogger(__name__)
 
 Headers = list[tuple[str, bytes]]
+
+# Errors after which an idempotent producer is dead for good: aiokafka's sender task
+# exits and every later send raises the same error (seen after a broker restart that
+# outlived the request timeout). The only cure is a new producer (a new producer id).
+_FATAL = (OutOfOrderSequenceNumber, ProducerFenced, InvalidProducerEpoch,
+          InvalidProducerIdMapping, UnknownProducerId)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +73,7 @@ class KafkaSink:
         self._probe_at = 0.0
         self._probe_ok = False
         self._probe_lock = asyncio.Lock()
+        self._retired: set[asyncio.Task[None]] = set()
 
     @property
     def connected(self) -> bool:
@@ -127,6 +141,7 @@ class KafkaSink:
             raise ProduceTimeout("kafka did not take the records in time") from None
         except KafkaError as exc:
             _swallow(futures)
+            self._maybe_replace(ev_prod, exc)
             raise ProduceError(f"kafka refused the records: {exc!r}") from exc
         remaining = max(deadline - time.monotonic(), 0.0)
         # asyncio.wait, not gather: on timeout the delivery futures must stay untouched
@@ -139,7 +154,21 @@ class KafkaSink:
             failure = f.exception()
             if failure is not None:
                 _swallow(futures)
+                self._maybe_replace(ev_prod, failure)
                 raise ProduceError(f"kafka refused a record: {failure!r}") from failure
+
+    def _maybe_replace(self, failed: AIOKafkaProducer, exc: BaseException) -> None:
+        """After a fatal producer error, swap in new producers (once per failed pair)."""
+        if not isinstance(exc, _FATAL) or self._events is not failed:
+            return
+        old = [p for p in (self._events, self._raw) if p is not None]
+        self._events = self._raw = None
+        log.error("kafka producer session lost; connecting new producers",
+                  extra={"error": repr(exc)})
+        self._connector = asyncio.create_task(self._connect_loop(), name="kafka-reconnect")
+        stopping = asyncio.create_task(_quiet_stop(*old))
+        self._retired.add(stopping)
+        stopping.add_done_callback(self._retired.discard)
 
     async def ready(self, timeout_s: float = 2.0, cache_s: float = 1.0) -> bool:
         """True when the producers are connected and the broker answers a metadata
