@@ -98,6 +98,12 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(url=args.url, wa_id=args.wa_id, text=args.text, timeout_s=args.timeout)
 
 
+def _chat(args: argparse.Namespace) -> int:
+    from wastream.chat import run_chat
+
+    return run_chat(url=args.url, wa_id=args.wa_id, timeout_s=args.timeout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wastream",
@@ -160,6 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--text", default="hi", help="what the user writes")
     demo.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each hop")
     demo.set_defaults(func=_demo)
+
+    chat = sub.add_parser("chat", help="talk to the bot as a WhatsApp user, in the terminal",
+                          description="Sign and POST what you type as webhooks (a number picks "
+                          "an option, /location lat,lon shares a location) and print the "
+                          "bot's replies from wa.outbound.")
+    chat.add_argument("--as", dest="wa_id", default="250788000001", help="the user's wa_id")
+    chat.add_argument("--url", default="http://127.0.0.1:8080/webhook", help="ingress webhook URL")
+    chat.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for replies")
+    chat.set_defaults(func=_chat)
     from streams.dlq_cli import add_parsers  # dlq, graph-stub (failure handling)
 
     add_parsers(sub)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 
 import orjson
@@ -124,6 +125,20 @@ async def test_rides_request_accept_timeout_and_duplicates(system) -> None:  # t
         assert {i for i in ids if i.startswith(wamid)} == {f"{wamid}:0"}
         states_after = await system.read(topics.STATE, min_count=len(states_before) + 1)
         assert len(states_after) == len(states_before) + 1
+
+    # `wastream chat` drives the same system from a terminal.
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wastream.cli", "chat", "--as", "250788500009", "--url",
+        system.webhook_url, env=system.env, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    typed = b"hi\n3\n1\n/location -1.95,30.06\n/location -1.96,30.07\n/quit\n"
+    stdout, _ = await asyncio.wait_for(proc.communicate(typed), 90)
+    shown = stdout.decode()
+    assert proc.returncode == 0, shown
+    for expected in ("1. Nearby drivers — Find a driver near you",
+                     "1. New trip", "Share the pickup location.", "Share the drop-off location.",
+                     "1. Today", "2. Tomorrow"):
+        assert expected in shown, shown
 
     names = [DomainEvent.from_bytes(r.value or b"").name
              for r in await system.read(topics.DOMAIN, min_count=6)]
