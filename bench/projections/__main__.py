@@ -1,0 +1,173 @@
+"""Projection throughput, as ratios against baselines measured in the same run.
+
+1. events/s projected into PostgreSQL by the projector (consume, decode, COPY into a
+   temp table, upsert into wa_events + wa_interactions, offsets, commit) against a raw
+   ``copy_records_to_table`` of the same wa_events rows into a table of the same shape
+   and indexes (goal >= 50%);
+2. replay rate (``wastream replay --projection events --from-beginning``: shadow schema,
+   build, swap) against a raw consume of the same topic (goal >= 50%).
+
+Run: ``.venv/bin/python -m bench.projections [--events 50000]`` against the dev stack
+(``wastream dev up``). It creates its own topics and schema and removes them after."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import time
+import uuid
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from projections import events as ev_proj
+from projections.base import Msg
+from projections.migrations import migrate, quote_ident
+from projections.projector import Projector
+from projections.replay import Replay
+from schemas import topics
+from schemas.envelope import InboundEvent
+from wastream.admin import delete_prefixed, ensure_topics
+from wastream.config import Settings
+
+PNID = "106540352242922"
+
+
+def envelope(i: int) -> InboundEvent:
+    wa = f"25078{i % 5000:07d}"
+    wamid = f"wamid.HBgMMjUwNzg4{i:012d}FQIAEhgUM0E"
+    return InboundEvent(
+        event_id=wamid, type="message.text", wa_id=wa, phone_number_id=PNID,
+        timestamp=1767607200 + i, received_at="2026-01-05T10:00:00.123456+00:00",
+        correlation_id=uuid.UUID(int=i).hex, field="messages", waba_id="102290129340398",
+        payload={"from": wa, "id": wamid, "timestamp": str(1767607200 + i), "type": "text",
+                 "text": {"body": f"I need a plumber in Kicukiro, message {i}"}},
+        extra={"profile_name": "Bench User"})
+
+
+async def produce(settings: Settings, n: int) -> None:
+    p = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
+                         linger_ms=5, max_batch_size=512 * 1024)
+    await p.start()
+    try:
+        topic = settings.topic(topics.INBOUND)
+        futs = [await p.send(topic, e.to_bytes(), key=e.key) for e in map(envelope, range(n))]
+        await asyncio.gather(*futs)
+    finally:
+        await p.stop()
+
+
+async def raw_consume(settings: Settings, n: int) -> float:
+    """Seconds to read the n records of wa.inbound with a bare consumer (no decoding)."""
+    c = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
+                         enable_auto_commit=False, max_poll_records=5000)
+    await c.start()
+    try:
+        topic = settings.topic(topics.INBOUND)
+        tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
+        c.assign(tps)
+        await c.seek_to_beginning(*tps)
+        t0, got = time.perf_counter(), 0
+        while got < n:
+            for recs in (await c.getmany(timeout_ms=1000, max_records=5000)).values():
+                got += len(recs)
+        return time.perf_counter() - t0
+    finally:
+        await c.stop()
+
+
+async def raw_copy(settings: Settings, n: int) -> float:
+    """Seconds for one copy_records_to_table of the same n wa_events rows (built
+    beforehand) into a table shaped and indexed like wa_events."""
+    rows = [ev_proj.row(Msg(topics.INBOUND, 0, i, None, None, (), 0), envelope(i))
+            for i in range(n)]
+    conn = await asyncpg.connect(settings.database_url,
+                                 server_settings={"search_path": settings.db_schema})
+    try:
+        await conn.execute("CREATE TABLE bench_raw_copy (LIKE wa_events INCLUDING ALL)")
+        t0 = time.perf_counter()
+        await conn.copy_records_to_table("bench_raw_copy", records=rows,
+                                         columns=list(ev_proj.COLUMNS))
+        return time.perf_counter() - t0
+    finally:
+        await conn.execute("DROP TABLE IF EXISTS bench_raw_copy")
+        await conn.close()
+
+
+async def project(settings: Settings, n: int) -> tuple[float, int]:
+    """(seconds, records) of the live projector from its first committed batch to the
+    last record (group join and start-up excluded)."""
+    projector = Projector(settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(projector.run(stop))
+    conn = await asyncpg.connect(settings.database_url,
+                                 server_settings={"search_path": settings.db_schema})
+    try:
+        first_count, t_first = 0, 0.0
+        while True:
+            count = await conn.fetchval("SELECT count(*) FROM wa_events")
+            now = time.perf_counter()
+            if count and not t_first:
+                first_count, t_first = count, now
+            if count >= n:
+                break
+            await asyncio.sleep(0.01)
+        return now - t_first, n - first_count
+    finally:
+        stop.set()
+        await task
+        await conn.close()
+
+
+async def replay(settings: Settings) -> tuple[float, int]:
+    r = Replay(settings, "events")
+    try:
+        plan = await r.plan(from_beginning=True)
+        t0 = time.perf_counter()
+        store = await r.build(plan)
+        await r.swap(plan, store)
+        await store.close()
+        return time.perf_counter() - t0, plan.total
+    finally:
+        await r.close()
+
+
+async def main(n: int) -> None:
+    tag = uuid.uuid4().hex[:8]
+    env = dict(os.environ, WASTREAM_TOPIC_PREFIX=f"bench{tag}.", WASTREAM_DB_SCHEMA=f"bench_{tag}",
+               WASTREAM_PARTITIONS=os.environ.get("WASTREAM_PARTITIONS", "4"))
+    settings = Settings.from_env(env)
+    await ensure_topics(settings)
+    await migrate(settings)
+    try:
+        await produce(settings, n)
+        copy_s = await raw_copy(settings, n)
+        proj_s, proj_n = await project(settings, n)
+        consume_s = await raw_consume(settings, n)
+        replay_s, replay_n = await replay(settings)
+        out = io.StringIO()
+        copy_rate, proj_rate = n / copy_s, proj_n / proj_s
+        consume_rate, replay_rate = n / consume_s, replay_n / replay_s
+        print(f"events: {n} on {settings.partitions} partitions", file=out)
+        print(f"raw copy_records_to_table: {copy_rate:>10,.0f} rows/s", file=out)
+        print(f"projector into postgres  : {proj_rate:>10,.0f} events/s  "
+              f"ratio {proj_rate / copy_rate:.2f} (goal >= 0.50)", file=out)
+        print(f"raw consume of the topic : {consume_rate:>10,.0f} records/s", file=out)
+        print(f"replay (build + swap)    : {replay_rate:>10,.0f} records/s  "
+              f"ratio {replay_rate / consume_rate:.2f} (goal >= 0.50)", file=out)
+        print(out.getvalue(), end="")
+    finally:
+        await delete_prefixed(settings.kafka_bootstrap_servers, settings.topic_prefix)
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {quote_ident(settings.db_schema)} CASCADE")
+        finally:
+            await conn.close()
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(prog="python -m bench.projections", description=__doc__)
+    ap.add_argument("--events", type=int, default=50_000, help="records to project (50000)")
+    asyncio.run(main(ap.parse_args().events))
