@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -26,6 +26,9 @@ class Msg:
     value: bytes | None
     headers: tuple[tuple[str, bytes], ...]
     timestamp_ms: int
+    # Rows computed ahead of the transaction by ``prepare`` (projection name -> row), so
+    # that decoding the next batch overlaps the database writing the current one.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 class Projection(Protocol):
@@ -40,6 +43,17 @@ class Projection(Protocol):
     def tables(self) -> tuple[str, ...]: ...
 
     async def apply(self, conn: asyncpg.Connection, msgs: Sequence[Msg]) -> None: ...
+
+
+def prepare(projections: Sequence[Projection], msgs: Sequence[Msg]) -> None:
+    """Let every projection that has a ``prepare(msg)`` hook precompute its rows."""
+    for p in projections:
+        hook = getattr(p, "prepare", None)
+        if hook is None:
+            continue
+        for m in msgs:
+            if m.topic in p.topics:
+                hook(m)
 
 
 def ts(value: Any) -> datetime | None:

@@ -43,8 +43,18 @@ class ChatStateProjection:
     topics = (topics.STATE,)
     tables = ("chat_state", "wa_state_transitions")
 
+    def prepare(self, m: Msg) -> None:
+        st = decode(m)
+        m.memo[self.name] = row(st) if st is not None else None
+
     async def apply(self, conn: asyncpg.Connection, msgs: Sequence[Msg]) -> None:
-        rows = [row(st) for st in (decode(m) for m in msgs) if st is not None]
+        rows = []
+        for m in msgs:
+            if self.name not in m.memo:
+                self.prepare(m)
+            r = m.memo[self.name]
+            if r is not None:
+                rows.append(r)
         if not rows:
             return
         tmp = await copy_to_temp(conn, "chat_state", COLUMNS, rows)

@@ -42,12 +42,18 @@ class EventsProjection:
     topics = (topics.INBOUND,)
     tables = ("wa_events",)
 
+    def prepare(self, m: Msg) -> None:
+        ev = decode(m)
+        m.memo[self.name] = row(m, ev) if ev is not None else None
+
     async def apply(self, conn: asyncpg.Connection, msgs: Sequence[Msg]) -> None:
         rows = []
         for m in msgs:
-            ev = decode(m)
-            if ev is not None:
-                rows.append(row(m, ev))
+            if self.name not in m.memo:
+                self.prepare(m)
+            r = m.memo[self.name]
+            if r is not None:
+                rows.append(r)
         if not rows:
             return
         tmp = await copy_to_temp(conn, "wa_events", COLUMNS, rows)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
-from projections.base import Msg, Projection
+from projections.base import Msg, Projection, prepare
 from projections.registry import all_projections
 from projections.store import TP, Store, StoreUnavailable
 from wastream.config import Settings
@@ -70,6 +70,7 @@ class Projector:
         self.store = Store(settings, self.projections, schema=schema)
         self.consumer: AIOKafkaConsumer | None = None
         self.applied_total = 0
+        self._seek_to: dict[TP, int] = {}
 
     async def seek_stored(self, tps: list[TopicPartition]) -> None:
         assert self.consumer is not None
@@ -134,9 +135,32 @@ class Projector:
             return False
         for (logical, part), offset in result.seeks.items():
             log.info("seeking %s[%d] back to stored offset %d", logical, part, offset)
+            self._seek_to[(logical, part)] = offset
             self.consumer.seek(TopicPartition(self.settings.topic(logical), part), offset)
         self.applied_total += sum(len(v) for v in batch.values())
         return True
+
+    async def _read(self, queue: asyncio.Queue[dict[TP, list[Msg]]], stop: asyncio.Event) -> None:
+        """Fetch and decode batches ahead of the writer: the CPU work of batch k+1 runs
+        while PostgreSQL writes batch k."""
+        while not stop.is_set():
+            batch = await self.next_batch(stop)
+            if batch:
+                prepare(self.projections, [m for msgs in batch.values() for m in msgs])
+                await queue.put(batch)
+
+    def _drop_stale(self, batch: dict[TP, list[Msg]]) -> dict[TP, list[Msg]]:
+        """Records fetched before a seek back (gap) are stale: drop them until the
+        partition's records start from the sought offset again."""
+        for tp, target in list(self._seek_to.items()):
+            msgs = batch.get(tp)
+            if not msgs:
+                continue
+            if msgs[0].offset > target:
+                del batch[tp]
+            else:
+                del self._seek_to[tp]
+        return batch
 
     async def run(self, stop: asyncio.Event) -> None:
         self.consumer = AIOKafkaConsumer(
@@ -151,13 +175,27 @@ class Projector:
             heartbeat_interval_ms=max(500, self.opts.session_timeout_ms // 4),
         )
         await self.consumer.start()
+        queue: asyncio.Queue[dict[TP, list[Msg]]] = asyncio.Queue(maxsize=1)
+        reader = asyncio.create_task(self._read(queue, stop))
+        stopped = asyncio.create_task(stop.wait())
         try:
             self.consumer.subscribe(topics=list(self.logical), listener=_Seeker(self))
             while not stop.is_set():
-                batch = await self.next_batch(stop)
+                getter = asyncio.create_task(queue.get())
+                await asyncio.wait({getter, stopped, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    if reader.done():
+                        reader.result()  # re-raise what killed the reader
+                    break
+                batch = self._drop_stale(getter.result())
                 if batch and not await self.write(batch, stop):
                     break
         finally:
+            for task in (reader, stopped):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self.consumer.stop()
             await self.store.close()
 

@@ -26,14 +26,16 @@ async def test_two_instances_split_partitions_and_take_over(system: System) -> N
     first = [pd.inbound(i, f"25078{i % 101:07d}") for i in range(2000)]
     await pd.produce(system.bootstrap, system.topic(topics.INBOUND), [(e.wa_id, e) for e in first])
     await system.wait_rows("SELECT 1 FROM wa_events", 2000, 60)
-    for _ in range(100):  # both have been assigned a share (not everything)
-        if _assigned(a.tail(400)) and _assigned(b.tail(400)):
+    total = 9 * system.partitions  # every topic a projection reads
+    la = lb = 0
+    for _ in range(300):  # after the group settles, each instance holds a share
+        la = (_assigned(a.tail(400)) or [0])[-1]
+        lb = (_assigned(b.tail(400)) or [0])[-1]
+        if la + lb == total and 0 < la < total:
             break
         await asyncio.sleep(0.1)
-    total = 9 * system.partitions  # every topic a projection reads
-    la, lb = _assigned(a.tail(400))[-1], _assigned(b.tail(400))[-1]
-    assert 0 < la < total
-    assert 0 < lb < total
+    assert 0 < la < total, (la, lb)
+    assert 0 < lb < total, (la, lb)
     assert la + lb == total
     a.kill9()
     second = [pd.inbound(5000 + i, f"25078{i % 101:07d}") for i in range(2000)]
