@@ -81,7 +81,7 @@ def add_parsers(sub: Any) -> None:
     dlq.add_argument("--error-class", help="list: error class (substring)")
     dlq.add_argument("--min-age", type=float, help="list: older than this many seconds")
     dlq.add_argument("--max-age", type=float, help="list: younger than this many seconds")
-    dlq.add_argument("--status", choices=["open", "redrived", "discarded"],
+    dlq.add_argument("--status", choices=["open", "redriven", "discarded"],
                      help="list: by decision")
     dlq.add_argument("--json", action="store_true", help="list: JSON output")
     dlq.add_argument("--by", default=getpass.getuser(), help="who decides (default: $USER)")
