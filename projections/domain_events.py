@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from projections.base import Msg, copy_to_temp, jsonb, loads, ms, ts
+from projections.base import Msg, insert_new, jsonb, loads, ms, ts
 from schemas import topics
 from schemas.domain import DomainEvent
 from schemas.record import RecordError
@@ -36,7 +36,4 @@ class DomainEventsProjection:
                          ts(ev.at) or ms(m.timestamp_ms), ev.correlation_id))
         if not rows:
             return
-        tmp = await copy_to_temp(conn, "wa_domain_events", COLUMNS, rows)
-        cols = ", ".join(COLUMNS)
-        await conn.execute(f"INSERT INTO wa_domain_events ({cols}) SELECT {cols} FROM {tmp} "
-                           "ON CONFLICT (event_id) DO NOTHING")
+        await insert_new(conn, "wa_domain_events", COLUMNS, "event_id", rows)

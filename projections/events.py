@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from projections.base import Msg, copy_to_temp, jsonb, loads, ms, ts
+from projections.base import Msg, insert_new, jsonb, loads, ms, ts
 from schemas import topics
 from schemas.envelope import EnvelopeError, InboundEvent
 
@@ -56,8 +56,4 @@ class EventsProjection:
                 rows.append(r)
         if not rows:
             return
-        tmp = await copy_to_temp(conn, "wa_events", COLUMNS, rows)
-        cols = ", ".join(COLUMNS)
-        await conn.execute(
-            f"INSERT INTO wa_events ({cols}) SELECT {cols} FROM {tmp} "
-            "ORDER BY kafka_partition, kafka_offset ON CONFLICT (event_id) DO NOTHING")
+        await insert_new(conn, "wa_events", COLUMNS, "event_id", rows)

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from projections.base import Msg, copy_to_temp, jsonb, ms, ts
+from projections.base import Msg, insert_new, jsonb, ms, ts
 from projections.events import decode
 from schemas import topics
 from schemas.envelope import InboundEvent
@@ -74,7 +74,4 @@ class InteractionsProjection:
                 rows.append(r)
         if not rows:
             return
-        tmp = await copy_to_temp(conn, "wa_interactions", COLUMNS, rows)
-        cols = ", ".join(COLUMNS)
-        await conn.execute(f"INSERT INTO wa_interactions ({cols}) SELECT {cols} FROM {tmp} "
-                           "ON CONFLICT (event_id) DO NOTHING")
+        await insert_new(conn, "wa_interactions", COLUMNS, "event_id", rows)

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from projections.base import Msg, copy_to_temp, jsonb, ms, ts
+from projections.base import Msg, insert_new, jsonb, ms, ts
 from schemas import headers as h
 from schemas import topics
 
@@ -43,7 +43,4 @@ class WebhookLogsProjection:
         rows = [r for r in (row(m) for m in msgs) if r is not None]
         if not rows:
             return
-        tmp = await copy_to_temp(conn, "webhook_logs", COLUMNS, rows)
-        cols = ", ".join(COLUMNS)
-        await conn.execute(f"INSERT INTO webhook_logs ({cols}) SELECT {cols} FROM {tmp} "
-                           "ON CONFLICT (correlation_id) DO NOTHING")
+        await insert_new(conn, "webhook_logs", COLUMNS, "correlation_id", rows)
