@@ -14,11 +14,14 @@ instead of leaving a state that claims a reply which was never written.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from schemas import headers as h
 from schemas.delivery import DeliveryUpdate
@@ -35,6 +38,13 @@ from streams.state import Conv, Ctx, Out
 from streams.timers import DeadlineCache
 
 log = logging.getLogger(__name__)
+
+
+def _bytes(rec: Any) -> bytes:
+    """``Record.to_bytes()`` without ``dataclasses.asdict``'s deep copy (same JSON)."""
+    d = {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}
+    d["schema_version"] = rec.SCHEMA_VERSION
+    return orjson.dumps(d)
 
 
 def _iso(ts: float) -> str:
@@ -87,14 +97,14 @@ class ConversationProcessor:
                 msg = OutboundMessage(outbound_id=f"{ev.event_id}:{i}", wa_id=to, phone_number_id=pnid,
                                       body=body, in_reply_to=ev.event_id, correlation_id=corr,
                                       flow=conv.flow, created_at=at)
-                futs.append(await self._send(rt.outbound, to, msg.to_bytes(), corr))
+                futs.append(await self._send(rt.outbound, to, _bytes(msg), corr))
             names: dict[str, int] = {}
             for name, data in out.domain:
                 n = names[name] = names.get(name, 0) + 1
                 eid = f"{ev.event_id}:{name}" + (f":{n}" if n > 1 else "")
                 dom = DomainEvent(event_id=eid, name=name, wa_id=conv.wa_id, data=data,
                                   caused_by=ev.event_id, at=at, correlation_id=corr)
-                futs.append(await self._send(rt.domain, conv.wa_id, dom.to_bytes(), corr))
+                futs.append(await self._send(rt.domain, conv.wa_id, _bytes(dom), corr))
                 self.index.apply(dom, now)  # our own facts are visible to us at once
             for to, typ, payload in out.internal:
                 internal = InboundEvent(event_id=f"{ev.event_id}:{typ}:{to}", type=typ, wa_id=to,
@@ -105,13 +115,13 @@ class ConversationProcessor:
             for d in out.delivery:
                 upd = DeliveryUpdate(wa_id=conv.wa_id, status=d["status"], wamid=d["wamid"], at=at,
                                      source="webhook", error=d["error"], correlation_id=corr)
-                futs.append(await self._send(rt.delivery, conv.wa_id, upd.to_bytes(), corr))
+                futs.append(await self._send(rt.delivery, conv.wa_id, _bytes(upd), corr))
             if out.transition is not None:
                 st = StateTransition(wa_id=conv.wa_id, seq=conv.seq, event_id=ev.event_id,
                                      flow=conv.flow, step=conv.step, previous_flow=out.transition[0],
                                      previous_step=out.transition[1], language=conv.lang,
                                      data=conv.data, at=at, correlation_id=corr)
-                futs.append(await self._send(rt.state, conv.wa_id, st.to_bytes(), corr))
+                futs.append(await self._send(rt.state, conv.wa_id, _bytes(st), corr))
             if self.wait_acks and futs:
                 await asyncio.gather(*futs)
         except Exception as exc:
@@ -127,7 +137,7 @@ class ConversationProcessor:
         upd = RecoveryUpdate(recovery_id=r["recovery_id"], conversation_id=conv.wa_id,
                              workflow_type="conversation", recovery_action="reset_to_menu",
                              status=status, details=dict(r), at=at)
-        fut = await self._send(self.rt.recovery, conv.wa_id, upd.to_bytes(), ev.correlation_id)
+        fut = await self._send(self.rt.recovery, conv.wa_id, _bytes(upd), ev.correlation_id)
         if self.wait_acks:
             await fut
 

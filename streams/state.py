@@ -5,7 +5,7 @@ the engine's context (``Ctx``: clock, options, rides index) and what a step prod
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
@@ -40,7 +40,8 @@ class Conv:
     phone_number_id: str | None = None
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps(asdict(self))
+        # orjson serialises dataclasses natively (no deep copy as with asdict).
+        return orjson.dumps(self)
 
     @classmethod
     def from_bytes(cls, raw: bytes | None, wa_id: str) -> Conv:
