@@ -49,7 +49,7 @@ def test_run_shows_the_demo_and_stops_cleanly_on_ctrl_c(dev_stack: dict[str, str
         out = "".join(lines)
         assert "the system is up" in out, out
         assert "✓ webhook → Kafka → worker → reply" in out, out
-        assert "Nearby drivers" in out  # the menu the bot sent
+        assert "1. Nearby drivers" in out  # the menu the bot sent, numbered as in chat
         assert "Postgres wa_events:" in out and "'type': 'message.text'" in out
         children = [int(p) for p in re.findall(r"started \(pid (\d+)", out)]
         assert len(children) >= 4, out  # graph stub, ingress, worker, projector

@@ -95,7 +95,10 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from wastream.demo import run_demo
 
-    return run_demo(url=args.url, wa_id=args.wa_id, text=args.text, timeout_s=args.timeout)
+    import secrets
+
+    wa_id = args.wa_id or f"2507{secrets.randbelow(10**8):08d}"
+    return run_demo(url=args.url, wa_id=wa_id, text=args.text, timeout_s=args.timeout)
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -162,7 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Sign and POST a text webhook to a running ingress, print "
                           "the bot's reply from wa.outbound and the rows projected to Postgres.")
     demo.add_argument("--url", default="http://127.0.0.1:8080/webhook", help="ingress webhook URL")
-    demo.add_argument("--wa-id", default="250788000001", help="the user's wa_id")
+    demo.add_argument("--wa-id", default=None,
+                      help="the user's wa_id (default: a new user each run, so that the "
+                      "demo starts at the menu whatever earlier runs left)")
     demo.add_argument("--text", default="hi", help="what the user writes")
     demo.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each hop")
     demo.set_defaults(func=_demo)

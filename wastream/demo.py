@@ -1,139 +1,49 @@
-"""``wastream demo``: one signed "hi" through the running system, every hop shown."""
+"""``wastream demo``: one signed "hi" through the running system, every hop shown.
+
+It plays the user with the same ConversationDriver that ``wastream chat`` and the
+end-to-end tests use, then shows what the sender did and what the projector wrote.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import sys
 import time
-import uuid
-from typing import Any
 
-import aiohttp
 import asyncpg
-import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas import topics
 from schemas.delivery import DeliveryUpdate
-from schemas.outbound import OutboundMessage
 from wastream.config import Settings
-
-DEMO_PHONE_NUMBER_ID = "106540352242922"
-
-
-def demo_body(wa_id: str, text: str) -> tuple[bytes, str]:
-    wamid = f"wamid.DEMO{uuid.uuid4().hex.upper()}"
-    body = {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550783881",
-                         "phone_number_id": DEMO_PHONE_NUMBER_ID},
-            "contacts": [{"profile": {"name": "Demo User"}, "wa_id": wa_id}],
-            "messages": [{"from": wa_id, "id": wamid, "timestamp": str(int(time.time())),
-                          "type": "text", "text": {"body": text}}],
-        }}]}],
-    }
-    return orjson.dumps(body), wamid
+from wastream.driver import ConversationDriver, DriverError, render
 
 
-def _delivered(reply: OutboundMessage, deliveries: list[DeliveryUpdate]) -> bool:
-    return any(d.outbound_id == reply.outbound_id for d in deliveries)
-
-
-def render(body: dict[str, Any]) -> str:
-    """A Graph API message body as a person would read it on a phone."""
-    kind = body.get("type")
-    if kind == "text":
-        return str(body["text"]["body"])
-    if kind == "interactive":
-        inter = body["interactive"]
-        lines = [str(inter.get("body", {}).get("text", ""))]
-        if inter.get("type") == "list":
-            for section in inter["action"].get("sections", []):
-                if section.get("title"):
-                    lines.append(f"  [{section['title']}]")
-                for row in section.get("rows", []):
-                    desc = f" — {row['description']}" if row.get("description") else ""
-                    lines.append(f"   • {row['title']}{desc}")
-        elif inter.get("type") == "button":
-            lines += [f"   ( {b['reply']['title']} )" for b in inter["action"]["buttons"]]
-        else:
-            lines.append(f"   <{inter.get('type')}>")
-        return "\n".join(lines)
-    return orjson.dumps(body).decode()
-
-
-async def _demo(settings: Settings, url: str, wa_id: str, text: str, timeout_s: float) -> int:
+async def _delivery_of(settings: Settings, outbound_id: str, timeout_s: float) -> DeliveryUpdate | None:
+    """The sender's report on ``outbound_id`` (read from the start of wa.delivery)."""
+    topic = settings.topic(topics.DELIVERY)
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
                                 group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        # Position at the end *before* posting so that only this run's reply is read.
-        outbound = settings.topic(topics.OUTBOUND)
-        delivery = settings.topic(topics.DELIVERY)
-        partitions: set[int] = set()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            # The consumer's cached metadata only learns of topics on a refresh.
-            await consumer._client.force_metadata_update()  # noqa: SLF001
-            partitions = consumer.partitions_for_topic(outbound) or set()
-            if partitions and consumer.partitions_for_topic(delivery):
-                break
-            await asyncio.sleep(0.2)
-        if not partitions:
-            print(f"✗ topic {outbound} does not exist: run `wastream topics`")
-            return 1
-        tps = [TopicPartition(t, p) for t in (outbound, delivery)
-               for p in sorted(consumer.partitions_for_topic(t) or ())]
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - learn new topics
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(tps)
-        await consumer.seek_to_end(*tps)
-        for tp in tps:
-            await consumer.position(tp)
-
-        body, wamid = demo_body(wa_id, text)
-        secret = settings.app_secret or ""
-        sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        print(f"→ POST {url}  (user {wa_id} writes {text!r}, message id {wamid})")
-        async with aiohttp.ClientSession() as s, s.post(
-            url, data=body,
-            headers={"Content-Type": "application/json", "X-Hub-Signature-256": sig},
-        ) as r:
-            print(f"← {r.status} {await r.text()}")
-            if r.status != 200:
-                return 1
-
-        reply: OutboundMessage | None = None
-        deliveries: list[DeliveryUpdate] = []
-        want_delivery = bool(settings.graph_url and settings.access_token)
+        await consumer.seek_to_beginning(*tps)
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and not (
-            reply is not None and (not want_delivery or _delivered(reply, deliveries))
-        ):
-            batch = await consumer.getmany(timeout_ms=500)
-            for tp, msgs in batch.items():
+        while time.monotonic() < deadline:
+            for msgs in (await consumer.getmany(timeout_ms=300)).values():
                 for m in msgs:
-                    if tp.topic == outbound:
-                        out = OutboundMessage.from_bytes(m.value or b"")
-                        if out.in_reply_to == wamid:
-                            reply = out
-                    else:
-                        deliveries.append(DeliveryUpdate.from_bytes(m.value or b""))
-        if reply is None:
-            print(f"✗ no reply on {outbound} within {timeout_s:.0f}s")
-            return 1
-        print(f"\nbot replies (wa.outbound, id {reply.outbound_id}):\n{render(reply.body)}\n")
-        if want_delivery:
-            if not _delivered(reply, deliveries):
-                print(f"✗ the sender did not report the reply on {delivery} in time")
-                return 1
-            done = next(d for d in deliveries if d.outbound_id == reply.outbound_id)
-            print(f"sender: POSTed to {settings.graph_url} → {done.status}, wamid {done.wamid}\n")
+                    update = DeliveryUpdate.from_bytes(m.value or b"")
+                    if update.outbound_id == outbound_id:
+                        return update
+        return None
     finally:
         await consumer.stop()
 
+
+async def _rows(settings: Settings, wamid: str, wa_id: str, timeout_s: float
+                ) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
     conn = await asyncpg.connect(settings.database_url,
                                  server_settings={"search_path": settings.db_schema})
     try:
@@ -144,19 +54,52 @@ async def _demo(settings: Settings, url: str, wa_id: str, text: str, timeout_s: 
             events = await conn.fetch(
                 "SELECT event_id, type, wa_id, received_at FROM wa_events WHERE event_id = $1",
                 wamid)
-            state = await conn.fetch("SELECT * FROM chat_state WHERE wa_id = $1", wa_id)
-            await asyncio.sleep(0.3)
-        print("Postgres wa_events:")
-        for row in events:
-            print("  ", dict(row))
-        print("Postgres chat_state:")
-        for row in state:
-            print("  ", {k: v for k, v in dict(row).items()})
-        if not (events and state):
-            print(f"✗ rows not projected within {timeout_s:.0f}s")
-            return 1
+            state = await conn.fetch(
+                "SELECT wa_id, seq, flow, step, language, updated_at FROM chat_state "
+                "WHERE wa_id = $1", wa_id)
+            if not (events and state):
+                await asyncio.sleep(0.3)
+        return events, state
     finally:
         await conn.close()
+
+
+async def _demo(settings: Settings, url: str, wa_id: str, text: str, timeout_s: float) -> int:
+    driver = ConversationDriver.from_settings(settings, url, wa_id)
+    await driver.start()
+    try:
+        print(f"→ POST {url}  (user {wa_id} writes {text!r})")
+        wamid = await driver.text(text)
+        print(f"← 200: stored in Kafka as event {wamid}")
+        replies = [r for r in await driver.replies(1, timeout_s=timeout_s) if r.in_reply_to == wamid]
+    except DriverError as exc:
+        print(f"✗ {exc}")
+        return 1
+    finally:
+        await driver.stop()
+    if not replies:
+        print(f"✗ no reply on {settings.topic(topics.OUTBOUND)} within {timeout_s:.0f}s")
+        return 1
+    reply = replies[0]
+    print(f"\nbot replies (wa.outbound, id {reply.outbound_id}):\n{render(reply.body)}\n")
+
+    if settings.graph_url and settings.access_token:
+        done = await _delivery_of(settings, reply.outbound_id, timeout_s)
+        if done is None:
+            print(f"✗ the sender did not report {reply.outbound_id} in time")
+            return 1
+        print(f"sender: POSTed to {settings.graph_url} → {done.status}, wamid {done.wamid}\n")
+
+    events, state = await _rows(settings, wamid, wa_id, timeout_s)
+    print("Postgres wa_events:")
+    for row in events:
+        print("  ", dict(row))
+    print("Postgres chat_state:")
+    for row in state:
+        print("  ", dict(row))
+    if not (events and state):
+        print(f"✗ rows not projected within {timeout_s:.0f}s")
+        return 1
     print("\n✓ webhook → Kafka → worker → reply, and the rows in Postgres")
     return 0
 
