@@ -14,7 +14,7 @@ from schemas.envelope import EnvelopeError, InboundEvent
 
 COLUMNS = ("event_id", "type", "wa_id", "phone_number_id", "waba_id", "field", "meta_timestamp",
            "received_at", "correlation_id", "schema_version", "payload", "extra",
-           "kafka_partition", "kafka_offset")
+           "kafka_partition", "kafka_offset", "profile_name")
 
 
 def decode(msg: Msg) -> InboundEvent | None:
@@ -32,7 +32,8 @@ def row(msg: Msg, ev: InboundEvent) -> tuple[Any, ...]:
     """The wa_events row of one envelope."""
     return (ev.event_id, ev.type, ev.wa_id, ev.phone_number_id, ev.waba_id, ev.field,
             ts(ev.timestamp), ts(ev.received_at) or ms(msg.timestamp_ms), ev.correlation_id,
-            ev.schema_version, jsonb(ev.payload), jsonb(ev.extra), msg.partition, msg.offset)
+            ev.schema_version, jsonb(ev.payload), jsonb(ev.extra), msg.partition, msg.offset,
+            ev.profile_name)
 
 
 class EventsProjection:

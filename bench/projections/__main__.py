@@ -44,7 +44,7 @@ def envelope(i: int) -> InboundEvent:
         correlation_id=uuid.UUID(int=i).hex, field="messages", waba_id="102290129340398",
         payload={"from": wa, "id": wamid, "timestamp": str(1767607200 + i), "type": "text",
                  "text": {"body": f"I need a plumber in Kicukiro, message {i}"}},
-        extra={"profile_name": "Bench User"})
+        profile_name="Bench User")
 
 
 async def produce(settings: Settings, n: int) -> None:

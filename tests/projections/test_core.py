@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_events_and_chat_state(system: System) -> None:
-    events = [pd.inbound(i, f"2507880000{i % 3}") for i in range(10)]
+    events = [pd.inbound(i, f"2507880000{i % 3}", profile_name=f"User {i}") for i in range(10)]
     dup = pd.inbound(3, "25078800000")  # Meta redelivers: same event_id
     await pd.produce(system.bootstrap, system.topic(topics.INBOUND),
                      [(e.wa_id, e) for e in events] + [(dup.wa_id, dup)])
@@ -32,5 +32,8 @@ async def test_events_and_chat_state(system: System) -> None:
         cs = await conn.fetch("SELECT wa_id, seq, flow, step, previous_step FROM chat_state")
         assert [tuple(r) for r in cs] == [(u, 3, "rides", "share_location", "vehicle")]
         assert await conn.fetchval("SELECT count(*) FROM wa_events") == 10
+        name = await conn.fetchval("SELECT profile_name FROM wa_events WHERE event_id = $1",
+                                   events[4].event_id)
+        assert name == "User 4"
     finally:
         await conn.close()

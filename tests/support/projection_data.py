@@ -14,7 +14,8 @@ PNID = "106540352242922"
 
 def inbound(i: int, wa_id: str, *, type_: str = "message.text", text: str = "hi",
             payload: dict[str, Any] | None = None, event_id: str | None = None,
-            received_at: str = "2026-01-05T10:00:00+00:00", ts: int = 1767607200) -> InboundEvent:
+            received_at: str = "2026-01-05T10:00:00+00:00", ts: int = 1767607200,
+            profile_name: str | None = None) -> InboundEvent:
     """A wa.inbound envelope; ``i`` makes the default wamid unique."""
     eid = event_id or f"wamid.T{i:08d}"
     return InboundEvent(
@@ -22,6 +23,7 @@ def inbound(i: int, wa_id: str, *, type_: str = "message.text", text: str = "hi"
         received_at=received_at, correlation_id=f"corr-{i}",
         payload=payload if payload is not None else {
             "from": wa_id, "id": eid, "timestamp": str(ts), "type": "text", "text": {"body": text}},
+        profile_name=profile_name,
     )
 
 
