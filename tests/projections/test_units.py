@@ -1,0 +1,140 @@
+"""Pure parts of the projections: no broker, no database."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from projections import agent_sessions, dead_letters, interactions, outbound, webhook_logs
+from projections.base import Msg, ts
+from projections.replay import Plan, Progress, ReplayError, parse_offsets, shadow_name
+from schemas import headers as h
+from schemas import topics
+from schemas.delivery import DeliveryUpdate
+from tests.support import projection_data as pd
+from wastream.config import Settings
+
+
+def _msg(value: bytes | None, key: bytes | None = b"k", headers: tuple = (), topic: str = "t",
+         offset: int = 5) -> Msg:
+    return Msg(topic, 1, offset, key, value, headers, 1767607200000)
+
+
+def test_ts_parses_iso_epoch_and_refuses_garbage() -> None:
+    assert ts("2026-01-05T10:00:00Z") == datetime(2026, 1, 5, 10, tzinfo=UTC)
+    assert ts("2026-01-05T10:00:00") == datetime(2026, 1, 5, 10, tzinfo=UTC)  # naive is UTC
+    assert ts(1767607200) == datetime(2026, 1, 5, 10, tzinfo=UTC)
+    assert ts("yesterday") is None
+    assert ts("") is None
+    assert ts(None) is None
+
+
+@pytest.mark.parametrize(("payload", "expected"), [
+    ({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {
+        "id": "rides", "title": "Rides", "description": "Go"}}},
+     ("list_reply", "rides", "Rides", "Go")),
+    ({"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {
+        "id": "yes", "title": "Yes"}}}, ("button_reply", "yes", "Yes", None)),
+    ({"type": "interactive", "interactive": {"type": "nfm_reply", "nfm_reply": {
+        "name": "flow", "response_json": "{}"}}}, ("nfm_reply", "flow", None, "{}")),
+    ({"type": "button", "button": {"payload": "p", "text": "T"}}, ("button", "p", "T", None)),
+    ({"type": "interactive", "interactive": {"type": "brand_new"}},
+     ("brand_new", None, None, None)),
+    ({"type": "text", "text": {"body": "hi"}}, None),
+    ({"type": "interactive", "interactive": "not an object"}, None),
+])
+def test_interaction_shapes(payload: dict, expected: tuple | None) -> None:
+    ev = pd.inbound(1, "250788000001", payload=payload)
+    assert interactions.interaction(ev) == expected
+
+
+def test_agent_session_rows() -> None:
+    flows = frozenset({"general_broker"})
+    u = "250788000001"
+    enter = pd.state(u, 2, "general_broker", "ask", previous=("menu", "main"))
+    stay = pd.state(u, 3, "general_broker", "confirm", previous=("general_broker", "ask"),
+                    data={"category": "plumber"})
+    leave = pd.state(u, 4, "menu", "main", previous=("general_broker", "confirm"))
+    other = pd.state(u, 5, "rides", "vehicle", previous=("menu", "main"))
+    r_enter = agent_sessions.session_row(enter, flows)
+    r_stay = agent_sessions.session_row(stay, flows)
+    r_leave = agent_sessions.session_row(leave, flows)
+    assert r_enter is not None
+    assert r_stay is not None
+    assert r_leave is not None
+    assert (r_enter[2], r_enter[6]) == ("active", 2)  # a new session starts at seq 2
+    assert (r_stay[2], r_stay[6]) == ("active", None)  # continuing: keeps the stored start
+    assert orjson.loads(r_stay[4]) == {"category": "plumber"}
+    assert (r_leave[1], r_leave[2], r_leave[10] is not None) == ("general_broker", "ended", True)
+    assert agent_sessions.session_row(other, flows) is None
+
+
+def test_agent_flows_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WASTREAM_AGENT_FLOWS", "a, b,")
+    assert agent_sessions.agent_flows() == frozenset({"a", "b"})
+    monkeypatch.delenv("WASTREAM_AGENT_FLOWS")
+    assert agent_sessions.agent_flows() == frozenset(agent_sessions.DEFAULT_AGENT_FLOWS)
+
+
+def test_delivery_row_ranks_and_error_code() -> None:
+    r = outbound.delivery_row(DeliveryUpdate(wa_id="u", status="failed", wamid="w",
+                                             error={"code": 131047}))
+    assert (r[0], r[1], r[2], r[4], r[8]) == ("", "w", "failed", 5, "131047")
+    r = outbound.delivery_row(DeliveryUpdate(wa_id="u", status="someday", outbound_id="o"))
+    assert (r[0], r[1], r[4], r[8]) == ("o", "", -1, None)  # unknown status ranks lowest
+
+
+def test_dlq_row_maps_failure_headers_and_keeps_bytes() -> None:
+    hdrs = tuple(h.to_headers({h.DLQ_ID: "x:0:7", h.ERROR_MESSAGE: "boom", h.ATTEMPT: 2,
+                               h.ORIGINAL_OFFSET: 7, h.FAILED_AT: "2026-01-05T10:00:00+00:00"}))
+    row = dict(zip(dead_letters.DLQ_COLUMNS, dead_letters.dlq_row(_msg(b"\x00\xff", b"u", hdrs), 3),
+                   strict=True))
+    assert row["message_id"] == "x:0:7"
+    assert row["from_number"] == "u"
+    assert orjson.loads(row["payload"]) == {"raw_base64": base64.b64encode(b"\x00\xff").decode()}
+    assert (row["retry_count"], row["max_retries"], row["original_offset"]) == (2, 3, 7)
+    assert row["record_value"] == b"\x00\xff"
+    assert row["failed_at"] == datetime(2026, 1, 5, 10, tzinfo=UTC)
+    # without a DLQ id header the record's own position identifies it
+    bare = dead_letters.dlq_row(_msg(b"{}", topic="wa.dlq", offset=9), 3)
+    assert bare[0] == "wa.dlq:1:9"
+
+
+def test_webhook_log_row_needs_a_correlation_id() -> None:
+    assert webhook_logs.row(_msg(b"{}", key=None)) is None
+    r = webhook_logs.row(_msg(b"x", key=None, headers=((h.CORRELATION_ID, b"c1"),)))
+    assert r is not None
+    assert (r[0], r[2], r[3]) == ("c1", b"x", None)
+
+
+def test_parse_offsets_accepts_logical_and_broker_names() -> None:
+    s = Settings(topic_prefix="p.")
+    got = parse_offsets(["wa.inbound:0:5", "p.wa.inbound:1:7"], s, (topics.INBOUND,))
+    assert got == {(topics.INBOUND, 0): 5, (topics.INBOUND, 1): 7}
+    with pytest.raises(ReplayError):
+        parse_offsets(["wa.state:0:1"], s, (topics.INBOUND,))
+    with pytest.raises(ReplayError):
+        parse_offsets(["wa.inbound:x:1"], s, (topics.INBOUND,))
+
+
+def test_plan_totals_and_describes() -> None:
+    plan = Plan("events", "live", shadow_name("live", "events"),
+                start={("wa.inbound", 0): 2, ("wa.inbound", 1): 0},
+                end={("wa.inbound", 0): 10, ("wa.inbound", 1): 5})
+    assert plan.total == 13
+    assert "wa.inbound[0]: offsets 2 .. 10 (8 records)" in plan.describe()
+    assert len(shadow_name("x" * 63, "events")) == 63
+
+
+def test_progress_reports_rate_and_eta() -> None:
+    import io
+
+    out = io.StringIO()
+    p = Progress(100, out)
+    p.add(50, force=True)
+    assert "50/100" in out.getvalue()
+    assert "rec/s" in out.getvalue()
+    assert "ETA" in out.getvalue()
