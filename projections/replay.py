@@ -12,6 +12,7 @@ projector sees a gap at its next batch and seeks back (no record is skipped)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sys
 import time
@@ -23,7 +24,7 @@ from typing import TextIO
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from projections import analytics
-from projections.base import Msg, ts
+from projections.base import Msg, prepare, ts
 from projections.migrations import connect, migrate, quote_ident
 from projections.projector import to_msg
 from projections.registry import by_name
@@ -191,35 +192,97 @@ class Replay:
         c.assign(tps)
         for tp in tps:
             c.seek(tp, plan.start.get((self._logical(tp.topic), tp.partition), 0))
+        deferred = await self._defer_indexes()
         self.progress = Progress(plan.total)
         await self._consume_until(store, plan.end)
+        await self._restore_indexes(deferred)
         return store
 
     def _logical(self, physical: str) -> str:
         return next(t for t in self.projection.topics if self.settings.topic(t) == physical)
 
+    def _ktp(self, tp: TP) -> TopicPartition:
+        return TopicPartition(self.settings.topic(tp[0]), tp[1])
+
     async def _consume_until(self, store: Store, end: dict[TP, int]) -> None:
-        """Project records until every partition's position reaches ``end``."""
+        """Project records until every partition's position reaches ``end``. A reader
+        task fetches and decodes the next batch while the database writes this one."""
         c = await self._consumer()
-        pending = {tp: o for tp, o in end.items()
-                   if await c.position(TopicPartition(self.settings.topic(tp[0]), tp[1])) < o}
-        while pending:
-            got = await c.getmany(*[TopicPartition(self.settings.topic(t), p) for t, p in pending],
-                                  timeout_ms=500, max_records=5000)
-            batch: dict[TP, list[Msg]] = {}
-            for ktp, recs in got.items():
-                tp = (self._logical(ktp.topic), ktp.partition)
-                keep = [to_msg(tp[0], r) for r in recs if r.offset < pending.get(tp, -1)]
-                if keep:
-                    batch[tp] = keep
-            if batch:
-                await store.apply(batch)
+        pending = {tp: o for tp, o in end.items() if await c.position(self._ktp(tp)) < o}
+        queue: asyncio.Queue[dict[TP, list[Msg]] | None] = asyncio.Queue(maxsize=1)
+
+        async def read() -> None:
+            while pending:
+                got = await c.getmany(*[self._ktp(tp) for tp in pending], timeout_ms=500,
+                                      max_records=5000)
+                batch: dict[TP, list[Msg]] = {}
+                for ktp, recs in got.items():
+                    tp = (self._logical(ktp.topic), ktp.partition)
+                    if tp not in pending or not recs:
+                        continue
+                    keep = [to_msg(tp[0], r) for r in recs if r.offset < pending[tp]]
+                    if keep:
+                        batch[tp] = keep
+                    if recs[-1].offset >= pending[tp] - 1:
+                        # Done with it: put the position back at the end, so that the
+                        # records fetched beyond it are read again by a later catch-up.
+                        c.seek(ktp, pending.pop(tp))
+                for tp in list(pending):
+                    if await c.position(self._ktp(tp)) >= pending[tp]:
+                        del pending[tp]
+                if batch:
+                    prepare([self.projection], [m for v in batch.values() for m in v])
+                    await queue.put(batch)
+            await queue.put(None)
+
+        reader = asyncio.create_task(read())
+        try:
+            while True:
+                getter = asyncio.create_task(queue.get())
+                await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    reader.result()  # re-raise what stopped the reader
+                    break
+                batch = getter.result()
+                if batch is None:
+                    break
+                result = await store.apply(batch)
+                if result.seeks:  # the shadow is fed in order: a gap here is a bug
+                    raise ReplayError(f"replay would skip records at {result.seeks}")
                 if self.progress:
                     self.progress.add(sum(len(v) for v in batch.values()))
-            for tp in list(pending):
-                ktp = TopicPartition(self.settings.topic(tp[0]), tp[1])
-                if await c.position(ktp) >= pending[tp]:
-                    del pending[tp]
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    async def _defer_indexes(self) -> list[str]:
+        """Drop the shadow tables' plain secondary indexes (bulk loading then indexing
+        once is much cheaper than maintaining them row by row); returns their DDL.
+        Primary keys and unique indexes stay: the upserts need them."""
+        conn = await connect(self.settings, self.shadow)
+        try:
+            rows = await conn.fetch(
+                "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS ddl "
+                "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+                "JOIN pg_namespace n ON n.oid = t.relnamespace "
+                "WHERE n.nspname = $1 AND t.relname = ANY($2::text[]) "
+                "AND NOT i.indisprimary AND NOT i.indisunique",
+                self.shadow, list(self.projection.tables))
+            for r in rows:
+                await conn.execute(f"DROP INDEX {r['name']}")
+            return [r["ddl"] for r in rows]
+        finally:
+            await conn.close()
+
+    async def _restore_indexes(self, ddl: list[str]) -> None:
+        conn = await connect(self.settings, self.shadow)
+        try:
+            for statement in ddl:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
 
     async def live_offsets(self) -> dict[TP, int]:
         live = Store(self.settings, [self.projection])

@@ -110,3 +110,41 @@ async def test_replay_dry_run_prints_plan_and_changes_nothing(system: System) ->
     bad = system.cli("replay", "--projection", "nope", "--from-beginning", check=False)
     assert bad.returncode == 2
     assert "unknown projection" in bad.stderr
+
+
+async def test_replay_while_events_keep_arriving_loses_nothing(system: System) -> None:
+    system.env_overrides.update({"WASTREAM_PROJECTOR_BATCH": "300",
+                                 "WASTREAM_PROJECTOR_LINGER_MS": "20"})
+    first = [pd.inbound(i, f"25078{i % 89:07d}") for i in range(N)]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND), [(e.wa_id, e) for e in first])
+    proj = system.start_projector()
+    await system.wait_rows("SELECT 1 FROM wa_events", N, 60)
+    more = [pd.inbound(N + i, f"25078{i % 89:07d}") for i in range(3000)]
+    done = asyncio.Event()
+
+    async def keep_producing() -> None:
+        for k in range(0, len(more), 100):
+            await pd.produce(system.bootstrap, system.topic(topics.INBOUND),
+                             [(e.wa_id, e) for e in more[k:k + 100]])
+            await asyncio.sleep(0.05)
+        done.set()
+
+    producer = asyncio.create_task(keep_producing())
+    result = await asyncio.to_thread(system.cli, "replay", "--projection", "events",
+                                     "--from-beginning")
+    assert "swapped events" in result.stderr, result.stderr
+    await producer
+    assert done.is_set()
+    rows = await system.wait_rows("SELECT event_id FROM wa_events", N + 3000, 60)
+    assert len(rows) == N + 3000
+    assert {r["event_id"] for r in rows} == {e.event_id for e in first + more}
+    conn = await system.db()
+    try:
+        indexes = {r["indexname"] for r in await conn.fetch(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'wa_events'",
+            system.schema)}
+    finally:
+        await conn.close()
+    assert {"wa_events_pkey", "wa_events_wa_id_idx", "wa_events_type_idx",
+            "wa_events_received_idx", "wa_events_correlation_idx"} <= indexes
+    assert proj.alive(), proj.tail()
