@@ -20,8 +20,13 @@ from wastream.config import Settings
 
 
 def _raw_topic(app: faust.App, settings: Settings, logical: str) -> Any:
-    return app.topic(settings.topic(logical), key_type=bytes, value_type=bytes,
-                     key_serializer="raw", value_serializer="raw")
+    return app.topic(
+        settings.topic(logical),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
 
 
 def data_dir(settings: Settings) -> Path:
@@ -52,7 +57,9 @@ class Runtime:
 def create_app(settings: Settings) -> Runtime:
     """Build the app, its topics and the ``chat_state`` table (changelog-backed)."""
     store = "rocksdb://" if settings.extra.get("WASTREAM_TABLE_STORE") == "rocksdb" else "memory://"
-    brokers = [f"kafka://{b.strip()}" for b in settings.kafka_bootstrap_servers.split(",") if b.strip()]
+    brokers = [
+        f"kafka://{b.strip()}" for b in settings.kafka_bootstrap_servers.split(",") if b.strip()
+    ]
     ddir = data_dir(settings)
     ddir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -74,12 +81,15 @@ def create_app(settings: Settings) -> Runtime:
         broker_session_timeout=float(settings.extra.get("WASTREAM_SESSION_TIMEOUT_S", "30")),
         broker_heartbeat_interval=float(settings.extra.get("WASTREAM_HEARTBEAT_S", "3")),
     )
-    chat_state = app.Table("chat_state", default=None, key_type=bytes, value_type=bytes,
-                           partitions=settings.partitions)
+    chat_state = app.Table(
+        "chat_state", default=None, key_type=bytes, value_type=bytes, partitions=settings.partitions
+    )
     # Values are our own orjson bytes; Faust would pick "json" for a non-model type.
-    chat_state.key_serializer = chat_state.value_serializer = "raw"
+    chat_state.key_serializer = chat_state.value_serializer = "raw"  # type: ignore[attr-defined]
     return Runtime(
-        app=app, settings=settings, opts=Options.from_env(settings.extra),
+        app=app,
+        settings=settings,
+        opts=Options.from_env(settings.extra),
         inbound=_raw_topic(app, settings, topics.INBOUND),
         outbound=_raw_topic(app, settings, topics.OUTBOUND),
         state=_raw_topic(app, settings, topics.STATE),

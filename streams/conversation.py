@@ -65,8 +65,9 @@ class ConversationProcessor:
         self.processed = 0
         self.duplicates = 0
 
-    async def process(self, key: bytes | None, value: bytes | None,
-                      headers: Mapping[str, bytes]) -> None:
+    async def process(
+        self, key: bytes | None, value: bytes | None, headers: Mapping[str, bytes]
+    ) -> None:
         event = InboundEvent.from_bytes(value or b"")  # EnvelopeError: permanent
         wkey = event.wa_id.encode()
         conv = Conv.from_bytes(self.rt.chat_state.get(wkey), event.wa_id)
@@ -94,33 +95,70 @@ class ConversationProcessor:
             pnid = ev.phone_number_id or conv.phone_number_id or self.default_pnid
             for i, body in enumerate(out.replies):
                 to = str(body.get("to") or conv.wa_id)
-                msg = OutboundMessage(outbound_id=f"{ev.event_id}:{i}", wa_id=to, phone_number_id=pnid,
-                                      body=body, in_reply_to=ev.event_id, correlation_id=corr,
-                                      flow=conv.flow, created_at=at)
+                msg = OutboundMessage(
+                    outbound_id=f"{ev.event_id}:{i}",
+                    wa_id=to,
+                    phone_number_id=pnid,
+                    body=body,
+                    in_reply_to=ev.event_id,
+                    correlation_id=corr,
+                    flow=conv.flow,
+                    created_at=at,
+                )
                 futs.append(await self._send(rt.outbound, to, _bytes(msg), corr))
             names: dict[str, int] = {}
             for name, data in out.domain:
                 n = names[name] = names.get(name, 0) + 1
                 eid = f"{ev.event_id}:{name}" + (f":{n}" if n > 1 else "")
-                dom = DomainEvent(event_id=eid, name=name, wa_id=conv.wa_id, data=data,
-                                  caused_by=ev.event_id, at=at, correlation_id=corr)
+                dom = DomainEvent(
+                    event_id=eid,
+                    name=name,
+                    wa_id=conv.wa_id,
+                    data=data,
+                    caused_by=ev.event_id,
+                    at=at,
+                    correlation_id=corr,
+                )
                 futs.append(await self._send(rt.domain, conv.wa_id, _bytes(dom), corr))
                 self.index.apply(dom, now)  # our own facts are visible to us at once
             for to, typ, payload in out.internal:
-                internal = InboundEvent(event_id=f"{ev.event_id}:{typ}:{to}", type=typ, wa_id=to,
-                                        phone_number_id=pnid or None, timestamp=int(now),
-                                        received_at=at, correlation_id=corr, payload=payload,
-                                        field="wastream")
+                internal = InboundEvent(
+                    event_id=f"{ev.event_id}:{typ}:{to}",
+                    type=typ,
+                    wa_id=to,
+                    phone_number_id=pnid or None,
+                    timestamp=int(now),
+                    received_at=at,
+                    correlation_id=corr,
+                    payload=payload,
+                    field="wastream",
+                )
                 futs.append(await self._send(rt.inbound, to, internal.to_bytes(), corr))
             for d in out.delivery:
-                upd = DeliveryUpdate(wa_id=conv.wa_id, status=d["status"], wamid=d["wamid"], at=at,
-                                     source="webhook", error=d["error"], correlation_id=corr)
+                upd = DeliveryUpdate(
+                    wa_id=conv.wa_id,
+                    status=d["status"],
+                    wamid=d["wamid"],
+                    at=at,
+                    source="webhook",
+                    error=d["error"],
+                    correlation_id=corr,
+                )
                 futs.append(await self._send(rt.delivery, conv.wa_id, _bytes(upd), corr))
             if out.transition is not None:
-                st = StateTransition(wa_id=conv.wa_id, seq=conv.seq, event_id=ev.event_id,
-                                     flow=conv.flow, step=conv.step, previous_flow=out.transition[0],
-                                     previous_step=out.transition[1], language=conv.lang,
-                                     data=conv.data, at=at, correlation_id=corr)
+                st = StateTransition(
+                    wa_id=conv.wa_id,
+                    seq=conv.seq,
+                    event_id=ev.event_id,
+                    flow=conv.flow,
+                    step=conv.step,
+                    previous_flow=out.transition[0],
+                    previous_step=out.transition[1],
+                    language=conv.lang,
+                    data=conv.data,
+                    at=at,
+                    correlation_id=corr,
+                )
                 futs.append(await self._send(rt.state, conv.wa_id, _bytes(st), corr))
             if self.wait_acks and futs:
                 await asyncio.gather(*futs)
@@ -134,9 +172,15 @@ class ConversationProcessor:
 
     async def _recovery(self, ev: InboundEvent, conv: Conv, out: Out, status: str, at: str) -> None:
         r = out.recovery or {}
-        upd = RecoveryUpdate(recovery_id=r["recovery_id"], conversation_id=conv.wa_id,
-                             workflow_type="conversation", recovery_action="reset_to_menu",
-                             status=status, details=dict(r), at=at)
+        upd = RecoveryUpdate(
+            recovery_id=r["recovery_id"],
+            conversation_id=conv.wa_id,
+            workflow_type="conversation",
+            recovery_action="reset_to_menu",
+            status=status,
+            details=dict(r),
+            at=at,
+        )
         fut = await self._send(self.rt.recovery, conv.wa_id, _bytes(upd), ev.correlation_id)
         if self.wait_acks:
             await fut
@@ -151,7 +195,8 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
     async def conversation(stream: Any) -> None:
         async for event in stream.events():
             msg = event.message
-            await router.handle(event.key, event.value, event.headers,
-                                Origin(msg.topic, msg.partition, msg.offset))
+            await router.handle(
+                event.key, event.value, event.headers, Origin(msg.topic, msg.partition, msg.offset)
+            )
 
     return proc

@@ -114,8 +114,11 @@ def _miss(conv: Conv, ctx: Ctx, out: Out) -> None:
     out.replies.extend(FLOWS[conv.flow].steps[conv.step].prompt(ctx, conv))
     if conv.misses >= 3:
         conv.misses = 0
-        out.replies.append(m.buttons_body(conv.wa_id, t(conv, "miss3"),
-                                          [m.Option("menu", t(conv, "miss3.button"))]))
+        out.replies.append(
+            m.buttons_body(
+                conv.wa_id, t(conv, "miss3"), [m.Option("menu", t(conv, "miss3.button"))]
+            )
+        )
 
 
 def _stop(conv: Conv, ctx: Ctx, out: Out) -> None:
@@ -124,8 +127,9 @@ def _stop(conv: Conv, ctx: Ctx, out: Out) -> None:
     for k in ("idle", "ride_timeout"):
         conv.deadlines.pop(k, None)
     if conv.ride:
-        out.internal.append((conv.ride["driver"], "wastream.ride.closed",
-                             {"request_id": conv.ride["request_id"]}))
+        out.internal.append(
+            (conv.ride["driver"], "wastream.ride.closed", {"request_id": conv.ride["request_id"]})
+        )
         conv.ride = None
     conv.flow, conv.step, conv.data, conv.misses = "ended", "stopped", {}, 0
     out.replies.append(say(conv, "stop"))
@@ -135,10 +139,13 @@ def _recover(conv: Conv, ctx: Ctx, out: Out) -> None:
     """A dead-lettered event left this conversation somewhere unknown: apologise and
     start again from the menu (the agent records in_progress/completed on wa.recovery)."""
     p = ctx.event.payload
-    out.recovery = {"recovery_id": str(p.get("recovery_id") or ctx.event.event_id),
-                    "reason": str(p.get("reason") or ""),
-                    "failed_event_id": p.get("failed_event_id"),
-                    "from_flow": conv.flow, "from_step": conv.step}
+    out.recovery = {
+        "recovery_id": str(p.get("recovery_id") or ctx.event.event_id),
+        "reason": str(p.get("reason") or ""),
+        "failed_event_id": p.get("failed_event_id"),
+        "from_flow": conv.flow,
+        "from_step": conv.step,
+    }
     for k in ("idle", "ride_timeout"):
         conv.deadlines.pop(k, None)
     conv.flow, conv.step, conv.data, conv.misses = "menu", "main", {}, 0

@@ -43,8 +43,15 @@ def text_body(to: str, body: str) -> dict[str, Any]:
     return {**_base(to), "type": "text", "text": {"preview_url": False, "body": body}}
 
 
-def list_body(to: str, body: str, button: str, options: list[Option], *,
-              header: str | None = None, section: str = "Options") -> dict[str, Any]:
+def list_body(
+    to: str,
+    body: str,
+    button: str,
+    options: list[Option],
+    *,
+    header: str | None = None,
+    section: str = "Options",
+) -> dict[str, Any]:
     """An interactive list message with one section."""
     rows = []
     for opt in options[:MAX_ROWS]:
@@ -55,8 +62,10 @@ def list_body(to: str, body: str, button: str, options: list[Option], *,
     interactive: dict[str, Any] = {
         "type": "list",
         "body": {"text": _clip(body, MAX_BODY)},
-        "action": {"button": _clip(button, MAX_LIST_BUTTON),
-                   "sections": [{"title": _clip(section, MAX_ROW_TITLE), "rows": rows}]},
+        "action": {
+            "button": _clip(button, MAX_LIST_BUTTON),
+            "sections": [{"title": _clip(section, MAX_ROW_TITLE), "rows": rows}],
+        },
     }
     if header:
         interactive["header"] = {"type": "text", "text": _clip(header, 60)}
@@ -65,15 +74,29 @@ def list_body(to: str, body: str, button: str, options: list[Option], *,
 
 def buttons_body(to: str, body: str, options: list[Option]) -> dict[str, Any]:
     """An interactive reply-buttons message."""
-    buttons = [{"type": "reply", "reply": {"id": o.id, "title": _clip(o.title, MAX_BUTTON_TITLE)}}
-               for o in options[:MAX_BUTTONS]]
-    return {**_base(to), "type": "interactive",
-            "interactive": {"type": "button", "body": {"text": _clip(body, MAX_BODY)},
-                            "action": {"buttons": buttons}}}
+    buttons = [
+        {"type": "reply", "reply": {"id": o.id, "title": _clip(o.title, MAX_BUTTON_TITLE)}}
+        for o in options[:MAX_BUTTONS]
+    ]
+    return {
+        **_base(to),
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": _clip(body, MAX_BODY)},
+            "action": {"buttons": buttons},
+        },
+    }
 
 
 def location_request_body(to: str, body: str) -> dict[str, Any]:
     """An interactive location request message (the user taps "Send location")."""
-    return {**_base(to), "type": "interactive",
-            "interactive": {"type": "location_request_message", "body": {"text": _clip(body, MAX_BODY)},
-                            "action": {"name": "send_location"}}}
+    return {
+        **_base(to),
+        "type": "interactive",
+        "interactive": {
+            "type": "location_request_message",
+            "body": {"text": _clip(body, MAX_BODY)},
+            "action": {"name": "send_location"},
+        },
+    }

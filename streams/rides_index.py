@@ -3,7 +3,7 @@
 The conversations of a driver and of a passenger live on different partitions, so
 this cross-user view cannot be a partitioned table. It is a materialised view of
 ``wa.domain`` kept by every worker: a plain consumer (no group) reads every partition
-from "now − window" (``offsets_for_times``) and folds ``DriverOnline``/``DriverOffline``/
+from "now - window" (``offsets_for_times``) and folds ``DriverOnline``/``DriverOffline``/
 ``RideSearched`` into memory. Entries expire by their own ``until`` (30 minutes), so
 the window of the log that matters is bounded and a restarted worker rebuilds the
 view from the log in one read: durable without a changelog of its own.
@@ -41,18 +41,33 @@ class RidesIndex:
         """Fold one domain event (idempotent: the latest fact per wa_id wins)."""
         d = ev.data
         if ev.name == "DriverOnline":
-            self.online[ev.wa_id] = {"vehicle": d.get("vehicle"), "lat": float(d["lat"]),
-                                     "lon": float(d["lon"]), "until": float(d["until"])}
+            self.online[ev.wa_id] = {
+                "vehicle": d.get("vehicle"),
+                "lat": float(d["lat"]),
+                "lon": float(d["lon"]),
+                "until": float(d["until"]),
+            }
         elif ev.name == "DriverOffline":
             self.online.pop(ev.wa_id, None)
         elif ev.name == "RideSearched":
-            self.searching[ev.wa_id] = {"vehicle": d.get("vehicle"), "lat": float(d["lat"]),
-                                        "lon": float(d["lon"]), "until": float(d["until"])}
+            self.searching[ev.wa_id] = {
+                "vehicle": d.get("vehicle"),
+                "lat": float(d["lat"]),
+                "lon": float(d["lon"]),
+                "until": float(d["until"]),
+            }
         elif ev.name == "RideAccepted":
             self.searching.pop(str(d.get("passenger")), None)
 
-    def _near(self, pool: dict[str, dict[str, Any]], vehicle: str, lat: float, lon: float,
-              now: float, exclude: str) -> list[tuple[str, float]]:
+    def _near(
+        self,
+        pool: dict[str, dict[str, Any]],
+        vehicle: str,
+        lat: float,
+        lon: float,
+        now: float,
+        exclude: str,
+    ) -> list[tuple[str, float]]:
         found = []
         for wa_id, e in pool.items():
             if wa_id == exclude or e["vehicle"] != vehicle or e["until"] <= now:
@@ -63,13 +78,15 @@ class RidesIndex:
         found.sort(key=lambda x: (x[1], x[0]))
         return found[:MAX_RESULTS]
 
-    def drivers(self, vehicle: str, lat: float, lon: float, now: float,
-                exclude: str = "") -> list[tuple[str, float]]:
+    def drivers(
+        self, vehicle: str, lat: float, lon: float, now: float, exclude: str = ""
+    ) -> list[tuple[str, float]]:
         """Drivers of ``vehicle`` online now within the radius, nearest first, at most 10."""
         return self._near(self.online, vehicle, lat, lon, now, exclude)
 
-    def passengers(self, vehicle: str, lat: float, lon: float, now: float,
-                   exclude: str = "") -> list[tuple[str, float]]:
+    def passengers(
+        self, vehicle: str, lat: float, lon: float, now: float, exclude: str = ""
+    ) -> list[tuple[str, float]]:
         """Passengers who searched for ``vehicle`` within the window, nearest first."""
         return self._near(self.searching, vehicle, lat, lon, now, exclude)
 
@@ -83,20 +100,24 @@ class RidesIndex:
                 del pool[k]
 
 
-async def follow(index: RidesIndex, settings: Settings, window_s: float,
-                 ready: asyncio.Event | None = None) -> None:
+async def follow(
+    index: RidesIndex, settings: Settings, window_s: float, ready: asyncio.Event | None = None
+) -> None:
     """Keep ``index`` up to date from ``wa.domain`` until cancelled."""
     topic = settings.topic(topics.DOMAIN)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="latest")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="latest",
+    )
     await consumer.start()
     try:
         parts: set[int] | None = None
         while not parts:
             parts = consumer.partitions_for_topic(topic)
             if not parts:
-                await consumer._client.force_metadata_update()  # noqa: SLF001
+                await consumer._client.force_metadata_update()
                 await asyncio.sleep(0.5)
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         consumer.assign(tps)

@@ -53,7 +53,12 @@ class Conv:
 
     def snapshot(self) -> tuple[str, str, str, bytes]:
         """What a ``wa.state`` transition reports; a change of it is a transition."""
-        return (self.flow, self.step, self.lang, orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS))
+        return (
+            self.flow,
+            self.step,
+            self.lang,
+            orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +91,11 @@ def parse_input(event: InboundEvent) -> Input | None:
         return Input("other")
     if mtype == "button":  # a template quick-reply button
         b = p.get("button") or {}
-        return Input("choice", choice=str(b.get("payload") or b.get("text") or ""),
-                     text=str(b.get("text") or ""))
+        return Input(
+            "choice",
+            choice=str(b.get("payload") or b.get("text") or ""),
+            text=str(b.get("text") or ""),
+        )
     if mtype == "location":
         loc = p.get("location") or {}
         try:
@@ -134,11 +142,13 @@ class Options:
 class Nearby(Protocol):
     """Who is around: read side of the rides index (drivers online, passengers searching)."""
 
-    def drivers(self, vehicle: str, lat: float, lon: float, now: float,
-                exclude: str = "") -> list[tuple[str, float]]: ...
+    def drivers(
+        self, vehicle: str, lat: float, lon: float, now: float, exclude: str = ""
+    ) -> list[tuple[str, float]]: ...
 
-    def passengers(self, vehicle: str, lat: float, lon: float, now: float,
-                   exclude: str = "") -> list[tuple[str, float]]: ...
+    def passengers(
+        self, vehicle: str, lat: float, lon: float, now: float, exclude: str = ""
+    ) -> list[tuple[str, float]]: ...
 
     def driver(self, wa_id: str, now: float) -> dict[str, Any] | None: ...
 
@@ -159,7 +169,9 @@ class Out:
 
     replies: list[dict[str, Any]] = field(default_factory=list)
     domain: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    internal: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (to, type, payload)
+    internal: list[tuple[str, str, dict[str, Any]]] = field(
+        default_factory=list
+    )  # (to, type, payload)
     delivery: list[dict[str, Any]] = field(default_factory=list)
     recovery: dict[str, Any] | None = None
     transition: tuple[str, str] | None = None  # (previous flow, previous step) when state changed

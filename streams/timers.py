@@ -65,11 +65,17 @@ def timer_id(wa_id: str, kind: str, due: float) -> str:
 def timer_event(wa_id: str, kind: str, due: float) -> InboundEvent:
     """The ``wastream.timer`` event that makes a due deadline happen."""
     now = time.time()
-    return InboundEvent(event_id=timer_id(wa_id, kind, due), type="wastream.timer", wa_id=wa_id,
-                        phone_number_id=None, timestamp=int(now),
-                        received_at=datetime.fromtimestamp(now, UTC).isoformat(),
-                        correlation_id=timer_id(wa_id, kind, due),
-                        payload={"kind": kind, "due": due}, field="wastream")
+    return InboundEvent(
+        event_id=timer_id(wa_id, kind, due),
+        type="wastream.timer",
+        wa_id=wa_id,
+        phone_number_id=None,
+        timestamp=int(now),
+        received_at=datetime.fromtimestamp(now, UTC).isoformat(),
+        correlation_id=timer_id(wa_id, kind, due),
+        payload={"kind": kind, "due": due},
+        field="wastream",
+    )
 
 
 def install(rt: Any, cache: DeadlineCache) -> None:
@@ -78,7 +84,7 @@ def install(rt: Any, cache: DeadlineCache) -> None:
     rescan_s = float(rt.settings.extra.get("WASTREAM_TIMER_RESCAN_S", "30"))
     state: dict[str, Any] = {"assignment": None, "scanned": 0.0}
 
-    @rt.app.timer(interval=tick, name="conversation_timers")
+    @rt.app.timer(interval=tick, name="conversation_timers")  # type: ignore[untyped-decorator]
     async def fire_due_timers() -> None:
         assignment = frozenset(rt.app.consumer.assignment())
         mono = time.monotonic()

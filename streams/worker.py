@@ -31,7 +31,7 @@ def build(settings: Settings) -> Runtime:
     timers.install(rt, cache)
     window = max(rt.opts.online_s, rt.opts.search_window_s)
 
-    @rt.app.task
+    @rt.app.task  # type: ignore[untyped-decorator]
     async def rides_index() -> None:
         await follow(index, settings, window)
 

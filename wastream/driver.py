@@ -51,8 +51,11 @@ def options(body: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(id, title, description) of every choice an interactive body offers."""
     inter = body.get("interactive") or {}
     if inter.get("type") == "list":
-        return [(r["id"], r["title"], r.get("description", ""))
-                for s in inter["action"]["sections"] for r in s["rows"]]
+        return [
+            (r["id"], r["title"], r.get("description", ""))
+            for s in inter["action"]["sections"]
+            for r in s["rows"]
+        ]
     if inter.get("type") == "button":
         return [(b["reply"]["id"], b["reply"]["title"], "") for b in inter["action"]["buttons"]]
     return []
@@ -77,20 +80,28 @@ class ConversationDriver:
 
     @classmethod
     def from_settings(cls, settings: Settings, webhook_url: str, wa_id: str) -> ConversationDriver:
-        return cls(webhook_url=webhook_url, app_secret=settings.app_secret or "",
-                   bootstrap=settings.kafka_bootstrap_servers,
-                   outbound_topic=settings.topic(topics.OUTBOUND), wa_id=wa_id)
+        return cls(
+            webhook_url=webhook_url,
+            app_secret=settings.app_secret or "",
+            bootstrap=settings.kafka_bootstrap_servers,
+            outbound_topic=settings.topic(topics.OUTBOUND),
+            wa_id=wa_id,
+        )
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession()
-        c = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
-                             enable_auto_commit=False, auto_offset_reset="latest")
+        c = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
+        )
         await c.start()
         parts = c.partitions_for_topic(self.outbound_topic)
         for _ in range(50):
             if parts:
                 break
-            await c._client.force_metadata_update()  # noqa: SLF001
+            await c._client.force_metadata_update()
             parts = c.partitions_for_topic(self.outbound_topic)
             await asyncio.sleep(0.1)
         if not parts:
@@ -114,22 +125,34 @@ class ConversationDriver:
     async def post(self, message: dict[str, Any]) -> str:
         """POST one message webhook as this user; returns its wamid."""
         wamid = f"wamid.DRV{uuid.uuid4().hex.upper()}"
-        value = {"messaging_product": "whatsapp",
-                 "metadata": {"display_phone_number": DISPLAY_NUMBER,
-                              "phone_number_id": self.phone_number_id},
-                 "contacts": [{"profile": {"name": self.name}, "wa_id": self.wa_id}],
-                 "messages": [{"from": self.wa_id, "id": wamid, "timestamp": str(int(time.time())),
-                               **message}]}
-        body = orjson.dumps({"object": "whatsapp_business_account",
-                             "entry": [{"id": WABA_ID, "changes": [{"field": "messages", "value": value}]}]})
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {
+                "display_phone_number": DISPLAY_NUMBER,
+                "phone_number_id": self.phone_number_id,
+            },
+            "contacts": [{"profile": {"name": self.name}, "wa_id": self.wa_id}],
+            "messages": [
+                {"from": self.wa_id, "id": wamid, "timestamp": str(int(time.time())), **message}
+            ],
+        }
+        body = orjson.dumps(
+            {
+                "object": "whatsapp_business_account",
+                "entry": [{"id": WABA_ID, "changes": [{"field": "messages", "value": value}]}],
+            }
+        )
         await self.post_raw(body)
         return wamid
 
     async def post_raw(self, body: bytes) -> None:
         sig = "sha256=" + hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
         assert self._session is not None, "start() first"
-        async with self._session.post(self.webhook_url, data=body, headers={
-                "Content-Type": "application/json", "X-Hub-Signature-256": sig}) as r:
+        async with self._session.post(
+            self.webhook_url,
+            data=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": sig},
+        ) as r:
             if r.status != 200:
                 raise DriverError(f"ingress answered {r.status}: {await r.text()}")
 
@@ -137,15 +160,31 @@ class ConversationDriver:
         return await self.post({"type": "text", "text": {"body": body}})
 
     async def pick(self, row_id: str, title: str = "") -> str:
-        return await self.post({"type": "interactive", "interactive": {
-            "type": "list_reply", "list_reply": {"id": row_id, "title": title or row_id}}})
+        return await self.post(
+            {
+                "type": "interactive",
+                "interactive": {
+                    "type": "list_reply",
+                    "list_reply": {"id": row_id, "title": title or row_id},
+                },
+            }
+        )
 
     async def tap(self, button_id: str, title: str = "") -> str:
-        return await self.post({"type": "interactive", "interactive": {
-            "type": "button_reply", "button_reply": {"id": button_id, "title": title or button_id}}})
+        return await self.post(
+            {
+                "type": "interactive",
+                "interactive": {
+                    "type": "button_reply",
+                    "button_reply": {"id": button_id, "title": title or button_id},
+                },
+            }
+        )
 
     async def location(self, lat: float, lon: float) -> str:
-        return await self.post({"type": "location", "location": {"latitude": lat, "longitude": lon}})
+        return await self.post(
+            {"type": "location", "location": {"latitude": lat, "longitude": lon}}
+        )
 
     async def choose(self, n: int) -> str:
         """Pick option ``n`` (1-based) of the last interactive reply, as the phone would."""
@@ -161,8 +200,9 @@ class ConversationDriver:
 
     # -- what the bot says --------------------------------------------------------------
 
-    async def replies(self, min_count: int = 1, timeout_s: float = 30.0,
-                      settle_s: float = 0.3) -> list[OutboundMessage]:
+    async def replies(
+        self, min_count: int = 1, timeout_s: float = 30.0, settle_s: float = 0.3
+    ) -> list[OutboundMessage]:
         """The next replies to this user: wait for ``min_count``, then ``settle_s`` more."""
         assert self._consumer is not None, "start() first"
         deadline = time.monotonic() + timeout_s

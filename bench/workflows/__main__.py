@@ -11,7 +11,7 @@ conversation) are written to ``wa.inbound``; then
 2. the conversation agent: a real ``wastream worker`` (only the conversation agent)
    reads them and writes replies, transitions and domain events.
 
-Rates are events / (last output timestamp − first output timestamp), so start-up and
+Rates are events / (last output timestamp - first output timestamp), so start-up and
 rebalance time are excluded on both sides. Peak RSS is the worker's VmHWM. Prints the
 ratio agent / passthrough for each output-ack mode (see streams/conversation.py).
 """
@@ -48,24 +48,45 @@ def records(n_conv: int) -> list[InboundEvent]:
         lat, lon = KIGALI[0] + (i % 100) * 0.001, KIGALI[1] + (i // 100 % 100) * 0.001
         kind = i % 4
         if kind == 0:
-            s = [c.text(u, "hi"), c.pick(u, "menu:rides_drivers"), c.pick(u, "vehicle:moto"),
-                 c.location(u, lat, lon)]
+            s = [
+                c.text(u, "hi"),
+                c.pick(u, "menu:rides_drivers"),
+                c.pick(u, "vehicle:moto"),
+                c.location(u, lat, lon),
+            ]
         elif kind == 1:
-            s = [c.text(u, "hi"), c.pick(u, "menu:rides_passengers"), c.pick(u, "vehicle:cab"),
-                 c.location(u, lat, lon)]
+            s = [
+                c.text(u, "hi"),
+                c.pick(u, "menu:rides_passengers"),
+                c.pick(u, "vehicle:cab"),
+                c.location(u, lat, lon),
+            ]
         elif kind == 2:
-            s = [c.text(u, "hello"), c.pick(u, "menu:rides_schedule"), c.button(u, "sched:new"),
-                 c.location(u, lat, lon)]
+            s = [
+                c.text(u, "hello"),
+                c.pick(u, "menu:rides_schedule"),
+                c.button(u, "sched:new"),
+                c.location(u, lat, lon),
+            ]
         else:
-            s = [c.text(u, "hi"), c.pick(u, "menu:language"), c.button(u, "lang:fr"),
-                 c.text(u, "banana")]
+            s = [
+                c.text(u, "hi"),
+                c.pick(u, "menu:language"),
+                c.button(u, "lang:fr"),
+                c.text(u, "banana"),
+            ]
         scripts.append(s)
     return [s[step] for step in range(4) for s in scripts]
 
 
 async def produce_all(bootstrap: str, topic: str, evs: list[InboundEvent]) -> None:
-    p = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                         linger_ms=5, max_batch_size=256 * 1024)
+    p = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+    )
     await p.start()
     try:
         futs = [await p.send(topic, key=e.key, value=e.to_bytes()) for e in evs]
@@ -74,16 +95,22 @@ async def produce_all(bootstrap: str, topic: str, evs: list[InboundEvent]) -> No
         await p.stop()
 
 
-async def out_span(bootstrap: str, topic: str, min_count: int, timeout_s: float) -> tuple[int, float]:
+async def out_span(
+    bootstrap: str, topic: str, min_count: int, timeout_s: float
+) -> tuple[int, float]:
     """(records, seconds between the first and the last record's timestamp) once at
     least ``min_count`` records are in ``topic`` and no more arrive for 3 s."""
-    cons = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                            auto_offset_reset="earliest")
+    cons = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
     await cons.start()
     try:
         parts = cons.partitions_for_topic(topic) or set()
         while not parts:
-            await cons._client.force_metadata_update()  # noqa: SLF001
+            await cons._client.force_metadata_update()
             parts = cons.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in parts]
         deadline = time.monotonic() + timeout_s
@@ -114,8 +141,13 @@ async def out_span(bootstrap: str, topic: str, min_count: int, timeout_s: float)
 
 async def passthrough(bootstrap: str, src: str, dst: str, n: int) -> float:
     """Raw consume-then-produce of ``n`` records; returns records/s."""
-    cons = AIOKafkaConsumer(src, bootstrap_servers=bootstrap, group_id=f"bench-{uuid.uuid4().hex}",
-                            enable_auto_commit=False, auto_offset_reset="earliest")
+    cons = AIOKafkaConsumer(
+        src,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-{uuid.uuid4().hex}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
     prod = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await cons.start()
     await prod.start()
@@ -144,20 +176,30 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def run_agent(env: dict[str, str], settings: Settings, n_events: int, timeout_s: float
-                    ) -> tuple[float, float, int]:
+async def run_agent(
+    env: dict[str, str], settings: Settings, n_events: int, timeout_s: float
+) -> tuple[float, float, int]:
     """Run the worker on wa.inbound; return (events/s, peak RSS MB, wa.state records)."""
     log = Path(tempfile.gettempdir()) / f"bench-workflows-{settings.topic_prefix}log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, *(os.environ.get("BENCH_WORKER_CMD", "-m bench.workflows.worker").split())], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
-                                start_new_session=True)
+        proc = subprocess.Popen(  # noqa: ASYNC220 - started once, not awaited
+            [
+                sys.executable,
+                *(os.environ.get("BENCH_WORKER_CMD", "-m bench.workflows.worker").split()),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            start_new_session=True,
+        )
     try:
         # Every event causes exactly one wa.state record except the 4th "banana" (a miss
         # changes nothing visible) in 1 of 4 conversations: wait for that many.
         expect_states = n_events - n_events // 16
-        states, span = await out_span(settings.kafka_bootstrap_servers,
-                                      settings.topic(topics.STATE), expect_states, timeout_s)
+        states, span = await out_span(
+            settings.kafka_bootstrap_servers, settings.topic(topics.STATE), expect_states, timeout_s
+        )
         rss = peak_rss_mb(proc.pid)
         rate = n_events / span if span > 0 else float("inf")
         if states < expect_states:
@@ -174,8 +216,14 @@ async def run_agent(env: dict[str, str], settings: Settings, n_events: int, time
 async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("WASTREAM_")}
     prefix = f"bench{uuid.uuid4().hex[:8]}."
-    base_env.update({"WASTREAM_TOPIC_PREFIX": prefix, "WASTREAM_PARTITIONS": "4",
-                     "WASTREAM_HOME": str(REPO / ".wastream"), "PYTHONUNBUFFERED": "1"})
+    base_env.update(
+        {
+            "WASTREAM_TOPIC_PREFIX": prefix,
+            "WASTREAM_PARTITIONS": "4",
+            "WASTREAM_HOME": str(REPO / ".wastream"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     settings = Settings.from_env(base_env)
     await ensure_topics(settings)
     admin_extra = f"{prefix}passthrough"
@@ -189,21 +237,28 @@ async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
         evs = records(n_conv)
         print(f"{n_conv} conversations, {len(evs)} events, {settings.partitions} partitions")
         await produce_all(settings.kafka_bootstrap_servers, settings.topic(topics.INBOUND), evs)
-        base = await passthrough(settings.kafka_bootstrap_servers, settings.topic(topics.INBOUND),
-                                 admin_extra, len(evs))
+        base = await passthrough(
+            settings.kafka_bootstrap_servers, settings.topic(topics.INBOUND), admin_extra, len(evs)
+        )
         print(f"passthrough (aiokafka consume→produce): {base:,.0f} events/s")
         for i, mode in enumerate(modes):
-            env = dict(base_env, WASTREAM_OUTPUT_ACKS=mode, WASTREAM_TOPIC_PREFIX=prefix,
-                       WASTREAM_WORKER_ID=f"bench{i}")
+            env = dict(
+                base_env,
+                WASTREAM_OUTPUT_ACKS=mode,
+                WASTREAM_TOPIC_PREFIX=prefix,
+                WASTREAM_WORKER_ID=f"bench{i}",
+            )
             if i:  # a fresh app id (consumer group, tables) on the same records
                 env["WASTREAM_TOPIC_PREFIX"] = f"{prefix}m{i}."
                 s2 = Settings.from_env(env)
                 await ensure_topics(s2)
                 await produce_all(s2.kafka_bootstrap_servers, s2.topic(topics.INBOUND), evs)
             rate, rss, states = await run_agent(env, Settings.from_env(env), len(evs), timeout_s)
-            print(f"conversation agent, WASTREAM_OUTPUT_ACKS={mode}: {rate:,.0f} events/s, "
-                  f"ratio {rate / base:.3f} of passthrough ({rate / base:.1%}), "
-                  f"worker peak RSS {rss:.0f} MB, {states} wa.state records")
+            print(
+                f"conversation agent, WASTREAM_OUTPUT_ACKS={mode}: {rate:,.0f} events/s, "
+                f"ratio {rate / base:.3f} of passthrough ({rate / base:.1%}), "
+                f"worker peak RSS {rss:.0f} MB, {states} wa.state records"
+            )
     finally:
         await delete_prefixed(settings.kafka_bootstrap_servers, prefix)
     return 0
@@ -212,8 +267,11 @@ async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(prog="python -m bench.workflows")
     ap.add_argument("--conversations", type=int, default=10_000)
-    ap.add_argument("--modes", default="wait,buffered",
-                    help="WASTREAM_OUTPUT_ACKS values to measure (comma separated)")
+    ap.add_argument(
+        "--modes",
+        default="wait,buffered",
+        help="WASTREAM_OUTPUT_ACKS values to measure (comma separated)",
+    )
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per agent run")
     a = ap.parse_args()
     sys.exit(asyncio.run(main(a.conversations, a.modes.split(","), a.timeout)))

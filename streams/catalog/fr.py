@@ -41,7 +41,8 @@ MESSAGES: dict[str, str] = {
     "location.ask": "Merci de partager votre position.",
     "location.pickup": "Partagez le lieu de départ.",
     "location.dropoff": "Partagez la destination.",
-    "drivers.none": "Aucun chauffeur {vehicle} en ligne à moins de {radius} km. Réessayez plus tard.",
+    "drivers.none": "Aucun chauffeur {vehicle} en ligne à moins de {radius} km. "
+    "Réessayez plus tard.",
     "drivers.body": "{count} chauffeurs {vehicle} près de vous. Choisissez-en un.",
     "drivers.button": "Chauffeurs",
     "drivers.row": "Chauffeur {n}",
@@ -63,7 +64,8 @@ MESSAGES: dict[str, str] = {
     "passengers.button": "Passagers",
     "passengers.row": "Passager {n}",
     "passengers.offered": "Offre envoyée au passager.",
-    "offer.received": "Un chauffeur {vehicle} à {km} km vous propose une course. Contact : +{driver}",
+    "offer.received": "Un chauffeur {vehicle} à {km} km vous propose une course. "
+    "Contact : +{driver}",
     "schedule.body": "Trajets planifiés",
     "schedule.new": "Nouveau trajet",
     "schedule.list": "Mes trajets",

@@ -41,7 +41,8 @@ MESSAGES: dict[str, str] = {
     "location.ask": "Sangiza aho uri.",
     "location.pickup": "Sangiza aho urugendo rutangirira.",
     "location.dropoff": "Sangiza aho ujya.",
-    "drivers.none": "Nta bashoferi ba {vehicle} bari ku murongo muri {radius} km. Ongera ugerageze.",
+    "drivers.none": "Nta bashoferi ba {vehicle} bari ku murongo muri {radius} "
+    "km. Ongera ugerageze.",
     "drivers.body": "Abashoferi {count} ba {vehicle} bari hafi yawe. Hitamo umwe.",
     "drivers.button": "Abashoferi",
     "drivers.row": "Umushoferi {n}",
@@ -63,7 +64,8 @@ MESSAGES: dict[str, str] = {
     "passengers.button": "Abagenzi",
     "passengers.row": "Umugenzi {n}",
     "passengers.offered": "Icyifuzo cyoherejwe ku mugenzi.",
-    "offer.received": "Umushoferi wa {vehicle} uri kuri {km} km arakwifuza gutwara. Telefone: +{driver}",
+    "offer.received": "Umushoferi wa {vehicle} uri kuri {km} km arakwifuza "
+    "gutwara. Telefone: +{driver}",
     "schedule.body": "Ingendo zateganyijwe",
     "schedule.new": "Urugendo rushya",
     "schedule.list": "Ingendo zanjye",

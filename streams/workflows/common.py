@@ -23,8 +23,15 @@ def say(conv: Conv, key: str, **fields: object) -> dict[str, Any]:
 
 def vehicle_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
     opts = [m.Option(f"vehicle:{v}", t(conv, f"vehicle.{v}")) for v in VEHICLES]
-    return [m.list_body(conv.wa_id, t(conv, "vehicle.body"), t(conv, "vehicle.button"), opts,
-                        section=t(conv, "vehicle.button"))]
+    return [
+        m.list_body(
+            conv.wa_id,
+            t(conv, "vehicle.body"),
+            t(conv, "vehicle.button"),
+            opts,
+            section=t(conv, "vehicle.button"),
+        )
+    ]
 
 
 def pick_vehicle(choice: str, word: str, lang_titles: list[str]) -> str | None:
@@ -41,6 +48,7 @@ def pick_vehicle(choice: str, word: str, lang_titles: list[str]) -> str | None:
 def location_prompt(key: str) -> Any:
     def prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
         return [m.location_request_body(conv.wa_id, t(conv, key))]
+
     return prompt
 
 

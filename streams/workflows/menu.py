@@ -24,11 +24,19 @@ ITEMS: tuple[tuple[str, str | None], ...] = (
 
 
 def menu_body(conv: Conv, intro: str | None = None) -> dict[str, Any]:
-    opts = [m.Option(f"menu:{key}", t(conv, f"menu.{key}"), t(conv, f"menu.{key}.desc"))
-            for key, _ in ITEMS]
+    opts = [
+        m.Option(f"menu:{key}", t(conv, f"menu.{key}"), t(conv, f"menu.{key}.desc"))
+        for key, _ in ITEMS
+    ]
     body = t(conv, "menu.body") if intro is None else f"{intro}\n\n{t(conv, 'menu.body')}"
-    return m.list_body(conv.wa_id, body, t(conv, "menu.button"), opts,
-                       header=t(conv, "menu.header"), section=t(conv, "menu.section"))
+    return m.list_body(
+        conv.wa_id,
+        body,
+        t(conv, "menu.button"),
+        opts,
+        header=t(conv, "menu.header"),
+        section=t(conv, "menu.section"),
+    )
 
 
 def _menu_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
@@ -52,8 +60,9 @@ def _menu_accept(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
     return None
 
 
-MENU_FLOW = Flow(name="menu", start="main",
-                 steps={"main": Step(prompt=_menu_prompt, accept=_menu_accept)})
+MENU_FLOW = Flow(
+    name="menu", start="main", steps={"main": Step(prompt=_menu_prompt, accept=_menu_accept)}
+)
 
 
 def _lang_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
@@ -72,5 +81,8 @@ def _lang_accept(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
     return MENU
 
 
-LANGUAGE_FLOW = Flow(name="language", start="choose",
-                     steps={"choose": Step(prompt=_lang_prompt, accept=_lang_accept)})
+LANGUAGE_FLOW = Flow(
+    name="language",
+    start="choose",
+    steps={"choose": Step(prompt=_lang_prompt, accept=_lang_accept)},
+)

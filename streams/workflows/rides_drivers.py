@@ -32,8 +32,17 @@ def _location(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
     if inp.kind != "location":
         return None
     vehicle = conv.data["vehicle"]
-    out.domain.append(("RideSearched", {"vehicle": vehicle, "lat": inp.lat, "lon": inp.lon,
-                                        "until": ctx.now + ctx.opts.search_window_s}))
+    out.domain.append(
+        (
+            "RideSearched",
+            {
+                "vehicle": vehicle,
+                "lat": inp.lat,
+                "lon": inp.lon,
+                "until": ctx.now + ctx.opts.search_window_s,
+            },
+        )
+    )
     conv.data.update(lat=inp.lat, lon=inp.lon)
     return _offer(ctx, conv, out)
 
@@ -44,17 +53,28 @@ def _offer(ctx: Ctx, conv: Conv, out: Out) -> Go:
     found = ctx.nearby.drivers(vehicle, lat, lon, ctx.now, exclude=conv.wa_id)
     vname = t(conv, f"vehicle.{vehicle}")
     if not found:
-        out.replies.append(say(conv, "drivers.none", vehicle=vname, radius=f"{ctx.opts.radius_km:g}"))
+        out.replies.append(
+            say(conv, "drivers.none", vehicle=vname, radius=f"{ctx.opts.radius_km:g}")
+        )
         return MENU
     out.replies.append(_list(conv, found, vname))
     return Go(step="pick", data={"listed": [[w, round(d, 2)] for w, d in found]}, prompt=False)
 
 
 def _list(conv: Conv, found: list[tuple[str, float]], vname: str) -> dict[str, Any]:
-    opts = [m.Option(f"driver:{w}", t(conv, "drivers.row", n=i + 1), t(conv, "drivers.row.desc", km=km(d)))
-            for i, (w, d) in enumerate(found)]
-    return m.list_body(conv.wa_id, t(conv, "drivers.body", count=len(found), vehicle=vname),
-                       t(conv, "drivers.button"), opts, section=t(conv, "drivers.button"))
+    opts = [
+        m.Option(
+            f"driver:{w}", t(conv, "drivers.row", n=i + 1), t(conv, "drivers.row.desc", km=km(d))
+        )
+        for i, (w, d) in enumerate(found)
+    ]
+    return m.list_body(
+        conv.wa_id,
+        t(conv, "drivers.body", count=len(found), vehicle=vname),
+        t(conv, "drivers.button"),
+        opts,
+        section=t(conv, "drivers.button"),
+    )
 
 
 def _pick_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
@@ -77,12 +97,32 @@ def _pick(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
         return Go(step="pick")
     rid = hashlib.sha1(ctx.event.event_id.encode()).hexdigest()[:12]  # noqa: S324 - an id, not security
     vehicle = conv.data["vehicle"]
-    out.domain.append(("RideRequested", {"request_id": rid, "passenger": conv.wa_id, "driver": driver,
-                                         "vehicle": vehicle, "km": dist}))
-    out.internal.append((driver, "wastream.ride.request",
-                         {"request_id": rid, "passenger": conv.wa_id, "vehicle": vehicle, "km": km(dist)}))
-    conv.ride = {"request_id": rid, "driver": driver, "vehicle": vehicle,
-                 "lat": conv.data["lat"], "lon": conv.data["lon"]}
+    out.domain.append(
+        (
+            "RideRequested",
+            {
+                "request_id": rid,
+                "passenger": conv.wa_id,
+                "driver": driver,
+                "vehicle": vehicle,
+                "km": dist,
+            },
+        )
+    )
+    out.internal.append(
+        (
+            driver,
+            "wastream.ride.request",
+            {"request_id": rid, "passenger": conv.wa_id, "vehicle": vehicle, "km": km(dist)},
+        )
+    )
+    conv.ride = {
+        "request_id": rid,
+        "driver": driver,
+        "vehicle": vehicle,
+        "lat": conv.data["lat"],
+        "lon": conv.data["lon"],
+    }
     conv.deadlines["ride_timeout"] = ctx.now + ctx.opts.ride_timeout_s
     out.replies.append(say(conv, "ride.sent", minutes=f"{ctx.opts.ride_timeout_s / 60:g}"))
     return Go(step="waiting", prompt=False)

@@ -25,30 +25,61 @@ def _location(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
         return None
     vehicle = conv.data["vehicle"]
     until = ctx.now + ctx.opts.online_s
-    out.domain.append(("DriverOnline", {"vehicle": vehicle, "lat": inp.lat, "lon": inp.lon,
-                                        "until": until}))
+    out.domain.append(
+        ("DriverOnline", {"vehicle": vehicle, "lat": inp.lat, "lon": inp.lon, "until": until})
+    )
     conv.deadlines["online"] = until
     vname = t(conv, f"vehicle.{vehicle}")
-    out.replies.append(say(conv, "online.body", vehicle=vname, minutes=f"{ctx.opts.online_s / 60:g}"))
+    out.replies.append(
+        say(conv, "online.body", vehicle=vname, minutes=f"{ctx.opts.online_s / 60:g}")
+    )
     found = ctx.nearby.passengers(vehicle, inp.lat, inp.lon, ctx.now, exclude=conv.wa_id)
     if not found:
         out.replies.append(say(conv, "passengers.none"))
         return MENU
-    opts = [m.Option(f"passenger:{w}", t(conv, "passengers.row", n=i + 1),
-                     t(conv, "drivers.row.desc", km=km(d))) for i, (w, d) in enumerate(found)]
-    out.replies.append(m.list_body(conv.wa_id, t(conv, "passengers.body", count=len(found)),
-                                   t(conv, "passengers.button"), opts,
-                                   section=t(conv, "passengers.button")))
-    return Go(step="pick", prompt=False, data={"lat": inp.lat, "lon": inp.lon,
-                                               "listed": [[w, round(d, 2)] for w, d in found]})
+    opts = [
+        m.Option(
+            f"passenger:{w}",
+            t(conv, "passengers.row", n=i + 1),
+            t(conv, "drivers.row.desc", km=km(d)),
+        )
+        for i, (w, d) in enumerate(found)
+    ]
+    out.replies.append(
+        m.list_body(
+            conv.wa_id,
+            t(conv, "passengers.body", count=len(found)),
+            t(conv, "passengers.button"),
+            opts,
+            section=t(conv, "passengers.button"),
+        )
+    )
+    return Go(
+        step="pick",
+        prompt=False,
+        data={"lat": inp.lat, "lon": inp.lon, "listed": [[w, round(d, 2)] for w, d in found]},
+    )
 
 
 def _pick_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
     listed = conv.data.get("listed") or []
-    opts = [m.Option(f"passenger:{w}", t(conv, "passengers.row", n=i + 1),
-                     t(conv, "drivers.row.desc", km=km(d))) for i, (w, d) in enumerate(listed)]
-    return [m.list_body(conv.wa_id, t(conv, "passengers.body", count=len(listed)),
-                        t(conv, "passengers.button"), opts, section=t(conv, "passengers.button"))]
+    opts = [
+        m.Option(
+            f"passenger:{w}",
+            t(conv, "passengers.row", n=i + 1),
+            t(conv, "drivers.row.desc", km=km(d)),
+        )
+        for i, (w, d) in enumerate(listed)
+    ]
+    return [
+        m.list_body(
+            conv.wa_id,
+            t(conv, "passengers.body", count=len(listed)),
+            t(conv, "passengers.button"),
+            opts,
+            section=t(conv, "passengers.button"),
+        )
+    ]
 
 
 def _pick(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
@@ -60,10 +91,12 @@ def _pick(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
     if dist is None:
         return None
     vehicle = conv.data["vehicle"]
-    out.domain.append(("RideOffered", {"driver": conv.wa_id, "passenger": who, "vehicle": vehicle,
-                                       "km": dist}))
-    out.internal.append((who, "wastream.ride.offer",
-                         {"driver": conv.wa_id, "vehicle": vehicle, "km": km(dist)}))
+    out.domain.append(
+        ("RideOffered", {"driver": conv.wa_id, "passenger": who, "vehicle": vehicle, "km": dist})
+    )
+    out.internal.append(
+        (who, "wastream.ride.offer", {"driver": conv.wa_id, "vehicle": vehicle, "km": km(dist)})
+    )
     out.replies.append(say(conv, "passengers.offered"))
     return Go(step="main", flow="menu", prompt=False)
 

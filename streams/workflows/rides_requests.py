@@ -23,13 +23,22 @@ def on_request(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     """Driver side: a passenger asks me; show Accept / Decline."""
     rid = str(p["request_id"])
     conv.pending = {k: v for k, v in conv.pending.items() if v.get("until", 0) > ctx.now}
-    conv.pending[rid] = {"passenger": p["passenger"], "vehicle": p.get("vehicle", ""),
-                         "until": ctx.now + ctx.opts.ride_timeout_s}
+    conv.pending[rid] = {
+        "passenger": p["passenger"],
+        "vehicle": p.get("vehicle", ""),
+        "until": ctx.now + ctx.opts.ride_timeout_s,
+    }
     vehicle = t(conv, f"vehicle.{p.get('vehicle', 'moto')}")
-    out.replies.append(m.buttons_body(conv.wa_id, t(conv, "ride.request", km=p.get("km", "?"),
-                                                    vehicle=vehicle),
-                                      [m.Option(f"ride:accept:{rid}", t(conv, "ride.accept")),
-                                       m.Option(f"ride:decline:{rid}", t(conv, "ride.decline"))]))
+    out.replies.append(
+        m.buttons_body(
+            conv.wa_id,
+            t(conv, "ride.request", km=p.get("km", "?"), vehicle=vehicle),
+            [
+                m.Option(f"ride:accept:{rid}", t(conv, "ride.accept")),
+                m.Option(f"ride:decline:{rid}", t(conv, "ride.decline")),
+            ],
+        )
+    )
     return None
 
 
@@ -48,8 +57,13 @@ def driver_answer(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
     passenger = str(req["passenger"])
     data = {"request_id": rid, "passenger": passenger, "driver": conv.wa_id}
     out.domain.append(("RideAccepted" if accepted else "RideDeclined", data))
-    out.internal.append((passenger, "wastream.ride.answer",
-                         {"request_id": rid, "accepted": accepted, "driver": conv.wa_id}))
+    out.internal.append(
+        (
+            passenger,
+            "wastream.ride.answer",
+            {"request_id": rid, "accepted": accepted, "driver": conv.wa_id},
+        )
+    )
     if accepted:
         out.replies.append(say(conv, "ride.accepted.driver", passenger=passenger))
     else:
@@ -82,8 +96,11 @@ def on_answer(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
 
 def _pick_again(ride: dict[str, Any]) -> Go:
     """Back to the driver list of the passenger's search (even from another flow)."""
-    return Go(step="pick", flow="rides_drivers",
-              data={k: ride[k] for k in ("vehicle", "lat", "lon") if k in ride})
+    return Go(
+        step="pick",
+        flow="rides_drivers",
+        data={k: ride[k] for k in ("vehicle", "lat", "lon") if k in ride},
+    )
 
 
 def on_timeout(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
@@ -91,9 +108,15 @@ def on_timeout(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     ride, conv.ride = conv.ride, None
     if not ride:
         return None
-    out.domain.append(("RideTimedOut", {"request_id": ride["request_id"], "driver": ride["driver"],
-                                        "passenger": conv.wa_id}))
-    out.internal.append((ride["driver"], "wastream.ride.closed", {"request_id": ride["request_id"]}))
+    out.domain.append(
+        (
+            "RideTimedOut",
+            {"request_id": ride["request_id"], "driver": ride["driver"], "passenger": conv.wa_id},
+        )
+    )
+    out.internal.append(
+        (ride["driver"], "wastream.ride.closed", {"request_id": ride["request_id"]})
+    )
     out.replies.append(say(conv, "ride.timeout"))
     return _pick_again(ride)
 
@@ -101,8 +124,9 @@ def on_timeout(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
 def on_offer(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     """Passenger side: a driver nearby offers me a ride."""
     vehicle = t(conv, f"vehicle.{p.get('vehicle', 'moto')}")
-    out.replies.append(say(conv, "offer.received", vehicle=vehicle, km=p.get("km", "?"),
-                           driver=p.get("driver")))
+    out.replies.append(
+        say(conv, "offer.received", vehicle=vehicle, km=p.get("km", "?"), driver=p.get("driver"))
+    )
     return None
 
 

@@ -65,13 +65,22 @@ def show(when: float, tz: str) -> str:
 
 
 def _start_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
-    return [m.buttons_body(conv.wa_id, t(conv, "schedule.body"),
-                           [m.Option("sched:new", t(conv, "schedule.new")),
-                            m.Option("sched:list", t(conv, "schedule.list"))])]
+    return [
+        m.buttons_body(
+            conv.wa_id,
+            t(conv, "schedule.body"),
+            [
+                m.Option("sched:new", t(conv, "schedule.new")),
+                m.Option("sched:list", t(conv, "schedule.list")),
+            ],
+        )
+    ]
 
 
 def _upcoming(conv: Conv, now: float) -> list[tuple[str, dict[str, Any]]]:
-    return sorted(((k, v) for k, v in conv.trips.items() if v["when"] > now), key=lambda kv: kv[1]["when"])
+    return sorted(
+        ((k, v) for k, v in conv.trips.items() if v["when"] > now), key=lambda kv: kv[1]["when"]
+    )
 
 
 def _start(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
@@ -82,16 +91,27 @@ def _start(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
         if not trips:
             out.replies.append(say(conv, "schedule.none"))
             return MENU
-        opts = [m.Option(f"trip:{k}", show(v["when"], ctx.opts.tz), t(conv, f"vehicle.{v['vehicle']}"))
-                for k, v in trips[:10]]
-        out.replies.append(m.list_body(conv.wa_id, t(conv, "schedule.trips"), t(conv, "schedule.button"),
-                                       opts, section=t(conv, "schedule.button")))
+        opts = [
+            m.Option(f"trip:{k}", show(v["when"], ctx.opts.tz), t(conv, f"vehicle.{v['vehicle']}"))
+            for k, v in trips[:10]
+        ]
+        out.replies.append(
+            m.list_body(
+                conv.wa_id,
+                t(conv, "schedule.trips"),
+                t(conv, "schedule.button"),
+                opts,
+                section=t(conv, "schedule.button"),
+            )
+        )
         return Go(step="cancel", prompt=False)
     return None
 
 
 def _pickup(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
-    return Go(step="dropoff", data={"pickup": [inp.lat, inp.lon]}) if inp.kind == "location" else None
+    return (
+        Go(step="dropoff", data={"pickup": [inp.lat, inp.lon]}) if inp.kind == "location" else None
+    )
 
 
 def _dropoff(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
@@ -99,9 +119,16 @@ def _dropoff(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
 
 
 def _day_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
-    return [m.buttons_body(conv.wa_id, t(conv, "schedule.when"),
-                           [m.Option("day:0", t(conv, "schedule.today")),
-                            m.Option("day:1", t(conv, "schedule.tomorrow"))])]
+    return [
+        m.buttons_body(
+            conv.wa_id,
+            t(conv, "schedule.when"),
+            [
+                m.Option("day:0", t(conv, "schedule.today")),
+                m.Option("day:1", t(conv, "schedule.tomorrow")),
+            ],
+        )
+    ]
 
 
 def _day(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
@@ -112,7 +139,9 @@ def _day(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
             return Go(step="day", prompt=False)
         return Go(step="vehicle", data={"when": when})
     if inp.choice in ("day:0", "day:1"):
-        day = datetime.fromtimestamp(ctx.now, zone(ctx.opts.tz)) + timedelta(days=int(inp.choice[4:]))
+        day = datetime.fromtimestamp(ctx.now, zone(ctx.opts.tz)) + timedelta(
+            days=int(inp.choice[4:])
+        )
         conv.data["day"] = day.strftime("%Y-%m-%d")
         if not _free_slots(ctx, conv):  # today, after the last slot
             out.replies.append(say(conv, "schedule.bad_time"))
@@ -129,9 +158,16 @@ def _free_slots(ctx: Ctx, conv: Conv) -> list[str]:
 def _slot_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
     slots = _free_slots(ctx, conv)
     if not slots:
-        return [say(conv, "schedule.bad_time")] + _day_prompt(ctx, conv)
-    return [m.list_body(conv.wa_id, t(conv, "schedule.slot"), t(conv, "schedule.slot.button"),
-                        [m.Option(f"slot:{s}", s) for s in slots], section=conv.data.get("day", ""))]
+        return [say(conv, "schedule.bad_time"), *_day_prompt(ctx, conv)]
+    return [
+        m.list_body(
+            conv.wa_id,
+            t(conv, "schedule.slot"),
+            t(conv, "schedule.slot.button"),
+            [m.Option(f"slot:{s}", s) for s in slots],
+            section=conv.data.get("day", ""),
+        )
+    ]
 
 
 def _slot(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
@@ -150,10 +186,22 @@ def _vehicle(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
 
 
 def _confirm_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
-    body = t(conv, "schedule.confirm", vehicle=t(conv, f"vehicle.{conv.data['vehicle']}"),
-             when=show(conv.data["when"], ctx.opts.tz))
-    return [m.buttons_body(conv.wa_id, body, [m.Option("sched:yes", t(conv, "schedule.yes")),
-                                              m.Option("sched:no", t(conv, "schedule.no"))])]
+    body = t(
+        conv,
+        "schedule.confirm",
+        vehicle=t(conv, f"vehicle.{conv.data['vehicle']}"),
+        when=show(conv.data["when"], ctx.opts.tz),
+    )
+    return [
+        m.buttons_body(
+            conv.wa_id,
+            body,
+            [
+                m.Option("sched:yes", t(conv, "schedule.yes")),
+                m.Option("sched:no", t(conv, "schedule.no")),
+            ],
+        )
+    ]
 
 
 def _confirm(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
@@ -164,7 +212,12 @@ def _confirm(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
         return None
     d = conv.data
     trip_id = hashlib.sha1(ctx.event.event_id.encode()).hexdigest()[:10]  # noqa: S324 - an id
-    trip = {"when": d["when"], "vehicle": d["vehicle"], "pickup": d["pickup"], "dropoff": d["dropoff"]}
+    trip = {
+        "when": d["when"],
+        "vehicle": d["vehicle"],
+        "pickup": d["pickup"],
+        "dropoff": d["dropoff"],
+    }
     conv.trips = {k: v for k, v in conv.trips.items() if v["when"] > ctx.now}
     conv.trips[trip_id] = trip
     conv.deadlines[f"reminder:{trip_id}"] = max(ctx.now, d["when"] - ctx.opts.reminder_before_s)
@@ -194,8 +247,14 @@ def _reminder(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     trip_id = str(p["kind"]).split(":", 1)[1]
     trip = conv.trips.get(trip_id)
     if trip is not None:
-        out.replies.append(say(conv, "schedule.reminder", vehicle=t(conv, f"vehicle.{trip['vehicle']}"),
-                               when=show(trip["when"], ctx.opts.tz)))
+        out.replies.append(
+            say(
+                conv,
+                "schedule.reminder",
+                vehicle=t(conv, f"vehicle.{trip['vehicle']}"),
+                when=show(trip["when"], ctx.opts.tz),
+            )
+        )
         out.domain.append(("TripReminderSent", {"trip_id": trip_id}))
     return None
 

@@ -27,7 +27,9 @@ async def test_poison_is_dead_lettered_then_recovered_and_statuses_are_ordered(s
     await tk.produce(system.bootstrap, inbound, [(hi.key, hi.to_bytes())])
     assert await system.read(topics.OUTBOUND, min_count=1, timeout_s=60), worker.tail()
     go = c.pick(U, "menu:rides_schedule")
-    await tk.produce(system.bootstrap, inbound, [(go.key, go.to_bytes()), (U.encode(), b"{not json")])
+    await tk.produce(
+        system.bootstrap, inbound, [(go.key, go.to_bytes()), (U.encode(), b"{not json")]
+    )
 
     recs = await system.read(topics.RECOVERY, min_count=3, timeout_s=40)
     statuses = [RecoveryUpdate.from_bytes(r.value or b"").status for r in recs]
@@ -43,7 +45,8 @@ async def test_poison_is_dead_lettered_then_recovered_and_statuses_are_ordered(s
     texts = [c.body_text(b) for b in bodies.values()]
     assert any(t.startswith("Sorry, something went wrong") for t in texts), texts
     rec_menu = [b for i, b in bodies.items() if i.startswith("recovery:") and c.row_ids(b)]
-    assert rec_menu and c.row_ids(rec_menu[0])[0] == "menu:rides_drivers"
+    assert rec_menu
+    assert c.row_ids(rec_menu[0])[0] == "menu:rides_drivers"
 
     # After the reset the user is at the menu: picking from it works.
     nxt = c.pick(U, "menu:rides_drivers")
@@ -58,11 +61,16 @@ async def test_poison_is_dead_lettered_then_recovered_and_statuses_are_ordered(s
     ups: list[DeliveryUpdate] = []
     for _ in range(30):  # the sender writes its own (source != webhook) updates too
         dl = await system.read(topics.DELIVERY, min_count=1, timeout_s=10, settle_s=1)
-        ups = [u for u in (DeliveryUpdate.from_bytes(r.value or b"") for r in dl)
-               if u.source == "webhook"]
+        ups = [
+            u
+            for u in (DeliveryUpdate.from_bytes(r.value or b"") for r in dl)
+            if u.source == "webhook"
+        ]
         if len(ups) >= 2:
             break
     await asyncio.sleep(2)  # a late "delivered" would show up now if it were (wrongly) emitted
     dl = await system.read(topics.DELIVERY, min_count=1, timeout_s=10)
-    ups = [u for u in (DeliveryUpdate.from_bytes(r.value or b"") for r in dl) if u.source == "webhook"]
+    ups = [
+        u for u in (DeliveryUpdate.from_bytes(r.value or b"") for r in dl) if u.source == "webhook"
+    ]
     assert [(u.status, u.wamid, u.wa_id) for u in ups] == [("sent", wamid, U), ("read", wamid, U)]

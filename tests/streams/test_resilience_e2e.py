@@ -17,8 +17,11 @@ from tests.support import conversations as c
 from tests.support import kafka as tk
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-FAST_GROUP = {"WASTREAM_SESSION_TIMEOUT_S": "6", "WASTREAM_HEARTBEAT_S": "1",
-              "WASTREAM_COMMIT_INTERVAL_S": "0.5"}
+FAST_GROUP = {
+    "WASTREAM_SESSION_TIMEOUT_S": "6",
+    "WASTREAM_HEARTBEAT_S": "1",
+    "WASTREAM_COMMIT_INTERVAL_S": "0.5",
+}
 KIGALI = (-1.9441, 30.0619)
 
 # The schedule flow, one step per event; each step answers with exactly one message.
@@ -41,7 +44,9 @@ def _marker(body: dict) -> str:  # type: ignore[type-arg]
 
 
 async def _send(system, events: list[InboundEvent]) -> None:  # type: ignore[no-untyped-def]
-    await tk.produce(system.bootstrap, system.topic(topics.INBOUND), [(e.key, e.to_bytes()) for e in events])
+    await tk.produce(
+        system.bootstrap, system.topic(topics.INBOUND), [(e.key, e.to_bytes()) for e in events]
+    )
 
 
 async def _outbound(system, n: int, timeout_s: float = 60) -> dict[str, list[OutboundMessage]]:  # type: ignore[no-untyped-def]
@@ -58,7 +63,9 @@ async def _outbound(system, n: int, timeout_s: float = 60) -> dict[str, list[Out
         await asyncio.sleep(0.5)
 
 
-def _check(system_by_id: dict[str, list[OutboundMessage]], sent: list[tuple[str, InboundEvent, str]]) -> None:
+def _check(
+    system_by_id: dict[str, list[OutboundMessage]], sent: list[tuple[str, InboundEvent, str]]
+) -> None:
     """No reply lost (every event has its one reply, the expected one), none sent twice
     (every record of one id is the same message; no other id was produced)."""
     expected = {f"{ev.event_id}:0": want for _, ev, want in sent}
@@ -134,11 +141,14 @@ async def test_second_worker_joins_and_conversations_continue(system) -> None:  
     by_id = await _outbound(system, len(sent), timeout_s=60)
     _check(by_id, sent)
     await _check_states(system, users, len(SCRIPT))
-    assert first.alive() and second.alive()
+    assert first.alive()
+    assert second.alive()
     # The second worker really took partitions over and restored their conversations:
     # Faust logs the changelog high-water marks it recovered from (non-zero).
     import re
 
-    hw = re.findall(r"chat_state-changelog\s*\|\s*\d+\s*\|\s*(\d+)\s*\|",
-                    second.log.read_text(errors="replace"))
-    assert hw and max(int(x) for x in hw) > 0, second.tail(100)
+    hw = re.findall(
+        r"chat_state-changelog\s*\|\s*\d+\s*\|\s*(\d+)\s*\|", second.log.read_text(errors="replace")
+    )
+    assert hw, second.tail(100)
+    assert max(int(x) for x in hw) > 0, second.tail(100)

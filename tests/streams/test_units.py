@@ -14,13 +14,16 @@ from streams.timers import DeadlineCache, timer_event, timer_id
 
 
 def test_fast_record_bytes_equal_the_contract_bytes() -> None:
-    for rec in (OutboundMessage(outbound_id="e:0", wa_id="1", phone_number_id="2",
-                                body={"a": [1, {"b": None}]}),
-                StateTransition(wa_id="1", seq=3, event_id="e", flow="menu", step="main",
-                                data={"x": {"y": [1.5]}}),
-                DomainEvent(event_id="e:RideRequested", name="RideRequested", wa_id="1",
-                            data={"km": 1.2}),
-                DeliveryUpdate(wa_id="1", status="read", wamid="w", source="webhook")):
+    for rec in (
+        OutboundMessage(
+            outbound_id="e:0", wa_id="1", phone_number_id="2", body={"a": [1, {"b": None}]}
+        ),
+        StateTransition(
+            wa_id="1", seq=3, event_id="e", flow="menu", step="main", data={"x": {"y": [1.5]}}
+        ),
+        DomainEvent(event_id="e:RideRequested", name="RideRequested", wa_id="1", data={"km": 1.2}),
+        DeliveryUpdate(wa_id="1", status="read", wamid="w", source="webhook"),
+    ):
         assert _bytes(rec) == rec.to_bytes()
         assert type(rec).from_bytes(_bytes(rec)) == rec
 
@@ -38,25 +41,42 @@ def test_deadline_cache_due_fired_and_rebuild() -> None:
     cache.rebuild([(b"u3", c2.to_bytes()), (b"u4", Conv(wa_id="u4").to_bytes()), (b"u5", None)])
     assert cache.by_user == {"u3": {"ride_timeout": 7.0}}
     ev = timer_event("u3", "ride_timeout", 7.0)
-    assert ev.event_id == "timer:u3:ride_timeout:7000" and ev.payload == {"kind": "ride_timeout", "due": 7.0}
-    assert ev.wa_id == "u3" and ev.type == "wastream.timer"
+    assert ev.event_id == "timer:u3:ride_timeout:7000"
+    assert ev.payload == {"kind": "ride_timeout", "due": 7.0}
+    assert ev.wa_id == "u3"
+    assert ev.type == "wastream.timer"
 
 
 def test_rides_index_fold_is_idempotent_and_expires() -> None:
     idx = RidesIndex(radius_km=5)
-    on = DomainEvent(event_id="a", name="DriverOnline", wa_id="d1",
-                     data={"vehicle": "moto", "lat": 0.0, "lon": 0.0, "until": 100.0})
+    on = DomainEvent(
+        event_id="a",
+        name="DriverOnline",
+        wa_id="d1",
+        data={"vehicle": "moto", "lat": 0.0, "lon": 0.0, "until": 100.0},
+    )
     idx.apply(on, 0)
     idx.apply(on, 0)
-    assert idx.drivers("moto", 0.0, 0.01, now=50) == [("d1", idx.drivers("moto", 0.0, 0.01, now=50)[0][1])]
+    assert idx.drivers("moto", 0.0, 0.01, now=50) == [
+        ("d1", idx.drivers("moto", 0.0, 0.01, now=50)[0][1])
+    ]
     assert idx.drivers("moto", 0.0, 0.01, now=100) == []
     assert idx.drivers("moto", 0.0, 0.1, now=50) == []  # 11 km > 5 km
     idx.apply(DomainEvent(event_id="b", name="DriverOffline", wa_id="d1"), 0)
     assert idx.driver("d1", 50) is None
-    idx.apply(DomainEvent(event_id="c", name="RideSearched", wa_id="p1",
-                          data={"vehicle": "cab", "lat": 0.0, "lon": 0.0, "until": 100.0}), 0)
+    idx.apply(
+        DomainEvent(
+            event_id="c",
+            name="RideSearched",
+            wa_id="p1",
+            data={"vehicle": "cab", "lat": 0.0, "lon": 0.0, "until": 100.0},
+        ),
+        0,
+    )
     assert [w for w, _ in idx.passengers("cab", 0.0, 0.0, now=1)] == ["p1"]
-    idx.apply(DomainEvent(event_id="d", name="RideAccepted", wa_id="d2", data={"passenger": "p1"}), 0)
+    idx.apply(
+        DomainEvent(event_id="d", name="RideAccepted", wa_id="d2", data={"passenger": "p1"}), 0
+    )
     assert idx.passengers("cab", 0.0, 0.0, now=1) == []
     idx.searching["old"] = {"vehicle": "cab", "lat": 0.0, "lon": 0.0, "until": 1.0}
     idx.prune(2.0)

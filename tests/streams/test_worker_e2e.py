@@ -22,13 +22,22 @@ async def test_hi_from_a_new_user_gets_the_main_menu_and_a_state_record(system) 
     assert out, f"no reply on wa.outbound; worker log:\n{worker.tail()}"
     msg = OutboundMessage.from_bytes(out[0].value or b"")
     assert msg.outbound_id == f"{hi.event_id}:0"
-    assert msg.wa_id == "250788100001" and out[0].key == b"250788100001"
-    assert msg.body["type"] == "interactive" and msg.body["interactive"]["type"] == "list"
+    assert msg.wa_id == "250788100001"
+    assert out[0].key == b"250788100001"
+    assert msg.body["type"] == "interactive"
+    assert msg.body["interactive"]["type"] == "list"
     ids = c.row_ids(msg.body)
-    assert "menu:rides_drivers" in ids and "menu:language" in ids and len(ids) <= 10
+    assert "menu:rides_drivers" in ids
+    assert "menu:language" in ids
+    assert len(ids) <= 10
 
     states = await system.read(topics.STATE, min_count=1, timeout_s=30)
     st = StateTransition.from_bytes(states[0].value or b"")
     assert (st.wa_id, st.seq, st.flow, st.step, st.previous_flow) == (
-        "250788100001", 1, "menu", "main", "new")
+        "250788100001",
+        1,
+        "menu",
+        "main",
+        "new",
+    )
     assert st.event_id == hi.event_id

@@ -18,10 +18,15 @@ def _event(wa_id: str, message: dict[str, Any], event_id: str | None = None) -> 
     if mtype == "interactive":
         mtype = f"interactive.{message['interactive']['type']}"
     return InboundEvent(
-        event_id=wamid, type=f"message.{mtype}", wa_id=wa_id, phone_number_id=PHONE_NUMBER_ID,
-        timestamp=int(time.time()), received_at=datetime.now(UTC).isoformat(),
-        correlation_id=uuid.uuid4().hex, payload={"from": wa_id, "id": wamid,
-                                                   "timestamp": str(int(time.time())), **message})
+        event_id=wamid,
+        type=f"message.{mtype}",
+        wa_id=wa_id,
+        phone_number_id=PHONE_NUMBER_ID,
+        timestamp=int(time.time()),
+        received_at=datetime.now(UTC).isoformat(),
+        correlation_id=uuid.uuid4().hex,
+        payload={"from": wa_id, "id": wamid, "timestamp": str(int(time.time())), **message},
+    )
 
 
 def text(wa_id: str, body: str, event_id: str | None = None) -> InboundEvent:
@@ -30,29 +35,59 @@ def text(wa_id: str, body: str, event_id: str | None = None) -> InboundEvent:
 
 def pick(wa_id: str, row_id: str, title: str = "", event_id: str | None = None) -> InboundEvent:
     """A list row pick."""
-    return _event(wa_id, {"type": "interactive", "interactive": {
-        "type": "list_reply", "list_reply": {"id": row_id, "title": title or row_id}}}, event_id)
+    return _event(
+        wa_id,
+        {
+            "type": "interactive",
+            "interactive": {
+                "type": "list_reply",
+                "list_reply": {"id": row_id, "title": title or row_id},
+            },
+        },
+        event_id,
+    )
 
 
-def button(wa_id: str, button_id: str, title: str = "", event_id: str | None = None) -> InboundEvent:
+def button(
+    wa_id: str, button_id: str, title: str = "", event_id: str | None = None
+) -> InboundEvent:
     """A reply button tap."""
-    return _event(wa_id, {"type": "interactive", "interactive": {
-        "type": "button_reply", "button_reply": {"id": button_id, "title": title or button_id}}},
-        event_id)
+    return _event(
+        wa_id,
+        {
+            "type": "interactive",
+            "interactive": {
+                "type": "button_reply",
+                "button_reply": {"id": button_id, "title": title or button_id},
+            },
+        },
+        event_id,
+    )
 
 
 def location(wa_id: str, lat: float, lon: float, event_id: str | None = None) -> InboundEvent:
-    return _event(wa_id, {"type": "location", "location": {"latitude": lat, "longitude": lon}},
-                  event_id)
+    return _event(
+        wa_id, {"type": "location", "location": {"latitude": lat, "longitude": lon}}, event_id
+    )
 
 
 def status(wa_id: str, wamid: str, status_: str) -> InboundEvent:
     return InboundEvent(
-        event_id=f"{wamid}:{status_}", type=f"status.{status_}", wa_id=wa_id,
-        phone_number_id=PHONE_NUMBER_ID, timestamp=int(time.time()),
-        received_at=datetime.now(UTC).isoformat(), correlation_id=uuid.uuid4().hex,
-        payload={"id": wamid, "status": status_, "recipient_id": wa_id,
-                 "timestamp": str(int(time.time()))}, field="messages")
+        event_id=f"{wamid}:{status_}",
+        type=f"status.{status_}",
+        wa_id=wa_id,
+        phone_number_id=PHONE_NUMBER_ID,
+        timestamp=int(time.time()),
+        received_at=datetime.now(UTC).isoformat(),
+        correlation_id=uuid.uuid4().hex,
+        payload={
+            "id": wamid,
+            "status": status_,
+            "recipient_id": wa_id,
+            "timestamp": str(int(time.time())),
+        },
+        field="messages",
+    )
 
 
 def row_ids(body: dict[str, Any]) -> list[str]:

@@ -50,12 +50,26 @@ class Harness:
             self.transitions.append((conv.wa_id, conv.seq, conv.flow, conv.step))
         for i, (name, data) in enumerate(out.domain):
             self.domain.append((conv.wa_id, name, data))
-            self.index.apply(DomainEvent(event_id=f"{ev.event_id}:{name}:{i}", name=name,
-                                         wa_id=conv.wa_id, data=data), self.now)
+            self.index.apply(
+                DomainEvent(
+                    event_id=f"{ev.event_id}:{name}:{i}", name=name, wa_id=conv.wa_id, data=data
+                ),
+                self.now,
+            )
         for to, typ, payload in out.internal:
-            self.deliver(InboundEvent(event_id=f"{ev.event_id}:{typ}:{to}", type=typ, wa_id=to,
-                                      phone_number_id=None, timestamp=None, received_at="",
-                                      correlation_id="", payload=payload, field="wastream"))
+            self.deliver(
+                InboundEvent(
+                    event_id=f"{ev.event_id}:{typ}:{to}",
+                    type=typ,
+                    wa_id=to,
+                    phone_number_id=None,
+                    timestamp=None,
+                    received_at="",
+                    correlation_id="",
+                    payload=payload,
+                    field="wastream",
+                )
+            )
         return out
 
     def replies(self, ev: InboundEvent) -> list[dict[str, Any]]:

@@ -14,13 +14,28 @@ from streams.catalog import LANGUAGE_NAMES, LANGUAGES, en, text
 from streams.workflows.menu import ITEMS
 from tests.support.engine_harness import Harness
 
-ROW_TITLES = [f"menu.{k}" for k, _ in ITEMS] + [f"vehicle.{v}" for v in ("moto", "cab", "lifan", "truck")]
+ROW_TITLES = [f"menu.{k}" for k, _ in ITEMS] + [
+    f"vehicle.{v}" for v in ("moto", "cab", "lifan", "truck")
+]
 ROW_TITLES_FMT = ["drivers.row", "passengers.row"]
 ROW_DESCS = [f"menu.{k}.desc" for k, _ in ITEMS]
-BUTTONS = ["ride.accept", "ride.decline", "schedule.new", "schedule.list", "schedule.today",
-           "schedule.tomorrow", "schedule.yes", "schedule.no", "miss3.button", "menu.button",
-           "vehicle.button", "drivers.button", "passengers.button", "schedule.button",
-           "schedule.slot.button"]
+BUTTONS = [
+    "ride.accept",
+    "ride.decline",
+    "schedule.new",
+    "schedule.list",
+    "schedule.today",
+    "schedule.tomorrow",
+    "schedule.yes",
+    "schedule.no",
+    "miss3.button",
+    "menu.button",
+    "vehicle.button",
+    "drivers.button",
+    "passengers.button",
+    "schedule.button",
+    "schedule.slot.button",
+]
 
 
 def _fields(s: str) -> set[str]:
@@ -59,23 +74,30 @@ def check_limits(body: dict[str, Any]) -> None:
         assert len(inter["action"]["button"]) <= m.MAX_LIST_BUTTON
         assert len({r["id"] for r in rows}) == len(rows)
         for r in rows:
-            assert len(r["title"]) <= m.MAX_ROW_TITLE and not r["title"].endswith("…"), r
+            assert len(r["title"]) <= m.MAX_ROW_TITLE, r
+            assert not r["title"].endswith("…"), r
             assert len(r.get("description", "")) <= m.MAX_ROW_DESC, r
     elif inter.get("type") == "button":
         buttons = inter["action"]["buttons"]
         assert 1 <= len(buttons) <= m.MAX_BUTTONS
         for b in buttons:
-            assert len(b["reply"]["title"]) <= m.MAX_BUTTON_TITLE and not b["reply"]["title"].endswith("…")
+            assert len(b["reply"]["title"]) <= m.MAX_BUTTON_TITLE
+            assert not b["reply"]["title"].endswith("…")
     body_text = (inter.get("body") or {}).get("text") or (body.get("text") or {}).get("body")
-    assert body_text and not body_text.endswith("…")
+    assert body_text
+    assert not body_text.endswith("…")
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
 def test_every_prompt_of_every_flow_fits(lang: str) -> None:
     h = Harness()
     for i in range(12):  # more drivers than a list can hold
-        h.index.online[f"2507{i:08d}"] = {"vehicle": "moto", "lat": -1.95 + i * 0.001, "lon": 30.06,
-                                         "until": h.now + 600}
+        h.index.online[f"2507{i:08d}"] = {
+            "vehicle": "moto",
+            "lat": -1.95 + i * 0.001,
+            "lon": 30.06,
+            "until": h.now + 600,
+        }
     u = "250700000001"
     h.say(u, "hi")
     h.pick(u, "menu:language")
@@ -99,9 +121,19 @@ def test_every_prompt_of_every_flow_fits(lang: str) -> None:
 
 
 def test_builders_truncate_what_does_not_fit() -> None:
-    body = m.list_body("1", "b", "a very long button label here",
-                       [m.Option(str(i), "x" * 30, "y" * 80) for i in range(12)])
+    body = m.list_body(
+        "1",
+        "b",
+        "a very long button label here",
+        [m.Option(str(i), "x" * 30, "y" * 80) for i in range(12)],
+    )
     rows = body["interactive"]["action"]["sections"][0]["rows"]
-    assert len(rows) == 10 and len(rows[0]["title"]) == 24 and len(rows[0]["description"]) == 72
+    assert len(rows) == 10
+    assert len(rows[0]["title"]) == 24
+    assert len(rows[0]["description"]) == 72
     btn = m.buttons_body("1", "b", [m.Option(str(i), "z" * 25) for i in range(4)])
-    assert [len(b["reply"]["title"]) for b in btn["interactive"]["action"]["buttons"]] == [20, 20, 20]
+    assert [len(b["reply"]["title"]) for b in btn["interactive"]["action"]["buttons"]] == [
+        20,
+        20,
+        20,
+    ]

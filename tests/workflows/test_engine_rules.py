@@ -12,7 +12,8 @@ U = "250788000111"
 def test_hi_shows_the_main_menu_and_a_transition() -> None:
     h = Harness()
     replies = h.say(U, "hi")
-    assert len(replies) == 1 and c.row_ids(replies[0])[0] == "menu:rides_drivers"
+    assert len(replies) == 1
+    assert c.row_ids(replies[0])[0] == "menu:rides_drivers"
     assert h.transitions == [(U, 1, "menu", "main")]
 
 
@@ -66,7 +67,8 @@ def test_a_reaction_changes_nothing_and_sends_nothing() -> None:
     h.say(U, "hi")
     seq = h.conv(U).seq
     ev = c._event(U, {"type": "reaction", "reaction": {"message_id": "x", "emoji": "👍"}})
-    assert h.replies(ev) == [] and h.conv(U).seq == seq
+    assert h.replies(ev) == []
+    assert h.conv(U).seq == seq
 
 
 def test_a_duplicate_delivery_changes_nothing_and_sends_nothing() -> None:
@@ -77,7 +79,8 @@ def test_a_duplicate_delivery_changes_nothing_and_sends_nothing() -> None:
     stored = h.stored[U]
     n = len(h.sent)
     assert h.deliver(ev) is None
-    assert h.stored[U] == stored and len(h.sent) == n
+    assert h.stored[U] == stored
+    assert len(h.sent) == n
 
 
 def test_dedupe_forgets_after_its_ttl() -> None:
@@ -100,7 +103,8 @@ def test_idle_conversation_expires_by_timer_and_next_message_gets_the_note() -> 
     assert (h.conv(U).flow, h.conv(U).step) == ("expired", "idle")
     assert h.transitions[-1][2:] == ("expired", "idle")
     replies = h.share(U, -1.95, 30.06)  # what would have answered the old step
-    assert len(replies) == 1 and c.body_text(replies[0]).startswith("Your earlier conversation expired")
+    assert len(replies) == 1
+    assert c.body_text(replies[0]).startswith("Your earlier conversation expired")
     assert h.conv(U).flow == "menu"
 
 
@@ -110,7 +114,8 @@ def test_expiry_without_the_timer_still_applies_on_the_next_message() -> None:
     h.pick(U, "menu:rides_drivers")
     h.now += 31  # the timer did not run (worker down)
     replies = h.pick(U, "vehicle:cab")
-    assert "expired" in c.body_text(replies[0]) and h.conv(U).flow == "menu"
+    assert "expired" in c.body_text(replies[0])
+    assert h.conv(U).flow == "menu"
 
 
 def test_activity_keeps_a_conversation_alive() -> None:
@@ -157,15 +162,29 @@ def test_recovery_resets_to_the_menu_with_an_apology() -> None:
     h.pick(U, "menu:rides_schedule")
     h.tap(U, "sched:new")
     ev = c._event(U, {"type": "text"})
-    rec = ev.__class__(event_id="recovery:abc", type="wastream.recovery", wa_id=U,
-                       phone_number_id=None, timestamp=None, received_at="", correlation_id="",
-                       payload={"recovery_id": "rec-1", "reason": "boom", "failed_event_id": "w1"})
+    rec = ev.__class__(
+        event_id="recovery:abc",
+        type="wastream.recovery",
+        wa_id=U,
+        phone_number_id=None,
+        timestamp=None,
+        received_at="",
+        correlation_id="",
+        payload={"recovery_id": "rec-1", "reason": "boom", "failed_event_id": "w1"},
+    )
     replies = h.replies(rec)
     assert "Sorry, something went wrong" in c.body_text(replies[0])
     assert c.row_ids(replies[1])[0] == "menu:rides_drivers"
     assert (h.conv(U).flow, h.conv(U).step) == ("menu", "main")
-    assert h.recovery == [{"recovery_id": "rec-1", "reason": "boom", "failed_event_id": "w1",
-                           "from_flow": "schedule", "from_step": "pickup"}]
+    assert h.recovery == [
+        {
+            "recovery_id": "rec-1",
+            "reason": "boom",
+            "failed_event_id": "w1",
+            "from_flow": "schedule",
+            "from_step": "pickup",
+        }
+    ]
 
 
 def test_state_round_trips_through_bytes_with_unknown_fields_ignored() -> None:

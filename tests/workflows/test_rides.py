@@ -38,9 +38,18 @@ def test_index_radius_vehicle_expiry_nearest_first_at_most_ten() -> None:
     idx = RidesIndex(radius_km=10)
     now = 1000.0
     for i in range(15):  # 0.01° of latitude ≈ 1.1 km; listed in reverse order on purpose
-        idx.online[f"d{14 - i:02d}"] = {"vehicle": "moto", "lat": KIGALI[0] + (14 - i) * 0.005,
-                                        "lon": KIGALI[1], "until": now + 60}
-    idx.online["far"] = {"vehicle": "moto", "lat": KIGALI[0] + 0.2, "lon": KIGALI[1], "until": now + 60}
+        idx.online[f"d{14 - i:02d}"] = {
+            "vehicle": "moto",
+            "lat": KIGALI[0] + (14 - i) * 0.005,
+            "lon": KIGALI[1],
+            "until": now + 60,
+        }
+    idx.online["far"] = {
+        "vehicle": "moto",
+        "lat": KIGALI[0] + 0.2,
+        "lon": KIGALI[1],
+        "until": now + 60,
+    }
     idx.online["cab"] = {"vehicle": "cab", "lat": KIGALI[0], "lon": KIGALI[1], "until": now + 60}
     idx.online["old"] = {"vehicle": "moto", "lat": KIGALI[0], "lon": KIGALI[1], "until": now - 1}
     found = idx.drivers("moto", *KIGALI, now=now)
@@ -59,7 +68,7 @@ def test_passenger_finds_online_drivers_with_distance() -> None:
     assert c.row_ids(replies[0]) == [f"driver:{D}"]
     row = replies[0]["interactive"]["action"]["sections"][0]["rows"][0]
     assert row["description"] == "1.1 km away"
-    assert (P, "RideSearched") == h.domain[-1][:2]
+    assert h.domain[-1][:2] == (P, "RideSearched")
 
 
 def test_no_driver_of_that_type_says_so_and_returns_to_menu() -> None:
@@ -77,16 +86,19 @@ def test_request_accept_tells_both() -> None:
     mark = len(h.sent)
     h.pick(P, f"driver:{D}")
     to_driver = h.to(D, mark)
-    assert len(to_driver) == 1 and to_driver[0]["interactive"]["type"] == "button"
+    assert len(to_driver) == 1
+    assert to_driver[0]["interactive"]["type"] == "button"
     accept, decline = c.row_ids(to_driver[0])
-    assert accept.startswith("ride:accept:") and decline.startswith("ride:decline:")
+    assert accept.startswith("ride:accept:")
+    assert decline.startswith("ride:decline:")
     assert h.conv(P).step == "waiting"
     mark = len(h.sent)
     h.tap(D, accept)
     assert f"+{P}" in c.body_text(h.to(D, mark)[0])
     assert f"+{D}" in c.body_text(h.to(P, mark)[0])
     assert [n for _, n, _ in h.domain[-2:]] == ["RideRequested", "RideAccepted"]
-    assert h.conv(P).ride is None and "ride_timeout" not in h.conv(P).deadlines
+    assert h.conv(P).ride is None
+    assert "ride_timeout" not in h.conv(P).deadlines
     assert h.conv(D).pending == {}
 
 
@@ -98,7 +110,8 @@ def test_decline_lets_the_passenger_pick_again() -> None:
     h.pick(P, f"driver:{D}")
     h.tap(D, c.row_ids(h.to(D, mark)[0])[1])
     to_p = h.to(P, mark)
-    assert "declined" in c.body_text(to_p[-2]) and c.row_ids(to_p[-1]) == [f"driver:{D}"]
+    assert "declined" in c.body_text(to_p[-2])
+    assert c.row_ids(to_p[-1]) == [f"driver:{D}"]
     assert h.conv(P).step == "pick"
     assert h.domain[-1][1] == "RideDeclined"
 
@@ -114,7 +127,8 @@ def test_unanswered_request_times_out_and_a_late_accept_is_refused() -> None:
     assert h.conv(P).step == "waiting"
     h.advance(2)
     to_p = h.to(P, mark)
-    assert "did not answer in time" in c.body_text(to_p[-2]) and h.conv(P).step == "pick"
+    assert "did not answer in time" in c.body_text(to_p[-2])
+    assert h.conv(P).step == "pick"
     assert h.domain[-1][1] == "RideTimedOut"
     assert "no longer open" in c.body_text(h.to(D, mark)[-1])  # told by the close event
     late = h.tap(D, accept)

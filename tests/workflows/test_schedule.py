@@ -23,7 +23,10 @@ def test_parse_when() -> None:
     assert parse_when("2026-02-30 10:00", now, TZ) is None  # no such day
     assert parse_when("tomorrow at 5", now, TZ) is None
     assert show(when or 0, TZ) == "2026-09-21 14:30"
-    assert at_slot("2026-09-22", "08:00", TZ) == datetime(2026, 9, 22, 8, 0, tzinfo=ZoneInfo(TZ)).timestamp()
+    assert (
+        at_slot("2026-09-22", "08:00", TZ)
+        == datetime(2026, 9, 22, 8, 0, tzinfo=ZoneInfo(TZ)).timestamp()
+    )
 
 
 def _to_day(h: Harness) -> None:
@@ -35,8 +38,12 @@ def _to_day(h: Harness) -> None:
 
 
 def _tomorrow(h: Harness) -> str:
-    return datetime.fromtimestamp(h.now, ZoneInfo(TZ)).date().fromordinal(
-        datetime.fromtimestamp(h.now, ZoneInfo(TZ)).date().toordinal() + 1).isoformat()
+    return (
+        datetime.fromtimestamp(h.now, ZoneInfo(TZ))
+        .date()
+        .fromordinal(datetime.fromtimestamp(h.now, ZoneInfo(TZ)).date().toordinal() + 1)
+        .isoformat()
+    )
 
 
 def test_schedule_with_buttons_and_slot_then_reminder_then_listed() -> None:
@@ -44,14 +51,17 @@ def test_schedule_with_buttons_and_slot_then_reminder_then_listed() -> None:
     _to_day(h)
     slots = h.tap(U, "day:1")
     ids = c.row_ids(slots[0])
-    assert ids[0] == "slot:07:00" and len(ids) == 10  # tomorrow: every slot is free
+    assert ids[0] == "slot:07:00"
+    assert len(ids) == 10
     h.pick(U, "slot:08:00")
     confirm = h.pick(U, "vehicle:cab")
     assert f"{_tomorrow(h)} 08:00" in c.body_text(confirm[0])
     done = h.tap(U, "sched:yes")
     assert "I will remind you" in c.body_text(done[0])
     name, data = h.domain[-1][1:]
-    assert name == "TripScheduled" and data["vehicle"] == "cab" and data["pickup"] == [-1.95, 30.06]
+    assert name == "TripScheduled"
+    assert data["vehicle"] == "cab"
+    assert data["pickup"] == [-1.95, 30.06]
     when = data["when"]
     assert show(when, TZ) == f"{_tomorrow(h)} 08:00"
     mark = len(h.sent)
@@ -80,7 +90,8 @@ def test_typed_date_and_cancel() -> None:
     cancelled = h.pick(U, f"trip:{trip_id}")
     assert "cancelled" in c.body_text(cancelled[0])
     assert h.domain[-1][1] == "TripCancelled"
-    assert h.conv(U).trips == {} and f"reminder:{trip_id}" not in h.conv(U).deadlines
+    assert h.conv(U).trips == {}
+    assert f"reminder:{trip_id}" not in h.conv(U).deadlines
     mark = len(h.sent)
     h.advance(4 * 86400)
     assert h.to(U, mark) == []  # no reminder for a cancelled trip
