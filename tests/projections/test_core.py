@@ -37,3 +37,18 @@ async def test_events_and_chat_state(system: System) -> None:
         assert name == "User 4"
     finally:
         await conn.close()
+
+
+async def test_real_ingress_body_lands_in_webhook_logs_and_wa_events(system: System) -> None:
+    from tests.support.webhooks import text_message_body
+
+    system.start_ingress()
+    system.start_projector()
+    body = text_message_body("250788999001", "hello", wamid="wamid.INGRESS1")
+    status, _ = await system.post_webhook(body)
+    assert status == 200
+    logs = await system.wait_rows("SELECT correlation_id, body FROM webhook_logs", 1)
+    assert [r["body"] for r in logs] == [body]
+    ev = await system.wait_rows("SELECT event_id, type, wa_id, correlation_id FROM wa_events", 1)
+    assert [tuple(r)[:3] for r in ev] == [("wamid.INGRESS1", "message.text", "250788999001")]
+    assert ev[0]["correlation_id"] == logs[0]["correlation_id"]
