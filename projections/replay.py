@@ -167,7 +167,9 @@ class Replay:
                     raise ReplayError(f"--to is neither ISO 8601 nor offsets: {to[0]!r}")
                 end = await self._offsets_at(c, tps, key, at, end)
             else:
-                end.update(parse_offsets(to, self.settings, self.projection.topics))
+                # never past the end of a partition: there is nothing to wait for there
+                wanted = parse_offsets(to, self.settings, self.projection.topics)
+                end.update({tp: min(o, end[tp]) for tp, o in wanted.items() if tp in end})
         return Plan(self.projection.name, self.settings.db_schema, self.shadow,
                     {tp: max(o, begin[tp]) for tp, o in start.items()}, end, bounded)
 

@@ -148,3 +148,30 @@ async def test_replay_while_events_keep_arriving_loses_nothing(system: System) -
     assert {"wa_events_pkey", "wa_events_wa_id_idx", "wa_events_type_idx",
             "wa_events_received_idx", "wa_events_correlation_idx"} <= indexes
     assert proj.alive(), proj.tail()
+
+
+async def test_bounded_replay_then_live_projector_backfills(system: System) -> None:
+    first = [pd.inbound(i, f"25078{i % 53:07d}") for i in range(1000)]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND), [(e.wa_id, e) for e in first])
+    proj = system.start_projector()
+    await system.wait_rows("SELECT 1 FROM wa_events", 1000, 60)
+    inbound = system.topic(topics.INBOUND)
+    result = await asyncio.to_thread(system.cli, "replay", "--projection", "events",
+                                     "--from-beginning", "--to", f"{inbound}:0:100",
+                                     f"{inbound}:1:100")
+    assert "swapped events" in result.stderr, result.stderr
+    sizes = [0, 0]
+    for rec in await system.read(topics.INBOUND, min_count=1000):
+        sizes[rec.partition] += 1
+    conn = await system.db()
+    try:
+        count = await conn.fetchval("SELECT count(*) FROM wa_events")
+        assert count == min(100, sizes[0]) + min(100, sizes[1])
+    finally:
+        await conn.close()
+    # the next records of each partition make the live projector notice the gap
+    more = [pd.inbound(5000 + i, f"25078{i % 53:07d}") for i in range(20)]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND), [(e.wa_id, e) for e in more])
+    rows = await system.wait_rows("SELECT event_id FROM wa_events", 1020, 60)
+    assert {r["event_id"] for r in rows} == {e.event_id for e in first + more}
+    assert "seeking" in proj.tail(400)
