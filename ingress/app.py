@@ -88,7 +88,7 @@ def _middleware(metrics: IngressMetrics) -> Middleware:
             resp.headers["X-Request-Id"] = cid
             resource = request.match_info.route.resource
             route = resource.canonical if resource is not None else "unmatched"
-            metrics.requests.labels(route, str(resp.status)).inc()
+            metrics.count_request(route, resp.status)
             return resp
         finally:
             correlation_id.reset(token)

@@ -25,17 +25,31 @@ class IngressMetrics:
         self.ready = Gauge("wastream_ingress_broker_ready", "1 when the producer reached Kafka",
                            registry=self.registry)
         self._types: set[str] = set()
+        # labels() costs a lock and a dict lookup per call: keep the children we use.
+        self._request_children: dict[tuple[str, str], Counter] = {}
+        self._event_children: dict[str, Counter] = {}
+
+    def count_request(self, route: str, status: int) -> None:
+        key = (route, str(status))
+        child = self._request_children.get(key)
+        if child is None:
+            child = self._request_children[key] = self.requests.labels(*key)
+        child.inc()
 
     def count_events(self, types: dict[str, int]) -> None:
         """Add per-type counts; past a bound, new types share the label ``other`` (a
         label per distinct type must not grow without limit)."""
         for t, n in types.items():
-            if t not in self._types:
-                if len(self._types) >= _MAX_TYPE_LABELS:
-                    t = "other"
-                else:
-                    self._types.add(t)
-            self.events.labels(t).inc(n)
+            child = self._event_children.get(t)
+            if child is None:
+                label = t
+                if t not in self._types:
+                    if len(self._types) >= _MAX_TYPE_LABELS:
+                        label = "other"
+                    else:
+                        self._types.add(t)
+                child = self._event_children[t] = self.events.labels(label)
+            child.inc(n)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

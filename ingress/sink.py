@@ -14,9 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
-from collections.abc import Sequence
+import zlib
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import (
@@ -27,6 +30,7 @@ from aiokafka.errors import (
     ProducerFenced,
     UnknownProducerId,
 )
+from aiokafka.partitioner import murmur2
 
 from ingress.errors import BrokerNotConnected, ProduceError, ProduceTimeout
 
@@ -34,21 +38,52 @@ log = logging.getLogger(__name__)
 
 Headers = list[tuple[str, bytes]]
 
-# Errors after which an idempotent producer is dead for good: aiokafka's sender task
-# exits and every later send raises the same error (seen after a broker restart that
-# outlived the request timeout). The only cure is a new producer (a new producer id).
-_FATAL = (OutOfOrderSequenceNumber, ProducerFenced, InvalidProducerEpoch,
-          InvalidProducerIdMapping, UnknownProducerId)
-
 
 @dataclass(frozen=True, slots=True)
 class OutRecord:
-    """One record to produce."""
+    """One record to produce. ``spread``: any partition will do (a unique key that needs
+    no co-partitioning, like a raw body's correlation id): a cheap hash, no memo."""
 
     topic: str
     key: bytes
     value: bytes
     headers: Headers
+    spread: bool = False
+
+# Errors after which an idempotent producer is dead for good: aiokafka's sender task
+# exits and every later send raises the same error (seen after a broker restart that
+# outlived the request timeout). The only cure is a new producer (a new producer id).
+# Under the broker's default message.max.bytes (1 MiB) with room for headers and framing.
+_UNCOMPRESSED_RAW_MAX = 900 * 1024
+
+_FATAL = (OutOfOrderSequenceNumber, ProducerFenced, InvalidProducerEpoch,
+          InvalidProducerIdMapping, UnknownProducerId)
+
+
+class MemoPartitioner:
+    """Kafka's default partitioner (murmur2 of the key, as the Java client and Faust
+    use, so wa_id keys stay co-partitioned), with the hash memoised: aiokafka's murmur2
+    is pure Python and was the largest single cost per record, while the same users
+    write again and again."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self._hashes: dict[bytes, int] = {}
+        self._max_keys = max_keys
+
+    def __call__(self, key: bytes | None, all_partitions: list[int],
+                 available: list[int]) -> int:
+        if key is None:
+            return random.choice(available or all_partitions)  # noqa: S311 - not crypto
+        return all_partitions[self.hash(key) % len(all_partitions)]
+
+    def hash(self, key: bytes) -> int:
+        """murmur2(key) & 0x7fffffff, as Kafka's DefaultPartitioner."""
+        h = self._hashes.get(key)
+        if h is None:
+            if len(self._hashes) >= self._max_keys:
+                self._hashes.clear()
+            h = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return h
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +104,7 @@ class KafkaSink:
         self.options = options
         self._events: AIOKafkaProducer | None = None
         self._raw: AIOKafkaProducer | None = None
+        self._memo = MemoPartitioner()
         self._connector: asyncio.Task[None] | None = None
         self._probe_at = 0.0
         self._probe_ok = False
@@ -115,6 +151,7 @@ class KafkaSink:
             compression_type=compression,
             max_request_size=max_request,
             request_timeout_ms=self.options.request_timeout_ms,
+            partitioner=self._memo,
         )
 
     async def publish(self, raw: OutRecord, events: Sequence[OutRecord]) -> None:
@@ -127,29 +164,28 @@ class KafkaSink:
         ev_prod, raw_prod = self._events, self._raw
         if ev_prod is None or raw_prod is None:
             raise BrokerNotConnected("kafka producer not connected yet")
-        deadline = time.monotonic() + self.options.produce_timeout_s
-        futures: list[asyncio.Future[object]] = []
+        futures: list[asyncio.Future[Any]] = []
         try:
             async with asyncio.timeout(self.options.produce_timeout_s):
-                futures.append(await raw_prod.send(raw.topic, raw.value, key=raw.key,
-                                                   headers=raw.headers))
+                # Small bodies ride with the events (one producer, one ack round trip);
+                # only bodies near the broker's message size limit need gzip.
+                raw_via = raw_prod if len(raw.value) > _UNCOMPRESSED_RAW_MAX else ev_prod
+                futures.append(await raw_via.send(
+                    raw.topic, raw.value, key=raw.key, headers=raw.headers,
+                    partition=_spread(raw_via, raw.topic, raw.key) if raw.spread else None))
                 for r in events:
                     futures.append(await ev_prod.send(r.topic, r.value, key=r.key,
                                                       headers=r.headers))
+                # asyncio.wait, not gather: on timeout the delivery futures stay untouched
+                # (aiokafka resolves them later); we only stop waiting for them.
+                await asyncio.wait(futures)
         except TimeoutError:
             _swallow(futures)
-            raise ProduceTimeout("kafka did not take the records in time") from None
+            raise ProduceTimeout("kafka did not acknowledge the records in time") from None
         except KafkaError as exc:
             _swallow(futures)
             self._maybe_replace(ev_prod, exc)
             raise ProduceError(f"kafka refused the records: {exc!r}") from exc
-        remaining = max(deadline - time.monotonic(), 0.0)
-        # asyncio.wait, not gather: on timeout the delivery futures must stay untouched
-        # (aiokafka resolves them later); we only stop waiting for them.
-        _done, pending = await asyncio.wait(futures, timeout=remaining)
-        if pending:
-            _swallow(futures)
-            raise ProduceTimeout(f"{len(pending)} of {len(futures)} records not acked in time")
         for f in futures:
             failure = f.exception()
             if failure is not None:
@@ -166,9 +202,12 @@ class KafkaSink:
         log.error("kafka producer session lost; connecting new producers",
                   extra={"error": repr(exc)})
         self._connector = asyncio.create_task(self._connect_loop(), name="kafka-reconnect")
-        stopping = asyncio.create_task(_quiet_stop(*old))
-        self._retired.add(stopping)
-        stopping.add_done_callback(self._retired.discard)
+        self._retire(_quiet_stop(*old))
+
+    def _retire(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._retired.add(task)
+        task.add_done_callback(self._retired.discard)
 
     async def ready(self, timeout_s: float = 2.0, cache_s: float = 1.0) -> bool:
         """True when the producers are connected and the broker answers a metadata
@@ -203,7 +242,17 @@ class KafkaSink:
                 log.error("kafka producers did not flush before the shutdown deadline")
 
 
-def _swallow(futures: Sequence[asyncio.Future[object]]) -> None:
+def _spread(producer: AIOKafkaProducer, topic: str, key: bytes) -> int | None:
+    """A partition for a spread record; None (the partitioner decides) until metadata
+    for the topic is known."""
+    parts = producer.client.cluster.partitions_for_topic(topic)
+    if not parts:
+        return None
+    chosen: int = sorted(parts)[zlib.crc32(key) % len(parts)]
+    return chosen
+
+
+def _swallow(futures: Sequence[asyncio.Future[Any]]) -> None:
     """Mark late failures as retrieved: we already answered 503 for them."""
     for f in futures:
         f.add_done_callback(lambda fut: fut.cancelled() or fut.exception())
