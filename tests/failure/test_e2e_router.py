@@ -76,4 +76,4 @@ async def test_transient_succeeds_on_second_tier_and_keeps_order(system: System)
     assert int(tier2[0].headers[h.DUE_AT]) / 1000 >= t0 + 3  # 1 s + 2 s of tier delays
     a0 = next(r for r in done if r.json()["event_id"] == "wamid.a.0")
     assert a0.timestamp / 1000 >= int(tier2[0].headers[h.DUE_AT]) / 1000 - 0.01
-    assert await system.read("wa.dlq", min_count=0, timeout_s=2) == []
+    assert await system.read("wa.dlq", min_count=0, timeout_s=10, settle_s=3) == []

@@ -62,7 +62,7 @@ async def test_429_and_500_then_recovery_delivers_each_exactly_once(system: Syst
         assert {d["outbound_id"] for d in acc} == set(ids)
         wamids = {s.wamid for s in stub.accepted}
         assert all(d["wamid"] in wamids for d in acc)
-        assert await system.read("wa.dlq", min_count=0, timeout_s=2) == []
+        assert await system.read("wa.dlq", min_count=0, timeout_s=10, settle_s=3) == []
         assert len([s for s in stub.seen if s.answer in (429, 500)]) == 6
     finally:
         await stub.stop()
@@ -100,7 +100,7 @@ async def test_graph_breaker_opens_holds_work_and_closes_after_probe(system: Sys
         assert after[0].at - failures[-1].at >= 4 - 0.2
         # held work did not spend the retry budget: three 1 s tiers would have been
         # exhausted during the 4 s open period, yet nothing was dead-lettered
-        assert await system.read("wa.dlq", min_count=0, timeout_s=2) == []
+        assert await system.read("wa.dlq", min_count=0, timeout_s=10, settle_s=3) == []
     finally:
         await stub.stop()
 

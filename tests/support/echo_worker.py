@@ -28,6 +28,9 @@ def build(settings: Settings) -> faust.App:
                     store="memory://", autodiscover=False, web_enabled=False,
                     topic_partitions=settings.partitions, consumer_auto_offset_reset="earliest",
                     producer_acks=-1, broker_commit_interval=0.5,
+                    # a kill -9'd member is noticed in 10 s, not Faust's default 60 s
+                    broker_session_timeout=float(
+                        settings.extra.get("WASTREAM_SESSION_TIMEOUT_S", "10")),
                     datadir=str(Path(tempfile.gettempdir()) / f"echo-{settings.faust_app_id}"))
     inbound = app.topic(settings.topic(topics.INBOUND), key_type=bytes, value_type=bytes,
                         key_serializer="raw", value_serializer="raw")
