@@ -91,3 +91,13 @@ async def test_ingress_refuses_to_start_without_app_secret(system: System) -> No
                                      timeout_s=60)
     assert result.returncode == 2
     assert "WHATSAPP_APP_SECRET" in result.stderr
+
+
+async def test_sigterm_finishes_cleanly_after_storing(system: System) -> None:
+    svc = system.start_ingress()
+    status, _ = await system.post_webhook(corpus.bodies()[0][1])
+    assert status == 200
+    await asyncio.to_thread(svc.stop)
+    assert svc.proc.returncode == 0, svc.tail()
+    assert "ingress stopped" in svc.tail()
+    assert len(await system.read(topics.INBOUND, min_count=1)) == 1

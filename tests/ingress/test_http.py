@@ -15,7 +15,7 @@ from schemas import headers, topics
 from schemas.envelope import InboundEvent
 from tests.support.ingress import Ingress, running_ingress
 from tests.support.system import APP_SECRET, VERIFY_TOKEN
-from tests.support.webhooks import sign, text_message_body
+from tests.support.webhooks import envelope, sign, text_message_body
 
 pytestmark = pytest.mark.integration
 
@@ -196,3 +196,27 @@ async def test_the_http_layer_never_answers_500(ingress: Ingress, body: bytes, s
                                         headers=hdrs)
     assert status in {200, 400, 401, 403, 415}, (status, answer)
     assert isinstance(answer, dict)
+
+
+async def test_a_body_near_the_3_mib_limit_is_stored_whole(dev_stack: dict[str, str]) -> None:
+    """Over the broker's 1 MiB message limit uncompressed: the raw copy goes gzip'd."""
+    msgs = [{"from": f"2507881{i % 10:05d}", "id": f"wamid.BIG{i}", "timestamp": "1700000000",
+             "type": "text", "text": {"body": f"{i} " + "x" * 2800}} for i in range(1000)]
+    body = orjson.dumps(envelope(msgs))
+    assert 2_900_000 < len(body) < 3 * 1024 * 1024
+    async with running_ingress(dev_stack["bootstrap"]) as ing:
+        status, answer = await ing.post(body)
+        assert (status, answer["events"]) == (200, 1000)
+        [raw] = await ing.read(topics.RAW, min_count=1)
+        assert raw.value == body
+        assert len(await ing.read(topics.INBOUND, min_count=1000)) == 1000
+
+
+async def test_insecure_dev_mode_accepts_unsigned_bodies_and_says_so(
+        dev_stack: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="ingress")
+    async with running_ingress(dev_stack["bootstrap"], insecure_dev=True,
+                               WHATSAPP_APP_SECRET="") as ing:
+        status, _ = await ing.post(text_message_body("250788000005", "dev"), secret=None)
+        assert status == 200
+    assert any(r.levelname == "CRITICAL" and "INSECURE" in r.getMessage() for r in caplog.records)
