@@ -320,6 +320,12 @@ class Replay:
                     await conn.execute(f"ALTER TABLE {shadow}.{table} SET SCHEMA {live}")
                 await conn.execute(f"DELETE FROM {live}.projection_offsets WHERE projection = $1",
                                    self.projection.name)
+                await conn.execute(f"DELETE FROM {live}.projection_errors WHERE projection = $1",
+                                   self.projection.name)
+                await conn.execute(
+                    f"INSERT INTO {live}.projection_errors "
+                    f"SELECT * FROM {shadow}.projection_errors WHERE projection = $1",
+                    self.projection.name)
                 await conn.execute(
                     f"INSERT INTO {live}.projection_offsets "
                     f"SELECT * FROM {shadow}.projection_offsets WHERE projection = $1",

@@ -32,6 +32,19 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# Errors after which the same transaction may simply succeed when run again.
+RERUN_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.InvalidCachedStatementError, asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.SerializationError,
+)
+
+# Errors that mean "this data cannot be applied" (a value PostgreSQL refuses, or a bug
+# in a projection): isolated record by record, never retried forever.
+RECORD_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError, ValueError, TypeError, KeyError, AttributeError, IndexError,
+)
+
+
 class StoreUnavailable(Exception):
     """PostgreSQL could not be reached or dropped the connection (transient)."""
 
@@ -111,17 +124,75 @@ class Store:
             except CONNECTION_ERRORS as exc:
                 await self.close()
                 raise StoreUnavailable(str(exc)) from exc
-            except asyncpg.InvalidCachedStatementError:
-                # A replay swapped a table under a prepared statement: asyncpg dropped
-                # its cache; the whole transaction is simply run again.
-                log.info("table definitions changed (replay swap); re-running the batch")
+            except RERUN_ERRORS as exc:
+                # A replay swapped a table under a prepared statement (asyncpg dropped
+                # its cache), or a deadlock/serialisation failure: simply run it again.
+                log.info("re-running the batch after %s", type(exc).__name__)
                 if attempt == 2:
                     raise
+            except RECORD_ERRORS as exc:
+                log.warning("batch refused (%s: %s); applying it record by record",
+                            type(exc).__name__, exc)
+                return await self._one_by_one(batch)
         raise AssertionError("unreachable")
 
-    async def _apply(self, conn: asyncpg.Connection,
-                     batch: Mapping[TP, Sequence[Msg]]) -> BatchResult:
+    async def _one_by_one(self, batch: Mapping[TP, Sequence[Msg]]) -> BatchResult:
+        """The slow path after a refused batch: each record and projection in its own
+        transaction; what still fails goes to ``projection_errors`` and is skipped."""
         result = BatchResult()
+        conn = await self.connect()
+        for tp in sorted(batch):
+            for m in batch[tp]:
+                for p in self.projections:
+                    if tp[0] not in p.topics:
+                        continue
+                    try:
+                        try:
+                            async with conn.transaction():
+                                one = await self._apply(conn, {tp: [m]}, [p])
+                        except RERUN_ERRORS:
+                            async with conn.transaction():
+                                one = await self._apply(conn, {tp: [m]}, [p])
+                    except CONNECTION_ERRORS as exc:
+                        await self.close()
+                        raise StoreUnavailable(str(exc)) from exc
+                    except RECORD_ERRORS as exc:
+                        await self._record_error(conn, p, m, exc)
+                        continue
+                    if one.seeks:  # nothing after a gap may be applied
+                        result.seeks.update(one.seeks)
+                        return result
+                    for name, n in one.applied.items():
+                        result.applied[name] = result.applied.get(name, 0) + n
+        return result
+
+    async def _record_error(self, conn: asyncpg.Connection, p: Projection, m: Msg,
+                            exc: BaseException) -> None:
+        log.error("projection %s skips %s[%d]@%d: %s: %s", p.name, m.topic, m.partition,
+                  m.offset, type(exc).__name__, exc)
+        topic = self.topic_name(m.topic)
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                                   f"{self.schema}:{topic}:{m.partition}")
+                await conn.execute(
+                    'INSERT INTO projection_errors (projection, topic, partition, "offset", '
+                    "error, record_key, record_value) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                    "ON CONFLICT DO NOTHING", p.name, topic, m.partition, m.offset,
+                    f"{type(exc).__name__}: {exc}"[:2000], m.key, m.value)
+                await conn.execute(
+                    'INSERT INTO projection_offsets (projection, topic, partition, "offset") '
+                    "VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, partition) DO UPDATE "
+                    'SET "offset" = greatest(projection_offsets."offset", EXCLUDED."offset"), '
+                    "updated_at = now()", p.name, topic, m.partition, m.offset + 1)
+        except CONNECTION_ERRORS as err:
+            await self.close()
+            raise StoreUnavailable(str(err)) from err
+
+    async def _apply(self, conn: asyncpg.Connection, batch: Mapping[TP, Sequence[Msg]],
+                     only: Sequence[Projection] | None = None) -> BatchResult:
+        result = BatchResult()
+        projections = self.projections if only is None else list(only)
         tps = sorted(tp for tp, msgs in batch.items() if msgs)
         # Serialise with other writers of the same partitions (instances, replay swap);
         # sorted so that two writers never deadlock.
@@ -129,11 +200,11 @@ class Store:
             await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                                f"{self.schema}:{self.topic_name(topic)}:{part}")
         stored = await self._offsets_locked(conn)
-        todo: dict[str, list[Msg]] = {p.name: [] for p in self.projections}
+        todo: dict[str, list[Msg]] = {p.name: [] for p in projections}
         new_offsets: list[tuple[str, str, int, int]] = []
         for tp in tps:
             msgs = batch[tp]
-            readers = [p for p in self.projections if tp[0] in p.topics]
+            readers = [p for p in projections if tp[0] in p.topics]
             gap = [stored[(p.name, *tp)] for p in readers
                    if (p.name, *tp) in stored and msgs[0].offset > stored[(p.name, *tp)]]
             if gap and self._gap_sought.get(tp) != min(gap):
@@ -149,7 +220,7 @@ class Store:
                 if fresh:
                     todo[p.name].extend(fresh)
                     new_offsets.append((p.name, self.topic_name(tp[0]), tp[1], msgs[-1].offset + 1))
-        for p in self.projections:
+        for p in projections:
             if todo[p.name]:
                 await p.apply(conn, todo[p.name])
                 result.applied[p.name] = len(todo[p.name])

@@ -52,3 +52,25 @@ async def test_real_ingress_body_lands_in_webhook_logs_and_wa_events(system: Sys
     ev = await system.wait_rows("SELECT event_id, type, wa_id, correlation_id FROM wa_events", 1)
     assert [tuple(r)[:3] for r in ev] == [("wamid.INGRESS1", "message.text", "250788999001")]
     assert ev[0]["correlation_id"] == logs[0]["correlation_id"]
+
+
+async def test_a_record_postgres_refuses_is_isolated_recorded_and_skipped(system: System) -> None:
+    u = "250788555001"
+    good = [pd.inbound(i, u) for i in range(20)]
+    # jsonb refuses \u0000: the whole batch fails, then only that record is set aside
+    bad = pd.inbound(99, u, text="nul \u0000 inside")
+    records = [(u, e) for e in good[:10]] + [(u, bad)] + [(u, e) for e in good[10:]]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND), records)
+    proj = system.start_projector()
+    rows = await system.wait_rows("SELECT event_id FROM wa_events", 20, 60)
+    assert sorted(r["event_id"] for r in rows) == sorted(e.event_id for e in good)
+    errors = await system.wait_rows(
+        'SELECT projection, "offset", error, record_value FROM projection_errors', 1, 30)
+    assert [(r["projection"], r["offset"]) for r in errors] == [("events", 10)]
+    assert "0000" in errors[0]["error"]  # the database's reason is kept
+    assert errors[0]["record_value"] == bad.to_bytes()
+    # and the projector goes on with what comes next
+    later = pd.inbound(200, u)
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND), [(u, later)])
+    assert len(await system.wait_rows("SELECT 1 FROM wa_events", 21, 30)) == 21
+    assert proj.alive(), proj.tail()
