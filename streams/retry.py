@@ -66,6 +66,7 @@ class TierConsumer:
         self.dlq = settings.topic(topics.DLQ)
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
+        self.consumer: AIOKafkaConsumer | None = None  # while running (tests look at it)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -80,6 +81,7 @@ class TierConsumer:
         await producer.start()
         try:
             await consumer.start()
+            self.consumer = consumer
             try:
                 self.ready.set()
                 await self._loop(consumer, producer)

@@ -1,0 +1,76 @@
+"""The tier consumer on the real broker: a due record goes back to its original topic
+and partition; a record that is not due yet stalls neither a rebalance nor a shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from schemas import headers as h
+from streams.retry import TierConsumer
+from tests.support import kafka as tk
+from tests.support.system import System
+from wastream.config import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def tier_headers(system: System, due_s: float, partition: int) -> list[tuple[str, bytes]]:
+    return h.to_headers({h.ORIGINAL_TOPIC: system.topic("wa.inbound"),
+                         h.ORIGINAL_PARTITION: partition, h.ORIGINAL_OFFSET: 5, h.ATTEMPT: 1,
+                         h.DUE_AT: int(due_s * 1000), h.HEAD: "tok"})
+
+
+async def wait_for(cond, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_due_record_goes_back_to_its_original_partition(system: System) -> None:
+    tiers = TierConsumer(Settings.from_env(system.env))
+    task = asyncio.create_task(tiers.run())
+    try:
+        due = time.time() + 1.5
+        await tk.produce(system.bootstrap, system.topic("wa.retry.1s"), [(b"k", b"v")],
+                         headers=tier_headers(system, due, partition=1))
+        out = await system.read("wa.inbound", min_count=1, timeout_s=30, settle_s=1)
+        assert len(out) == 1
+        assert out[0].partition == 1
+        assert out[0].value == b"v"
+        assert out[0].headers[h.HEAD] == b"tok"
+        assert out[0].headers[h.TIER] == system.topic("wa.retry.1s").encode()
+        assert out[0].timestamp / 1000 >= due - 0.05  # not before it was due
+    finally:
+        tiers.stop()
+        await asyncio.wait_for(task, 30)
+
+
+async def test_waiting_record_stalls_neither_rebalance_nor_shutdown(system: System) -> None:
+    settings = Settings.from_env(system.env)
+    due = time.time() + 600  # far away: whoever waits for it must not block
+    await tk.produce(system.bootstrap, system.topic("wa.retry.1s"),
+                     [(b"a", b"1"), (b"b", b"2"), (b"c", b"3"), (b"d", b"4")],
+                     headers=tier_headers(system, due, partition=0))
+    a = TierConsumer(settings)
+    task_a = asyncio.create_task(a.run())
+    assert await wait_for(lambda: a.consumer is not None and bool(a.consumer.paused()), 30)
+    b = TierConsumer(settings)
+    task_b = asyncio.create_task(b.run())
+    try:
+        # the rebalance completes while a record waits: both members get partitions
+        assert await wait_for(lambda: b.consumer is not None and bool(b.consumer.assignment())
+                              and a.consumer is not None and bool(a.consumer.assignment())
+                              and not (a.consumer.assignment() & b.consumer.assignment()), 60)
+    finally:
+        t0 = time.monotonic()
+        a.stop()
+        b.stop()
+        await asyncio.wait_for(asyncio.gather(task_a, task_b), 30)
+        assert time.monotonic() - t0 < 30  # stopping did not wait for the due time
+    assert await system.read("wa.inbound", min_count=0, timeout_s=10, settle_s=2) == []
