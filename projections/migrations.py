@@ -68,9 +68,11 @@ async def migrate(settings: Settings, schema: str | None = None) -> list[str]:
                 " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
             )
             done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
-            for name, sql in migration_files():
-                if name in done:
-                    continue
+            pending = [(n, sql) for n, sql in migration_files() if n not in done]
+            if pending:
+                # The views depend on the tables' columns; they are re-created below.
+                await analytics.drop_views(conn)
+            for name, sql in pending:
                 async with conn.transaction():  # a savepoint per file: clear error location
                     await conn.execute(sql)
                     await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
