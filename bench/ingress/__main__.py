@@ -1,0 +1,153 @@
+"""Run the ingress benchmark: ``.venv/bin/python -m bench.ingress``.
+
+(a) bare aiohttp, (b) the full ``wastream ingress`` against the real broker, (c) the
+seed-style synchronous Postgres INSERT per event; single-message and 50-update bodies;
+each server in its own process, the load generator in this one, all on loopback.
+Prints requests/s, events/s, p50/p99 and the ratios b/a and b/c.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import urllib.request
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from bench.ingress.load import Result, bodies, run
+from wastream.admin import delete_prefixed, ensure_topics
+from wastream.config import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "bench-secret"  # noqa: S105 - a local benchmark's HMAC key
+LOGS = REPO / ".wastream" / "bench-logs"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}; see {LOGS}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback
+                return
+        except urllib.error.HTTPError:
+            return  # it answers (405 on GET /webhook for the bare server)
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} not up after {timeout_s}s")
+
+
+def _start(name: str, args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[bytes]:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with (LOGS / f"{name}.log").open("wb") as log:
+        proc = subprocess.Popen([sys.executable, *args], env=env, stdout=log,
+                                stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
+    _wait_up(probe, proc)
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def _line(label: str, r: Result) -> str:
+    return (f"  {label:<52} {r.rps:>9.0f} req/s {r.eps:>10.0f} ev/s   p50 {r.pct(0.5):7.2f} ms"
+            f"   p99 {r.pct(0.99):7.2f} ms   ({r.ok}/{r.requests} ok in {r.seconds:.1f}s)")
+
+
+async def _main(seconds: float, concurrency: int, rounds: int) -> int:
+    settings = Settings.from_env()
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    schema = prefix.rstrip(".")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WASTREAM_")}
+    env.update({"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+                "DATABASE_URL": settings.database_url, "WASTREAM_TOPIC_PREFIX": prefix,
+                "WHATSAPP_APP_SECRET": SECRET, "BENCH_SCHEMA": schema,
+                "WASTREAM_PARTITIONS": "4"})
+    bench_settings = Settings.from_env(env)
+    await ensure_topics(bench_settings)
+    conn = await asyncpg.connect(settings.database_url)
+    await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    await conn.close()
+    pools = {k: bodies(k, 4000 if k == "single" else 400, SECRET, uuid.uuid4().hex[:6])
+             for k in ("single", "batch50")}
+    servers = {
+        "a": ("(a) bare aiohttp 200", ["-m", "bench.ingress.servers", "bare"]),
+        "b": ("(b) wastream ingress (Kafka acks)", ["-m", "wastream.cli", "ingress"]),
+        "c": ("(c) seed: INSERT per event", ["-m", "bench.ingress.servers", "seed"]),
+    }
+    runs: dict[tuple[str, str], list[Result]] = {}
+    try:
+        # Rounds alternate the servers so that a burst of load from elsewhere on the
+        # machine hits all of them alike; the best round of each is reported.
+        for rnd in range(1, rounds + 1):
+            for key, (label, args) in servers.items():
+                port = _free_port()
+                probe = (f"http://127.0.0.1:{port}/readyz" if key == "b"
+                         else f"http://127.0.0.1:{port}/webhook")
+                proc = _start(key, [*args, "--port", str(port)], env, probe)
+                try:
+                    url = f"http://127.0.0.1:{port}/webhook"
+                    for kind, per in (("single", 1), ("batch50", 50)):
+                        await run(url, pools[kind], seconds=1.0, concurrency=concurrency,
+                                  events_per_request=per)  # warm-up
+                        r = await run(url, pools[kind], seconds=seconds,
+                                      concurrency=concurrency, events_per_request=per)
+                        runs.setdefault((key, kind), []).append(r)
+                        print(_line(f"round {rnd} {label} [{kind}]", r), flush=True)
+                finally:
+                    _stop(proc)
+    finally:
+        await delete_prefixed(settings.kafka_bootstrap_servers, prefix)
+        conn = await asyncpg.connect(settings.database_url)
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()
+    results = {k: max(v, key=lambda r: r.rps) for k, v in runs.items()}
+    print("\nbest round of each:")
+    for (key, kind), r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        print(_line(f"{servers[key][0]} [{kind}]", r))
+    print()
+    for kind in ("single", "batch50"):
+        a, b, c = (results[(k, kind)] for k in "abc")
+        print(f"  [{kind}] b/a requests/s = {b.rps / a.rps:.2f}   "
+              f"b/c requests/s = {b.rps / c.rps:.2f}   "
+              f"b/c events/s = {b.eps / c.eps:.2f}   "
+              f"p50 b {b.pct(0.5):.2f} ms vs c {c.pct(0.5):.2f} ms")
+    return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.ingress")
+    p.add_argument("--seconds", type=float, default=5.0, help="measured seconds per run")
+    p.add_argument("--concurrency", type=int, default=32, help="concurrent connections")
+    p.add_argument("--rounds", type=int, default=2, help="rounds over the three servers")
+    args = p.parse_args()
+    print(f"ingress benchmark: {args.seconds:.0f}s per run, {args.concurrency} connections, "
+          f"loopback, servers in their own processes (logs in {LOGS})", flush=True)
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
+    return asyncio.run(_main(args.seconds, args.concurrency, args.rounds))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The two comparison servers of the benchmark, run as their own processes:
+
+- ``bare``: an aiohttp handler that reads the body and answers 200, nothing else;
+- ``seed``: what the seed design did: verify the signature, parse, then INSERT the raw
+  body into ``webhook_logs`` and every event into ``wa_events``, one autocommitted
+  statement at a time, before answering 200.
+
+The full ingress is the real ``wastream ingress`` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+
+import asyncpg
+import orjson
+from aiohttp import web
+
+from ingress.signature import Verdict, verify
+from schemas.meta import MetaPayloadError, parse_bytes
+
+DDL = """
+CREATE TABLE IF NOT EXISTS webhook_logs (id bigserial PRIMARY KEY, correlation_id text,
+    body jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS wa_events (event_id text PRIMARY KEY, type text NOT NULL,
+    wa_id text NOT NULL, payload jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now());
+"""
+
+
+def bare_app() -> web.Application:
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(body=b'{"status":"ok"}', content_type="application/json")
+
+    app = web.Application(client_max_size=3 * 1024 * 1024)
+    app.router.add_post("/webhook", handle)
+    return app
+
+
+def seed_app(database_url: str, schema: str, secret: bytes) -> web.Application:
+    pool_key: web.AppKey[asyncpg.Pool] = web.AppKey("pool", asyncpg.Pool)
+
+    async def handle(request: web.Request) -> web.Response:
+        raw = await request.read()
+        if verify(raw, request.headers.get("X-Hub-Signature-256"), secret) is not Verdict.OK:
+            return web.Response(status=403)
+        try:
+            events = parse_bytes(raw, correlation_id="-", received_at="-")
+        except MetaPayloadError:
+            return web.Response(status=400)
+        async with request.app[pool_key].acquire() as conn:
+            await conn.execute("INSERT INTO webhook_logs (body) VALUES ($1::jsonb)", raw.decode())
+            for e in events:
+                await conn.execute(
+                    "INSERT INTO wa_events (event_id, type, wa_id, payload) "
+                    "VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (event_id) DO NOTHING",
+                    e.event_id, e.type, e.wa_id, orjson.dumps(e.payload).decode())
+        return web.Response(body=b'{"status":"ok"}', content_type="application/json")
+
+    async def open_pool(app: web.Application) -> None:
+        pool = await asyncpg.create_pool(database_url, min_size=4, max_size=16,
+                                         server_settings={"search_path": schema})
+        async with pool.acquire() as conn:
+            await conn.execute(DDL)
+        app[pool_key] = pool
+
+    async def close_pool(app: web.Application) -> None:
+        await app[pool_key].close()
+
+    app = web.Application(client_max_size=3 * 1024 * 1024)
+    app.router.add_post("/webhook", handle)
+    app.on_startup.append(open_pool)
+    app.on_cleanup.append(close_pool)
+    return app
+
+
+async def _run(app: web.Application, port: int) -> None:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("kind", choices=["bare", "seed"])
+    p.add_argument("--port", type=int, required=True)
+    args = p.parse_args()
+    if args.kind == "bare":
+        app = bare_app()
+    else:
+        app = seed_app(os.environ["DATABASE_URL"], os.environ["BENCH_SCHEMA"],
+                       os.environ["WHATSAPP_APP_SECRET"].encode())
+    asyncio.run(_run(app, args.port))
+
+
+if __name__ == "__main__":
+    main()
