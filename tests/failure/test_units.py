@@ -1,0 +1,192 @@
+"""Pure logic of failure handling: classification and Meta's code registry, breakers,
+pacing, fault rules, the stand-in Graph API's request checks."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiokafka.errors import KafkaConnectionError, RecordTooLargeError
+from prometheus_client import REGISTRY
+
+from schemas.envelope import EnvelopeError
+from streams import errors as e
+from streams.breakers import CLOSED, HALF_OPEN, OPEN, Breaker, BreakerPolicy
+from streams.faults import FaultInjector
+from streams.graph_stub import ShapeError, validate
+from streams.pacing import Paced, Pacer, TokenBucket
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.mark.parametrize(("status", "code", "cls", "transient"), [
+    (400, 130429, e.GraphRateLimited, True),
+    (400, 131056, e.GraphPairRateLimited, True),
+    (400, 131047, e.GraphOutsideWindow, False),
+    (400, 131026, e.GraphUndeliverable, False),
+    (400, 131051, e.GraphUnsupportedType, False),
+    (400, 100, e.GraphInvalidParameter, False),
+    (401, 190, e.GraphAuthError, False),
+    (500, None, e.GraphTransient, True),
+    (503, 999999, e.GraphTransient, True),  # unknown code: by HTTP status
+    (429, None, e.GraphRateLimited, True),
+    (404, None, e.GraphPermanent, False),
+])
+def test_meta_codes_map_to_classified_errors(status: int, code: int | None, cls: type,
+                                             transient: bool) -> None:
+    body = {"error": {"message": "m", "code": code}} if code is not None else {}
+    err = e.graph_error(status, body)
+    assert type(err) is cls
+    assert e.is_transient(err) is transient
+    assert err.code == code
+
+
+def test_classification_reads_attributes_only() -> None:
+    assert not e.is_transient(KeyError("a bug"))  # unknown → permanent
+    assert not e.is_transient(EnvelopeError("bad"))
+    assert e.is_transient(TimeoutError())
+    assert e.is_transient(ConnectionResetError())
+    assert e.is_transient(KafkaConnectionError())  # aiokafka's retriable = True
+    assert not e.is_transient(RecordTooLargeError())  # retriable = False there
+    assert e.is_hold(e.BreakerOpen("graph", 1.0))
+    assert e.is_transient(e.BreakerOpen("graph", 1.0))
+    assert not e.is_hold(e.TransientError())
+
+    class Custom(Exception):
+        transient = True
+
+    assert e.is_transient(Custom())
+
+
+def test_breaker_opens_after_n_failures_half_opens_and_closes_on_probe() -> None:
+    clock = Clock()
+    b = Breaker("unit-dep", BreakerPolicy(failures=3, open_s=60), clock)
+    for _ in range(2):
+        b.check()
+        b.failure()
+    assert b.state == CLOSED
+    b.check()
+    b.failure()
+    assert b.state == OPEN
+    with pytest.raises(e.BreakerOpen) as info:
+        b.check()
+    assert info.value.retry_after_s == pytest.approx(60)
+    assert REGISTRY.get_sample_value("wastream_breaker_state", {"breaker": "unit-dep"}) == 2
+    clock.t += 61
+    b.check()  # the probe
+    assert b.state == HALF_OPEN
+    with pytest.raises(e.BreakerOpen):
+        b.check()  # one probe at a time
+    b.success()
+    assert b.state == CLOSED
+    assert REGISTRY.get_sample_value("wastream_breaker_state", {"breaker": "unit-dep"}) == 0
+    b.check()
+
+
+def test_failed_probe_reopens() -> None:
+    clock = Clock()
+    b = Breaker("unit-dep2", BreakerPolicy(failures=1, open_s=10), clock)
+    b.failure()
+    clock.t += 11
+    b.check()
+    b.failure()
+    assert b.state == OPEN
+    assert b.remaining_open_s() == pytest.approx(10)
+
+
+def test_success_resets_the_failure_count() -> None:
+    b = Breaker("unit-dep3", BreakerPolicy(failures=2, open_s=10), Clock())
+    b.failure()
+    b.success()
+    b.failure()
+    assert b.state == CLOSED
+
+
+def test_token_bucket() -> None:
+    clock = Clock()
+    tb = TokenBucket(rate=2, burst=2, clock=clock)
+    assert tb.reserve() == 0
+    assert tb.reserve() == 0
+    assert tb.reserve() == pytest.approx(0.5)
+    clock.t += 1.5
+    assert tb.reserve() == 0
+
+
+async def test_pacer_holds_a_recipient_over_its_pace() -> None:
+    clock = Clock()
+    p = Pacer(rate=1000, recipient_rate=0.1, recipient_burst=2, clock=clock)
+    await p.acquire("pn", "u1")
+    await p.acquire("pn", "u1")
+    with pytest.raises(Paced) as info:
+        await p.acquire("pn", "u1")
+    assert e.is_hold(info.value)
+    assert info.value.retry_after_s == pytest.approx(10)
+    await p.acquire("pn", "u2")  # another recipient is not held
+
+
+async def test_pacer_waits_for_the_business_number_rate() -> None:
+    p = Pacer(rate=50, recipient_rate=1000, recipient_burst=1000)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    for _ in range(60):  # 50 in the burst, 10 more at 50/s
+        await p.acquire("pn", "u")
+    assert loop.time() - t0 >= 0.15
+
+
+def test_fault_rules() -> None:
+    inj = FaultInjector.from_env({"WASTREAM_FAULTS":
+                                  '[{"match": "X", "kind": "transient", "attempts": 2}]'})
+    with pytest.raises(e.InjectedTransient):
+        inj.check(b"aXb", 0)
+    with pytest.raises(e.InjectedTransient):
+        inj.check(b"aXb", 1)
+    inj.check(b"aXb", 2)
+    inj.check(b"ab", 0)
+    assert not FaultInjector.from_env({})
+    rate = FaultInjector.from_env({"WASTREAM_FAULTS": '[{"kind": "permanent", "rate": 0.5}]'})
+    hits = 0
+    for i in range(1000):
+        try:
+            rate.check(str(i).encode(), 0)
+        except e.InjectedPermanent:
+            hits += 1
+    assert 400 < hits < 600
+
+
+def _text(to: str = "250788000001", body: str = "hi") -> dict[str, object]:
+    return {"messaging_product": "whatsapp", "to": to, "type": "text", "text": {"body": body}}
+
+
+def test_stub_accepts_documented_shapes() -> None:
+    assert validate(_text()) == "text"
+    assert validate({"messaging_product": "whatsapp", "status": "read",
+                     "message_id": "wamid.X"}) == "read"
+    buttons = {"messaging_product": "whatsapp", "to": "2507", "type": "interactive",
+               "interactive": {"type": "button", "body": {"text": "Pick"}, "action": {
+                   "buttons": [{"type": "reply", "reply": {"id": "a", "title": "Yes"}}]}}}
+    assert validate(buttons) == "interactive"
+
+
+@pytest.mark.parametrize("body", [
+    {"to": "2507", "type": "text", "text": {"body": "x"}},  # no messaging_product
+    _text(to="not-a-number"),
+    _text(body=""),
+    {"messaging_product": "whatsapp", "to": "2507", "type": "text"},  # no text object
+    {"messaging_product": "whatsapp", "to": "2507", "type": "fax", "fax": {}},
+    {"messaging_product": "whatsapp", "to": "2507", "type": "interactive", "interactive": {
+        "type": "button", "body": {"text": "b"}, "action": {"buttons": [
+            {"type": "reply", "reply": {"id": str(i), "title": "t"}} for i in range(4)]}}},
+    {"messaging_product": "whatsapp", "to": "2507", "type": "interactive", "interactive": {
+        "type": "list", "body": {"text": "b"}, "action": {"button": "Go", "sections": [
+            {"title": "s", "rows": [{"id": "1", "title": "x" * 25}]}]}}},
+    {"messaging_product": "whatsapp", "status": "read"},
+])
+def test_stub_rejects_malformed_requests(body: dict[str, object]) -> None:
+    with pytest.raises(ShapeError):
+        validate(body)
