@@ -45,10 +45,12 @@ from prometheus_client import Counter
 
 from schemas import headers as h
 from schemas import topics
+from schemas.envelope import EnvelopeError, InboundEvent
 from streams import parking
 from streams.breakers import BreakerPolicy, BreakerRegistry
 from streams.errors import is_hold, is_transient
 from streams.faults import FaultInjector
+from streams.receipts import mark_read
 from streams.recovery import RecoveryEmitter
 from wastream.config import Settings
 
@@ -170,6 +172,10 @@ class FailureRouter:
             metric=False)
         self.recovery = RecoveryEmitter(settings, self.publisher) if (
             name == "inbound" if recovery is None else recovery) else None
+        # Read receipts for handled messages (WASTREAM_MARK_READ=1; off by default so that
+        # wa.outbound carries only replies until every consumer of it expects receipts).
+        self.mark_read = name == "inbound" and settings.extra.get("WASTREAM_MARK_READ") == "1"
+        self.outbound = settings.topic(topics.OUTBOUND)
 
     # -- the boundary ---------------------------------------------------------------------
 
@@ -250,7 +256,18 @@ class FailureRouter:
         if k:
             self.breakers.success(k)
         ROUTED.labels(self.name, "ok").inc()
+        if self.mark_read:
+            await self._mark_read(value)
         return True
+
+    async def _mark_read(self, value: bytes | None) -> None:
+        try:
+            receipt = mark_read(InboundEvent.from_bytes(value or b""))
+        except EnvelopeError:
+            return
+        if receipt is not None:
+            await self.publisher.send(self.outbound, receipt.wa_id.encode(), receipt.to_bytes(),
+                                      {h.CORRELATION_ID: receipt.correlation_id.encode()})
 
     async def _fail(self, k: str, key: bytes | None, value: bytes | None,
                     hdrs: dict[str, bytes], origin: Origin, attempt: int,

@@ -17,7 +17,7 @@ Per message (``OutboundMessage``, key = recipient wa_id), inside the failure rou
    the message is dead-lettered.
 
 A mark-as-read body (``{"messaging_product": "whatsapp", "status": "read",
-"message_id": …}``, see :func:`mark_read`) goes the same way but yields no delivery
+"message_id": …}``, see :func:`streams.receipts.mark_read`) goes the same way but yields no delivery
 record and is not paced per recipient.
 """
 
@@ -31,7 +31,6 @@ from typing import Any
 from schemas import headers as h
 from schemas import topics
 from schemas.delivery import DeliveryUpdate
-from schemas.envelope import InboundEvent
 from schemas.outbound import OutboundMessage
 from schemas.record import RecordError
 from streams.breakers import BreakerPolicy, BreakerRegistry
@@ -40,26 +39,13 @@ from streams.failure import FailureRouter, FaustPublisher, Origin, Publisher
 from streams.graph_client import DryRunClient, MessagesClient, client_from_settings
 from streams.ledger import DONE, IN_DOUBT, Ledger, MemoryLedger
 from streams.pacing import Pacer
+from streams.receipts import mark_read
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
 
 GRAPH = "graph"
-
-
-def mark_read(event: InboundEvent) -> OutboundMessage | None:
-    """The outbound record that marks a handled inbound message as read (None for events
-    that are not messages). Deterministic id: ``<event_id>:read``."""
-    wamid = event.payload.get("id")
-    if not event.type.startswith("message.") or not isinstance(wamid, str) or \
-            not event.phone_number_id:
-        return None
-    return OutboundMessage(outbound_id=f"{event.event_id}:read", wa_id=event.wa_id,
-                           phone_number_id=event.phone_number_id,
-                           body={"messaging_product": "whatsapp", "status": "read",
-                                 "message_id": wamid},
-                           in_reply_to=event.event_id, correlation_id=event.correlation_id,
-                           flow="wastream.read")
+__all__ = ["GRAPH", "Sender", "install", "mark_read", "register"]
 
 
 def _error_dict(exc: BaseException) -> dict[str, Any]:

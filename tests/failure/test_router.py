@@ -206,3 +206,16 @@ async def test_fault_injector_heals_after_attempts(spec: str) -> None:
     assert w.done == []
     await w.pump_tiers()
     assert w.done == ["wamid.a.0"]
+
+
+async def test_mark_read_after_success_only_when_enabled() -> None:
+    w = Worker(fail={"wamid.a.1": [PermanentError("x")]}, WASTREAM_MARK_READ="1")
+    await w.send(event("a", 0))
+    await w.send(event("a", 1))
+    receipts = [orjson.loads(s.value or b"") for s in w.pub.on(P + "wa.outbound")]
+    assert [r["outbound_id"] for r in receipts] == ["wamid.a.0:read"]
+    assert receipts[0]["body"] == {"messaging_product": "whatsapp", "status": "read",
+                                   "message_id": "wamid.a.0"}
+    off = Worker()
+    await off.send(event("a", 0))
+    assert off.pub.on(P + "wa.outbound") == []

@@ -1,0 +1,57 @@
+"""Failure handling inside the real ``wastream worker`` (the conversation engine): a
+poison message dead-letters, the conversation recovers (apology + menu) before the
+user's next message runs, handled messages get read receipts, and the sender (dry run)
+reports each reply."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from schemas import headers as h
+from schemas.outbound import OutboundMessage
+from tests.support import kafka as tk
+from tests.support.failure import event, inbound_records
+from tests.support.system import System
+
+pytestmark = pytest.mark.integration
+USER = "250788200001"
+
+
+async def test_poison_in_a_conversation_recovers_it_before_the_next_message(
+        system: System) -> None:
+    system.env_overrides.update({
+        "WASTREAM_FAULTS": orjson.dumps([{"match": "POISON", "kind": "permanent"}]).decode(),
+        "WASTREAM_MARK_READ": "1"})
+    worker = system.start_worker()
+    events = [event(USER, 0, "hi"), event(USER, 1, "POISON"), event(USER, 2, "hi")]
+    await tk.produce(system.bootstrap, system.topic("wa.inbound"), inbound_records(events))
+
+    dlq = await system.read("wa.dlq", min_count=1, timeout_s=90)
+    assert dlq, worker.tail()
+    assert orjson.loads(dlq[0].value or b"")["event_id"] == f"wamid.{USER}.1"
+    assert dlq[0].headers[h.ERROR_CLASS] == b"streams.errors.InjectedPermanent"
+
+    recovery = await system.read("wa.recovery", min_count=3, timeout_s=60)
+    statuses = [r.json()["status"] for r in recovery]
+    assert statuses == ["pending", "in_progress", "completed"], worker.tail()
+    assert len({r.json()["recovery_id"] for r in recovery}) == 1
+
+    out = await system.read("wa.outbound", min_count=6, timeout_s=60, settle_s=2)
+    msgs = [OutboundMessage.from_bytes(r.value or b"") for r in out]
+    replies = [m for m in msgs if m.flow != "wastream.read"]
+    receipts = [m.outbound_id for m in msgs if m.flow == "wastream.read"]
+    assert receipts == [f"wamid.{USER}.0:read", f"wamid.{USER}.2:read"]
+    order = [m.in_reply_to for m in replies]
+    rid = recovery[0].json()["recovery_id"]
+    # hi → menu; the poison: nothing; the recovery: apology + menu; then the next hi
+    assert order.index(rid) < order.index(f"wamid.{USER}.2")
+    assert order[0] == f"wamid.{USER}.0"
+    assert f"wamid.{USER}.1" not in order
+    apology = next(m for m in replies if m.in_reply_to == rid)
+    assert "Sorry" in orjson.dumps(apology.body).decode()
+
+    deliveries = await system.read("wa.delivery", min_count=len(replies), timeout_s=60,
+                                   settle_s=2)
+    sent = {d.json()["outbound_id"] for d in deliveries if d.json()["source"] == "dry_run"}
+    assert sent == {m.outbound_id for m in replies}
