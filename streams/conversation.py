@@ -83,8 +83,14 @@ class ConversationProcessor:
         self.processed += 1
 
     async def _send(self, topic: Any, key: str, value: bytes, corr: str) -> Any:
-        hdrs = {h.CORRELATION_ID: corr.encode()} if corr else None
-        return await topic.send(key=key.encode(), value=value, headers=hdrs, force=True)
+        """Hand one record to the app's producer; returns the delivery future.
+
+        The app's producer directly (not ``topic.send``): half the per-record cost, and
+        it is the producer Faust flushes before committing offsets, so a buffered
+        record is never behind a committed offset."""
+        hdrs = [(h.CORRELATION_ID, corr.encode())] if corr else None
+        return await self.rt.app.producer.send(topic.get_topic_name(), key.encode(), value,
+                                               None, None, hdrs)
 
     async def _emit(self, ev: InboundEvent, conv: Conv, out: Out, now: float) -> None:
         rt, at, corr = self.rt, _iso(now), ev.correlation_id

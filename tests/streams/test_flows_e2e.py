@@ -116,6 +116,18 @@ async def test_rides_request_accept_timeout_and_duplicates(system) -> None:  # t
         await driver.choose(1)  # too late
         assert "no longer open" in texts(await got(driver))
 
+        # Nearby passengers: the driver goes online again and sees the searching passenger.
+        await driver.pick("menu:rides_passengers")
+        await got(driver)
+        await driver.pick("vehicle:moto")
+        await got(driver)
+        await driver.location(KIGALI[0] + 0.01, KIGALI[1])
+        seen = await got(driver, 2)
+        assert [o[0] for o in options(seen[-1].body)] == ["passenger:250788500002"]
+        await driver.choose(1)
+        assert "Offer sent" in texts(await got(driver))
+        assert "offers you a ride. Contact: +250788500001" in texts(await got(passenger))
+
         # Meta redelivers the passenger's pick: nothing changes, nothing is sent.
         states_before = await system.read(topics.STATE, min_count=1)
         wamid = await passenger.text("menu")
@@ -197,7 +209,8 @@ async def test_rides_request_accept_timeout_and_duplicates(system) -> None:  # t
         DomainEvent.from_bytes(r.value or b"").name
         for r in await system.read(topics.DOMAIN, min_count=6)
     ]
-    for name in ("DriverOnline", "RideSearched", "RideRequested", "RideAccepted", "RideTimedOut"):
+    for name in ("DriverOnline", "RideSearched", "RideRequested", "RideAccepted", "RideTimedOut",
+                 "RideOffered"):
         assert name in names, names
     seqs: dict[str, list[int]] = {}
     for r in states_after:
