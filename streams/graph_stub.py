@@ -131,6 +131,7 @@ class GraphStub:
     port: int = 0
     faults: list[Fault] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
+    inflight: int = 0  # requests being answered right now
     _runner: web.AppRunner | None = None
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -176,6 +177,13 @@ class GraphStub:
         return self.faults[0]
 
     async def _messages(self, request: web.Request) -> web.Response:
+        self.inflight += 1
+        try:
+            return await self._answer(request)
+        finally:
+            self.inflight -= 1
+
+    async def _answer(self, request: web.Request) -> web.Response:
         pnid = request.match_info["phone_number_id"]
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             self.seen.append(Seen(pnid, {}, 401))

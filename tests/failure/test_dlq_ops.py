@@ -31,7 +31,7 @@ async def seed_letters(system: System) -> dict[str, str]:
                               ("b", PermanentError("bad input"), 8),
                               ("c", TransientError("db away"), 9)]:
         origin = Origin(inbound, 1, offset)
-        hdrs = h.to_headers(error_headers(exc, origin, 3)) + [(h.CORRELATION_ID, b"corr")]
+        hdrs = [*h.to_headers(error_headers(exc, origin, 3)), (h.CORRELATION_ID, b"corr")]
         await tk.produce(system.bootstrap, system.topic("wa.dlq"),
                          [(name.encode(), event(name, 0).to_bytes())], headers=hdrs)
         ids[name] = origin.dlq_id

@@ -120,3 +120,37 @@ async def test_stub_rejects_a_malformed_body() -> None:
                 assert r.status == 401
     finally:
         await stub.stop()
+
+
+async def test_kill9_mid_send_never_sends_twice(system: System) -> None:
+    """At most once, durably: after a kill -9, what was accepted is not sent again, and
+    the message whose POST was in flight is reported in doubt rather than re-sent."""
+    import asyncio
+    import time
+
+    stub = await GraphStub().start()
+    try:
+        msgs = [outbound(f"25078800020{i}", 0) for i in range(8)]
+        await run_sender(system, stub, msgs[:4])
+        await system.read("wa.delivery", min_count=4, timeout_s=60)
+        stub.fail(1, status=200, delay_s=30)  # the next POST hangs: kill -9 meanwhile
+        await tk.produce(system.bootstrap, system.topic("wa.outbound"),
+                         [(m.wa_id.encode(), m.to_bytes()) for m in msgs[4:]])
+        deadline = time.monotonic() + 60
+        while stub.inflight == 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert stub.inflight == 1
+        system.services[-1].kill9()
+        start_echo_worker(system)
+        deliveries = await system.read("wa.delivery", min_count=8, timeout_s=90, settle_s=3)
+        texts = accepted_texts(stub)
+        assert len(texts) == len(set(texts))  # nothing sent twice
+        by_id: dict[str, list[str]] = {}
+        for d in deliveries:
+            by_id.setdefault(d.json()["outbound_id"], []).append(d.json()["status"])
+        in_doubt = [i for i, st in by_id.items() if "failed" in st]
+        assert len(in_doubt) == 1
+        assert in_doubt[0] not in texts
+        assert set(texts) == {m.outbound_id for m in msgs} - set(in_doubt)
+    finally:
+        await stub.stop()

@@ -107,7 +107,8 @@ async def test_transient_retries_then_succeeds_and_releases_in_order() -> None:
     await w.send(event("b", 0))  # another conversation is not held
     assert w.done == ["wamid.b.0"]
     tier1 = w.pub.on(P + "wa.retry.1s")
-    assert len(tier1) == 1 and tier1[0].headers[h.ATTEMPT] == b"1"
+    assert len(tier1) == 1
+    assert tier1[0].headers[h.ATTEMPT] == b"1"
     assert tier1[0].headers[h.ORIGINAL_OFFSET] == b"1"
     assert int(tier1[0].headers[h.DUE_AT]) > 0
     await w.pump_tiers()  # attempt 1 fails → tier 2
@@ -126,7 +127,8 @@ async def test_exhausted_budget_dead_letters_then_releases() -> None:
     for _ in range(3):
         await w.pump_tiers()
     dlq = w.pub.on(P + "wa.dlq")
-    assert len(dlq) == 1 and dlq[0].headers[h.ATTEMPT] == b"3"
+    assert len(dlq) == 1
+    assert dlq[0].headers[h.ATTEMPT] == b"3"
     assert dlq[0].headers[h.ERROR_KIND] == b"transient"
     await w.pump_tiers()  # the recovery event, then a.1
     assert w.done == [f"recovery:{INBOUND}:0:1", "wamid.a.1"]
@@ -168,7 +170,8 @@ async def test_hold_does_not_spend_budget() -> None:
     await w.send(event("a", 0))
     for _ in range(5):
         rec = w.pub.on(P + "wa.retry.1s")
-        assert rec and rec[-1].headers[h.ATTEMPT] == b"0"
+        assert rec
+        assert rec[-1].headers[h.ATTEMPT] == b"0"
         await w.pump_tiers()
     assert w.done == ["wamid.a.0"]
     assert w.pub.on(P + "wa.dlq") == []
@@ -182,7 +185,8 @@ async def test_conversation_breaker_opens_after_n_failures_holds_then_probes() -
     await w.pump_tiers()  # attempt 1 fails: second consecutive failure → breaker open
     await w.pump_tiers()  # attempt 2 is held by the open breaker: same attempt, not run
     held = w.pub.on(P + "wa.retry.1s")
-    assert held and held[-1].headers[h.ERROR_CLASS] == b"streams.errors.BreakerOpen"
+    assert held
+    assert held[-1].headers[h.ERROR_CLASS] == b"streams.errors.BreakerOpen"
     assert held[-1].headers[h.ATTEMPT] == b"2"
     assert w.done == []
     await asyncio.sleep(0.25)
@@ -196,7 +200,8 @@ async def test_poison_bytes_dead_letter() -> None:
     w = Worker()
     await w.feed(b"a", b"\xff not json")
     dlq = w.pub.on(P + "wa.dlq")
-    assert len(dlq) == 1 and dlq[0].headers[h.ERROR_CLASS] == b"schemas.envelope.EnvelopeError"
+    assert len(dlq) == 1
+    assert dlq[0].headers[h.ERROR_CLASS] == b"schemas.envelope.EnvelopeError"
 
 
 @pytest.mark.parametrize("spec", ['[{"match": "FLAKY", "kind": "transient", "attempts": 1}]'])
