@@ -12,6 +12,8 @@ import pytest
 from projections.migrations import migrate, quote_ident
 from projections.projector import Projector
 from schemas import topics
+from schemas.delivery import DeliveryUpdate
+from schemas.outbound import OutboundMessage
 from tests.support import projection_data as pd
 from tests.support.system import System
 from wastream.config import Settings
@@ -25,7 +27,37 @@ TABLES = {  # table -> stable order (kafka positions may differ between runs; no
     "chat_state": ("wa_id", ("updated_at",)),
     "wa_state_transitions": ("wa_id, seq", ()),
     "wa_interactions": ("event_id", ()),
+    "wa_outbound_messages": ("outbound_id", ()),
+    "wa_delivery_events": ("outbound_key, wamid_key, status", ()),
 }
+N_OUTBOUND = 1_500
+
+
+def _outbound_records() -> tuple[list[tuple[str, object]], list[tuple[str, object]], int]:
+    """Replies and their delivery updates (sender: accepted with the wamid; Meta's
+    webhooks: statuses naming only the wamid, some duplicated, some failed)."""
+    rng = random.Random(11)  # noqa: S311 - test data
+    msgs: list[tuple[str, object]] = []
+    dels: list[tuple[str, object]] = []
+    distinct: set[tuple[str, str, str]] = set()
+    for i in range(N_OUTBOUND):
+        wa = f"25077{i % 400:07d}"
+        oid, wamid = f"wamid.IN{i}:0", f"wamid.OUT{i}"
+        msgs.append((wa, OutboundMessage(outbound_id=oid, wa_id=wa, phone_number_id=pd.PNID,
+                                         body={"type": "text", "text": {"body": "ok"}},
+                                         in_reply_to=f"wamid.IN{i}", flow="menu",
+                                         created_at="2026-01-05T10:00:00+00:00")))
+        ups = [DeliveryUpdate(wa_id=wa, status="accepted", outbound_id=oid, wamid=wamid,
+                              at="2026-01-05T10:00:01+00:00")]
+        for status in rng.sample(["sent", "delivered", "read", "failed"], rng.randrange(4)):
+            ups.append(DeliveryUpdate(wa_id=wa, status=status, wamid=wamid, source="webhook",
+                                      at="2026-01-05T10:00:02+00:00",
+                                      error={"code": 131047} if status == "failed" else None))
+        ups += ups[-1:]  # a duplicate webhook
+        for u in ups:
+            distinct.add((u.outbound_id or "", u.wamid or "", u.status))
+            dels.append((wa, u))
+    return msgs, dels, len(distinct)
 
 
 def _inbound_records() -> list[tuple[str, object]]:
@@ -74,6 +106,17 @@ async def test_kill9_repeatedly_mid_batch_equals_clean_run(system: System) -> No
     inbound = _inbound_records()
     await pd.produce(system.bootstrap, system.topic(topics.INBOUND), inbound)
     await pd.produce(system.bootstrap, system.topic(topics.STATE), _state_records())
+    out_msgs, out_dels, n_deliveries = _outbound_records()
+    await pd.produce(system.bootstrap, system.topic(topics.DELIVERY), out_dels)
+    await pd.produce(system.bootstrap, system.topic(topics.OUTBOUND), out_msgs)
+
+    async def caught_up(c: object) -> bool:
+        q = c.fetchval  # type: ignore[attr-defined]
+        return (await q("SELECT count(*) FROM wa_events") == distinct
+                and await q("SELECT count(*) FROM wa_state_transitions") == N_STATE
+                and await q("SELECT count(*) FROM wa_delivery_events") == n_deliveries
+                and await q("SELECT count(*) FROM wa_outbound_messages "
+                            "WHERE body IS NOT NULL") == N_OUTBOUND)
     distinct = len({r.event_id for _, r in inbound})  # type: ignore[attr-defined]
 
     kills = 0
@@ -81,7 +124,6 @@ async def test_kill9_repeatedly_mid_batch_equals_clean_run(system: System) -> No
     deadline = time.monotonic() + 150
     conn = await system.db()
     try:
-        count = 0
         while time.monotonic() < deadline:
             proj = system.start_projector()
             if kills < 6:
@@ -98,16 +140,14 @@ async def test_kill9_repeatedly_mid_batch_equals_clean_run(system: System) -> No
                 progress.append(await conn.fetchval("SELECT count(*) FROM wa_events"))
                 continue
             while time.monotonic() < deadline:
-                count = await conn.fetchval("SELECT count(*) FROM wa_events")
-                states = await conn.fetchval("SELECT count(*) FROM wa_state_transitions")
-                if count == distinct and states == N_STATE:
+                if await caught_up(conn):
                     break
                 assert proj.alive(), proj.tail()
                 await asyncio.sleep(0.5)
             proj.stop()
             break
         assert kills == 6
-        assert count == distinct
+        assert await caught_up(conn)  # every table complete after the kills
         # the kills landed while it was working: after some progress, before the end
         print(f"killed at wa_events counts {progress} of {distinct}")
         assert all(0 < c < distinct for c in progress), progress
@@ -131,9 +171,7 @@ async def test_kill9_repeatedly_mid_batch_equals_clean_run(system: System) -> No
         try:
             await probe.execute(f"SET search_path TO {quote_ident(clean)}")
             for _ in range(240):
-                events = await probe.fetchval("SELECT count(*) FROM wa_events")
-                states = await probe.fetchval("SELECT count(*) FROM wa_state_transitions")
-                if events == distinct and states == N_STATE:
+                if await caught_up(probe):
                     break
                 await asyncio.sleep(0.5)
         finally:
