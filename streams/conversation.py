@@ -89,8 +89,9 @@ class ConversationProcessor:
         it is the producer Faust flushes before committing offsets, so a buffered
         record is never behind a committed offset."""
         hdrs = [(h.CORRELATION_ID, corr.encode())] if corr else None
-        return await self.rt.app.producer.send(topic.get_topic_name(), key.encode(), value,
-                                               None, None, hdrs)
+        return await self.rt.app.producer.send(
+            topic.get_topic_name(), key.encode(), value, None, None, hdrs
+        )
 
     async def _emit(self, ev: InboundEvent, conv: Conv, out: Out, now: float) -> None:
         rt, at, corr = self.rt, _iso(now), ev.correlation_id

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -261,6 +262,8 @@ async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
             )
     finally:
         await delete_prefixed(settings.kafka_bootstrap_servers, prefix)
+        for d in (REPO / ".wastream" / "faust").glob(f"{prefix}*"):
+            shutil.rmtree(d, ignore_errors=True)
     return 0
 
 

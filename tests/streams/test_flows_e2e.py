@@ -209,8 +209,14 @@ async def test_rides_request_accept_timeout_and_duplicates(system) -> None:  # t
         DomainEvent.from_bytes(r.value or b"").name
         for r in await system.read(topics.DOMAIN, min_count=6)
     ]
-    for name in ("DriverOnline", "RideSearched", "RideRequested", "RideAccepted", "RideTimedOut",
-                 "RideOffered"):
+    for name in (
+        "DriverOnline",
+        "RideSearched",
+        "RideRequested",
+        "RideAccepted",
+        "RideTimedOut",
+        "RideOffered",
+    ):
         assert name in names, names
     seqs: dict[str, list[int]] = {}
     for r in states_after:

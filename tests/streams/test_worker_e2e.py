@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from schemas import topics
@@ -41,3 +44,35 @@ async def test_hi_from_a_new_user_gets_the_main_menu_and_a_state_record(system) 
         "new",
     )
     assert st.event_id == hi.event_id
+
+
+async def test_rocksdb_store_keeps_the_conversation_across_a_restart(system) -> None:  # type: ignore[no-untyped-def]
+    """WASTREAM_TABLE_STORE=rocksdb (rocksdict): the production store, same behaviour."""
+    pytest.importorskip("rocksdict", reason="the rocksdb extra is not installed")
+    system.env_overrides.update(
+        {
+            "WASTREAM_TABLE_STORE": "rocksdb",
+            "WASTREAM_SESSION_TIMEOUT_S": "6",
+            "WASTREAM_HEARTBEAT_S": "1",
+        }
+    )
+    worker = system.start_worker()
+    u = "250788100002"
+    first = [c.text(u, "hi"), c.pick(u, "menu:rides_schedule")]
+    await tk.produce(
+        system.bootstrap, system.topic(topics.INBOUND), [(e.key, e.to_bytes()) for e in first]
+    )
+    assert len(await system.read(topics.OUTBOUND, min_count=2, timeout_s=60)) >= 2, worker.tail()
+    worker.stop()
+    again = system.start_worker()
+    tap = c.button(u, "sched:new")
+    await tk.produce(system.bootstrap, system.topic(topics.INBOUND), [(tap.key, tap.to_bytes())])
+    out = await system.read(topics.OUTBOUND, min_count=3, timeout_s=60)
+    last = {OutboundMessage.from_bytes(r.value or b"").outbound_id: r for r in out}
+    assert f"{tap.event_id}:0" in last, again.tail()
+    body = last[f"{tap.event_id}:0"].json()["body"]
+    assert body["interactive"]["type"] == "location_request_message"  # resumed at "pickup"
+    ddir = Path(system.env["WASTREAM_HOME"]) / "faust" / f"{system.prefix}wastream"
+    assert (ddir / "v1" / "tables" / "chat_state-0.db").is_dir(), list(ddir.rglob("*"))
+    system.stop_all()
+    shutil.rmtree(ddir, ignore_errors=True)
