@@ -9,7 +9,7 @@ import pytest
 from schemas.outbound import OutboundMessage
 from streams.graph_stub import GraphStub
 from tests.support import kafka as tk
-from tests.support.failure import start_echo_worker
+from tests.support.failure import start_echo_worker, wait_until
 from tests.support.system import System
 
 pytestmark = pytest.mark.integration
@@ -125,9 +125,6 @@ async def test_stub_rejects_a_malformed_body() -> None:
 async def test_kill9_mid_send_never_sends_twice(system: System) -> None:
     """At most once, durably: after a kill -9, what was accepted is not sent again, and
     the message whose POST was in flight is reported in doubt rather than re-sent."""
-    import asyncio
-    import time
-
     stub = await GraphStub().start()
     try:
         msgs = [outbound(f"25078800020{i}", 0) for i in range(8)]
@@ -136,10 +133,7 @@ async def test_kill9_mid_send_never_sends_twice(system: System) -> None:
         stub.fail(1, status=200, delay_s=30)  # the next POST hangs: kill -9 meanwhile
         await tk.produce(system.bootstrap, system.topic("wa.outbound"),
                          [(m.wa_id.encode(), m.to_bytes()) for m in msgs[4:]])
-        deadline = time.monotonic() + 60
-        while stub.inflight == 0 and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        assert stub.inflight == 1
+        assert await wait_until(lambda: stub.inflight == 1, 60)
         system.services[-1].kill9()
         start_echo_worker(system)
         deliveries = await system.read("wa.delivery", min_count=8, timeout_s=90, settle_s=3)

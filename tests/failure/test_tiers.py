@@ -11,6 +11,7 @@ import pytest
 from schemas import headers as h
 from streams.retry import TierConsumer
 from tests.support import kafka as tk
+from tests.support.failure import wait_until
 from tests.support.system import System
 from wastream.config import Settings
 
@@ -21,15 +22,6 @@ def tier_headers(system: System, due_s: float, partition: int) -> list[tuple[str
     return h.to_headers({h.ORIGINAL_TOPIC: system.topic("wa.inbound"),
                          h.ORIGINAL_PARTITION: partition, h.ORIGINAL_OFFSET: 5, h.ATTEMPT: 1,
                          h.DUE_AT: int(due_s * 1000), h.HEAD: "tok"})
-
-
-async def wait_for(cond, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        await asyncio.sleep(0.1)
-    return False
 
 
 async def test_due_record_goes_back_to_its_original_partition(system: System) -> None:
@@ -59,12 +51,12 @@ async def test_waiting_record_stalls_neither_rebalance_nor_shutdown(system: Syst
                      headers=tier_headers(system, due, partition=0))
     a = TierConsumer(settings)
     task_a = asyncio.create_task(a.run())
-    assert await wait_for(lambda: a.consumer is not None and bool(a.consumer.paused()), 30)
+    assert await wait_until(lambda: a.consumer is not None and bool(a.consumer.paused()), 30)
     b = TierConsumer(settings)
     task_b = asyncio.create_task(b.run())
     try:
         # the rebalance completes while a record waits: both members get partitions
-        assert await wait_for(lambda: b.consumer is not None and bool(b.consumer.assignment())
+        assert await wait_until(lambda: b.consumer is not None and bool(b.consumer.assignment())
                               and a.consumer is not None and bool(a.consumer.assignment())
                               and not (a.consumer.assignment() & b.consumer.assignment()), 60)
     finally:

@@ -68,3 +68,14 @@ def start_echo_worker(system: Any, name: str = "echo") -> Any:
 
 def inbound_records(events: list[InboundEvent]) -> list[tuple[bytes | None, bytes]]:
     return [(e.key, e.to_bytes()) for e in events]
+
+
+async def wait_until(cond: Any, timeout_s: float, step_s: float = 0.05) -> bool:
+    """Poll ``cond()`` until it is true or ``timeout_s`` passes; return its last value."""
+    import asyncio
+
+    for _ in range(max(1, int(timeout_s / step_s))):
+        if cond():
+            return True
+        await asyncio.sleep(step_s)
+    return bool(cond())
