@@ -16,7 +16,6 @@ import contextlib
 import logging
 import random
 import time
-import zlib
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,7 @@ from aiokafka.errors import (
 )
 from aiokafka.partitioner import murmur2
 
+from ingress.batcher import Batcher
 from ingress.errors import BrokerNotConnected, ProduceError, ProduceTimeout
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ Headers = list[tuple[str, bytes]]
 @dataclass(frozen=True, slots=True)
 class OutRecord:
     """One record to produce. ``spread``: any partition will do (a unique key that needs
-    no co-partitioning, like a raw body's correlation id): a cheap hash, no memo."""
+    no co-partitioning, like a raw body's correlation id): no murmur2, no memo."""
 
     topic: str
     key: bytes
@@ -104,6 +104,7 @@ class KafkaSink:
         self.options = options
         self._events: AIOKafkaProducer | None = None
         self._raw: AIOKafkaProducer | None = None
+        self._batcher: Batcher | None = None
         self._memo = MemoPartitioner()
         self._connector: asyncio.Task[None] | None = None
         self._probe_at = 0.0
@@ -138,6 +139,7 @@ class KafkaSink:
                 delay = min(delay * 2, 5.0)
                 continue
             self._events, self._raw = events, raw
+            self._batcher = Batcher(events, self._memo.hash, self._on_batch_failure)
             log.info("kafka producers connected", extra={"bootstrap": self.options.bootstrap,
                                                          "attempts": attempt})
             return
@@ -152,6 +154,8 @@ class KafkaSink:
             max_request_size=max_request,
             request_timeout_ms=self.options.request_timeout_ms,
             partitioner=self._memo,
+            # The batcher hands over whole batches: let one carry many requests' records.
+            max_batch_size=256 * 1024,
         )
 
     async def publish(self, raw: OutRecord, events: Sequence[OutRecord]) -> None:
@@ -161,21 +165,19 @@ class KafkaSink:
         within ``produce_timeout_s``. Records that were sent may still land later:
         Meta's retry then makes a duplicate, which downstream dedupes by event_id.
         """
-        ev_prod, raw_prod = self._events, self._raw
-        if ev_prod is None or raw_prod is None:
+        ev_prod, raw_prod, batcher = self._events, self._raw, self._batcher
+        if ev_prod is None or raw_prod is None or batcher is None:
             raise BrokerNotConnected("kafka producer not connected yet")
         futures: list[asyncio.Future[Any]] = []
         try:
             async with asyncio.timeout(self.options.produce_timeout_s):
-                # Small bodies ride with the events (one producer, one ack round trip);
-                # only bodies near the broker's message size limit need gzip.
-                raw_via = raw_prod if len(raw.value) > _UNCOMPRESSED_RAW_MAX else ev_prod
-                futures.append(await raw_via.send(
-                    raw.topic, raw.value, key=raw.key, headers=raw.headers,
-                    partition=_spread(raw_via, raw.topic, raw.key) if raw.spread else None))
-                for r in events:
-                    futures.append(await ev_prod.send(r.topic, r.value, key=r.key,
-                                                      headers=r.headers))
+                if len(raw.value) > _UNCOMPRESSED_RAW_MAX:
+                    # Only bodies near the broker's message size limit need gzip.
+                    futures.append(await raw_prod.send(raw.topic, raw.value, key=raw.key,
+                                                       headers=raw.headers))
+                    futures.append(batcher.submit(events))
+                else:
+                    futures.append(batcher.submit([raw, *events]))
                 # asyncio.wait, not gather: on timeout the delivery futures stay untouched
                 # (aiokafka resolves them later); we only stop waiting for them.
                 await asyncio.wait(futures)
@@ -191,7 +193,13 @@ class KafkaSink:
             if failure is not None:
                 _swallow(futures)
                 self._maybe_replace(ev_prod, failure)
+                if isinstance(failure, ProduceError):
+                    raise failure
                 raise ProduceError(f"kafka refused a record: {failure!r}") from failure
+
+    def _on_batch_failure(self, exc: BaseException) -> None:
+        if self._events is not None:
+            self._maybe_replace(self._events, exc)
 
     def _maybe_replace(self, failed: AIOKafkaProducer, exc: BaseException) -> None:
         """After a fatal producer error, swap in new producers (once per failed pair)."""
@@ -199,6 +207,9 @@ class KafkaSink:
             return
         old = [p for p in (self._events, self._raw) if p is not None]
         self._events = self._raw = None
+        if self._batcher is not None:
+            self._retire(self._batcher.close())
+            self._batcher = None
         log.error("kafka producer session lost; connecting new producers",
                   extra={"error": repr(exc)})
         self._connector = asyncio.create_task(self._connect_loop(), name="kafka-reconnect")
@@ -233,6 +244,9 @@ class KafkaSink:
             self._connector.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connector
+        if self._batcher is not None:
+            await self._batcher.close()
+            self._batcher = None
         producers = [p for p in (self._events, self._raw) if p is not None]
         self._events = self._raw = None
         if producers:
@@ -240,16 +254,6 @@ class KafkaSink:
                 await asyncio.wait_for(asyncio.gather(*(p.stop() for p in producers)), timeout_s)
             except TimeoutError:
                 log.error("kafka producers did not flush before the shutdown deadline")
-
-
-def _spread(producer: AIOKafkaProducer, topic: str, key: bytes) -> int | None:
-    """A partition for a spread record; None (the partitioner decides) until metadata
-    for the topic is known."""
-    parts = producer.client.cluster.partitions_for_topic(topic)
-    if not parts:
-        return None
-    chosen: int = sorted(parts)[zlib.crc32(key) % len(parts)]
-    return chosen
 
 
 def _swallow(futures: Sequence[asyncio.Future[Any]]) -> None:
