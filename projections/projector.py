@@ -11,9 +11,10 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 
 from projections.base import Msg, Projection, prepare
 from projections.registry import all_projections
@@ -21,6 +22,7 @@ from projections.store import TP, Store, StoreUnavailable
 from wastream.config import Settings
 
 log = logging.getLogger("projections.projector")
+T = TypeVar("T")
 
 
 class Options:
@@ -36,10 +38,10 @@ class Options:
         self.session_timeout_ms = int(x.get("WASTREAM_PROJECTOR_SESSION_TIMEOUT_MS", "10000"))
 
 
-def to_msg(logical: str, rec: object) -> Msg:
-    r = rec  # aiokafka ConsumerRecord
-    return Msg(logical, r.partition, r.offset, r.key, r.value,  # type: ignore[attr-defined]
-               tuple(r.headers or ()), r.timestamp)  # type: ignore[attr-defined]
+def to_msg(logical: str, r: ConsumerRecord[bytes, bytes]) -> Msg:
+    """Our view of an aiokafka record (``logical`` is the topic without its prefix)."""
+    return Msg(logical, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()),
+               r.timestamp)
 
 
 class _Seeker(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -91,7 +93,7 @@ class Projector:
             await self.consumer.seek_to_beginning(*begin)
         log.info("assigned %d partitions, positioned from stored offsets", len(tps))
 
-    async def _retrying(self, fn, stop: asyncio.Event):  # type: ignore[no-untyped-def]
+    async def _retrying(self, fn: Callable[[], Awaitable[T]], stop: asyncio.Event) -> T | None:
         """Run ``fn`` until PostgreSQL answers (exponential backoff); None if stopped."""
         delay = 0.2
         while True:

@@ -11,6 +11,7 @@ projector sees a gap at its next batch and seeks back (no record is skipped)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import re
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from projections import analytics
@@ -337,8 +339,8 @@ class Replay:
         finally:
             await conn.close()
 
-    async def live_offsets_on(self, conn: object) -> dict[TP, int]:
-        rows = await conn.fetch(  # type: ignore[attr-defined]
+    async def live_offsets_on(self, conn: asyncpg.Connection) -> dict[TP, int]:
+        rows = await conn.fetch(
             'SELECT topic, partition, "offset" FROM projection_offsets WHERE projection = $1',
             self.projection.name)
         logical = {self.settings.topic(t): t for t in self.projection.topics}
@@ -352,11 +354,13 @@ class Replay:
 
 
 async def run(settings: Settings, projection: str, *, dry_run: bool = False,
-              **plan_args: object) -> Plan:
+              from_beginning: bool = False, from_time: str | None = None,
+              from_offsets: Sequence[str] = (), to: Sequence[str] = ()) -> Plan:
     """Plan, and unless ``dry_run``: build, catch up, swap. Returns the plan."""
     replay = Replay(settings, projection)
     try:
-        plan = await replay.plan(**plan_args)  # type: ignore[arg-type]
+        plan = await replay.plan(from_beginning=from_beginning, from_time=from_time,
+                                 from_offsets=from_offsets, to=to)
         print(plan.describe())
         if dry_run:
             return plan
@@ -372,13 +376,12 @@ async def run(settings: Settings, projection: str, *, dry_run: bool = False,
         await replay.close()
 
 
-def main(args: object) -> int:
-    """Entry point of ``wastream replay`` (argparse namespace)."""
-    a = args
+def main(a: argparse.Namespace) -> int:
+    """Entry point of ``wastream replay``."""
     try:
-        asyncio.run(run(Settings.from_env(), a.projection, dry_run=a.dry_run,  # type: ignore[attr-defined]
-                        from_beginning=a.from_beginning, from_time=a.from_time,  # type: ignore[attr-defined]
-                        from_offsets=a.from_offset or (), to=a.to or ()))  # type: ignore[attr-defined]
+        asyncio.run(run(Settings.from_env(), a.projection, dry_run=a.dry_run,
+                        from_beginning=a.from_beginning, from_time=a.from_time,
+                        from_offsets=a.from_offset or (), to=a.to or ()))
     except ReplayError as exc:
         print(f"wastream replay: {exc}", file=sys.stderr)
         return 2
