@@ -175,3 +175,27 @@ async def test_bounded_replay_then_live_projector_backfills(system: System) -> N
     rows = await system.wait_rows("SELECT event_id FROM wa_events", 1020, 60)
     assert {r["event_id"] for r in rows} == {e.event_id for e in first + more}
     assert "seeking" in proj.tail(400)
+
+
+async def test_replay_from_time_rebuilds_from_that_point(system: System) -> None:
+    from datetime import UTC, datetime
+
+    old = [pd.inbound(i, f"25078{i % 7:07d}") for i in range(100)]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND), [(e.wa_id, e) for e in old])
+    await asyncio.sleep(1.0)
+    cut = datetime.now(UTC).isoformat()
+    await asyncio.sleep(0.2)
+    new = [pd.inbound(1000 + i, f"25078{i % 7:07d}") for i in range(50)]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND), [(e.wa_id, e) for e in new])
+    dry = system.cli("replay", "--projection", "events", "--from-time", cut, "--dry-run")
+    assert "total 50 records" in dry.stdout, dry.stdout
+    done = system.cli("replay", "--projection", "events", "--from-time", cut)
+    assert "swapped events" in done.stderr
+    conn = await system.db()
+    try:
+        got = {r["event_id"] for r in await conn.fetch("SELECT event_id FROM wa_events")}
+    finally:
+        await conn.close()
+    assert got == {e.event_id for e in new}
+    bad = system.cli("replay", "--projection", "events", "--from-time", "noon", check=False)
+    assert bad.returncode == 2
