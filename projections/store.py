@@ -45,6 +45,16 @@ RECORD_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def about_the_data(exc: BaseException) -> bool:
+    """Whether an error is about the records (SQLSTATE class 22 data exception or 23
+    integrity violation, or a Python error in a projection), as opposed to a condition
+    of the database that passes (resources, shutdown, read-only, schema not migrated…),
+    which is waited out rather than turned into skipped records."""
+    if isinstance(exc, asyncpg.PostgresError):
+        return str(getattr(exc, "sqlstate", "") or "")[:2] in ("22", "23")
+    return True
+
+
 class StoreUnavailable(Exception):
     """PostgreSQL could not be reached or dropped the connection (transient)."""
 
@@ -131,6 +141,8 @@ class Store:
                 if attempt == 2:
                     raise
             except RECORD_ERRORS as exc:
+                if not about_the_data(exc):
+                    raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
                 log.warning("batch refused (%s: %s); applying it record by record",
                             type(exc).__name__, exc)
                 return await self._one_by_one(batch)
@@ -157,6 +169,8 @@ class Store:
                         await self.close()
                         raise StoreUnavailable(str(exc)) from exc
                     except RECORD_ERRORS as exc:
+                        if not about_the_data(exc):
+                            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
                         await self._record_error(conn, p, m, exc)
                         continue
                     if one.seeks:  # nothing after a gap may be applied

@@ -138,3 +138,16 @@ def test_progress_reports_rate_and_eta() -> None:
     assert "50/100" in out.getvalue()
     assert "rec/s" in out.getvalue()
     assert "ETA" in out.getvalue()
+
+
+def test_only_errors_about_the_data_are_set_aside() -> None:
+    import asyncpg
+
+    from projections.store import about_the_data
+
+    assert about_the_data(asyncpg.exceptions.UntranslatableCharacterError("\\u0000"))  # 22P05
+    assert about_the_data(asyncpg.exceptions.CheckViolationError("status"))  # 23514
+    assert about_the_data(KeyError("bug in a projection"))
+    assert not about_the_data(asyncpg.exceptions.DiskFullError("full"))  # 53100: wait
+    assert not about_the_data(asyncpg.exceptions.ReadOnlySQLTransactionError("failover"))
+    assert not about_the_data(asyncpg.exceptions.UndefinedTableError("not migrated"))
