@@ -190,9 +190,14 @@ def _first_error(p: dict[str, object]) -> dict[str, object] | None:
     return None
 
 
+MAX_SEEN = 5000  # per user: bounds the record of a very chatty user (oldest forgotten first)
+
+
 def _prune(conv: Conv, now: float) -> None:
     """Drop dedupe and delivery entries past their TTL (the table's TTL, per key)."""
     if conv.seen:
         conv.seen = {k: v for k, v in conv.seen.items() if v > now}
+        if len(conv.seen) >= MAX_SEEN:  # insertion order = arrival order; room for one
+            conv.seen = dict(list(conv.seen.items())[-(MAX_SEEN - 1) :])
     if conv.dlv:
         conv.dlv = {k: v for k, v in conv.dlv.items() if v[1] > now}

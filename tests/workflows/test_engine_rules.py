@@ -195,3 +195,16 @@ def test_state_round_trips_through_bytes_with_unknown_fields_ignored() -> None:
     conv = Conv(wa_id=U, flow="schedule", step="day", data={"x": 1}, deadlines={"idle": 5.0})
     raw = orjson.dumps({**orjson.loads(conv.to_bytes()), "from_the_future": True})
     assert Conv.from_bytes(raw, U) == conv
+
+
+def test_the_dedupe_record_of_one_user_is_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from streams import engine
+
+    monkeypatch.setattr(engine, "MAX_SEEN", 50)
+    h = Harness()
+    for i in range(engine.MAX_SEEN + 10):
+        h.deliver(c.status(U, f"wamid.{i}", "sent"))
+    seen = h.conv(U).seen
+    assert len(seen) == engine.MAX_SEEN
+    assert "wamid.0:sent" not in seen
+    assert f"wamid.{engine.MAX_SEEN + 9}:sent" in seen
