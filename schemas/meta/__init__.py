@@ -25,11 +25,15 @@ type                                           from
                                                per change (``account_update.partner_added``,
                                                ``message_template_status_update.approved``,
                                                ``template_category_update`` …) —
-                                               :mod:`.account`, :mod:`.templates`; any
-                                               other (unknown) field the same way
-``<field>.unknown``                            a split field's change with nothing we
-                                               recognise, or with extra keys we don't split
+                                               :mod:`.account`, :mod:`.templates`
+``unknown.<field>``                            a field we do not know (payload = the
+                                               change's value), or a split field's change
+                                               with nothing we recognise or with keys we
+                                               don't split (payload = the whole value)
 =============================================  =========================================
+
+Consumers: test ``type.startswith("message.")`` (with the dot): the template fields
+(``message_template_…``) are not user messages.
 
 event_id: the wamid for a message, ``<wamid>:<status>`` for a status (plus
 ``:<participant>`` for group recipients), a content hash (``sha256:…``) otherwise.

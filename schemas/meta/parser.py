@@ -4,7 +4,8 @@ Meta's envelope is ``object`` / ``entry[]`` / ``changes[]`` / ``{field, value}``
 change may carry many updates (``messages[]``, ``statuses[]``, ``errors[]`` …). Every
 update becomes exactly one :class:`~schemas.envelope.InboundEvent`; a change that
 holds nothing we recognise — or keys we do not know beside the ones we split — is
-also kept whole as a ``<field>.unknown`` event, so nothing Meta sends is dropped.
+also kept whole as an ``unknown.<field>`` event, and so is a change of a field we do
+not know, so nothing Meta sends is dropped.
 
 The only exception that leaves :func:`parse_body` / :func:`parse_bytes` is
 :class:`~schemas.meta.common.MetaPayloadError` (the HTTP layer answers 400 with it).
@@ -12,13 +13,14 @@ The only exception that leaves :func:`parse_body` / :func:`parse_bytes` is
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from schemas.envelope import InboundEvent
-from schemas.meta.account import whole_value_type
+from schemas.meta.account import ACCOUNT_FIELDS, whole_value_type
 from schemas.meta.calls import call_events, call_status_events
 from schemas.meta.common import (
     ChangeContext,
@@ -33,6 +35,9 @@ from schemas.meta.echoes import echo_events, preference_events
 from schemas.meta.errors import error_events
 from schemas.meta.messages import message_events
 from schemas.meta.statuses import status_events
+from schemas.meta.templates import TEMPLATE_FIELDS
+
+log = logging.getLogger(__name__)
 
 OBJECT = "whatsapp_business_account"
 
@@ -45,6 +50,7 @@ SPLIT_FIELDS: dict[str, dict[str, Splitter]] = {
     "smb_message_echoes": {"message_echoes": echo_events, "errors": error_events},
     "user_preferences": {"user_preferences": preference_events, "errors": error_events},
 }
+WHOLE_VALUE_FIELDS = ACCOUNT_FIELDS | TEMPLATE_FIELDS
 # Keys of a split value that describe the change rather than carry updates.
 CONTEXT_KEYS = frozenset({"messaging_product", "metadata", "contacts"})
 
@@ -109,7 +115,14 @@ def _change_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEve
     splitters = SPLIT_FIELDS.get(ctx.field)
     if splitters is None:
         # Account, template and unknown fields: the change itself is the update.
-        type_ = whole_value_type(token(ctx.field) or "unknown", value)
+        if ctx.field in WHOLE_VALUE_FIELDS:
+            type_ = whole_value_type(ctx.field, value)
+        else:
+            # "unknown." first, so that no prefix test (startswith("message")) can
+            # mistake a field Meta adds tomorrow for one we handle.
+            log.warning("unknown webhook field kept as unknown.<field>",
+                        extra={"field": token(ctx.field) or "<unprintable>"})
+            type_ = f"unknown.{token(ctx.field) or 'field'}"
         return [ctx.hashed(type_, ctx.fallback_key(), value, 0)]
     out: list[InboundEvent] = []
     leftover = False
@@ -121,5 +134,5 @@ def _change_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEve
             leftover = True
     if leftover or not out:
         # Keys we do not split (a new Meta array, say) are kept, whole, beside the rest.
-        out.append(ctx.hashed(f"{ctx.field}.unknown", ctx.fallback_key(), value, -1))
+        out.append(ctx.hashed(f"unknown.{ctx.field}", ctx.fallback_key(), value, -1))
     return out

@@ -110,8 +110,8 @@ def test_unknown_types_and_fields_are_kept_typed_unknown() -> None:
     value["entry"][0]["changes"][0]["value"]["future_things"] = [{"x": 1}]
     value["entry"][0]["changes"].append({"field": "brand_new_field", "value": {"a": 1}})
     events = parse_body(value, **KW)
-    assert [e.type for e in events] == ["message.unknown", "status.unknown", "messages.unknown",
-                                        "brand_new_field"]
+    assert [e.type for e in events] == ["message.unknown", "status.unknown", "unknown.messages",
+                                        "unknown.brand_new_field"]
     assert events[1].event_id == "wamid.S:teleported"
     assert events[2].payload["future_things"] == [{"x": 1}]  # the whole value, verbatim
     assert events[3].payload == {"a": 1}
@@ -120,7 +120,7 @@ def test_unknown_types_and_fields_are_kept_typed_unknown() -> None:
 def test_a_change_with_nothing_recognised_is_kept_whole() -> None:
     body = envelope([])
     events = parse_body(body, **KW)
-    assert [e.type for e in events] == ["messages.unknown"]
+    assert [e.type for e in events] == ["unknown.messages"]
 
 
 def test_group_statuses_of_two_participants_do_not_collide() -> None:
