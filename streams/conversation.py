@@ -198,7 +198,12 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
     proc = ConversationProcessor(rt, index, deadlines)
     router = FailureRouter(rt.app, rt.settings, proc.process)
 
-    @rt.app.agent(rt.inbound, name="conversation", concurrency=1)
+    # One actor for all of this worker's partitions (default), or one per partition
+    # (WASTREAM_ISOLATED_PARTITIONS=1): still one at a time per partition, so per-user
+    # order holds, but one partition's wait for acks no longer holds up the others.
+    isolated = rt.settings.extra.get("WASTREAM_ISOLATED_PARTITIONS", "0") == "1"
+
+    @rt.app.agent(rt.inbound, name="conversation", concurrency=1, isolated_partitions=isolated)
     async def conversation(stream: Any) -> None:
         async for event in stream.events():
             msg = event.message

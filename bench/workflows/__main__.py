@@ -1,6 +1,7 @@
 """Benchmark: events/s through the conversation agent vs a raw aiokafka passthrough.
 
-    .venv/bin/python -m bench.workflows [--conversations 10000] [--modes wait,buffered]
+    .venv/bin/python -m bench.workflows [--conversations 10000]
+        [--modes wait,buffered,wait+isolated,buffered+isolated]
 
 One run, one fresh topic prefix on the dev broker. The same records (mixed flows:
 nearby drivers, nearby passengers, schedule a trip, language; 4 events per
@@ -13,7 +14,8 @@ conversation) are written to ``wa.inbound``; then
 
 Rates are events / (last output timestamp - first output timestamp), so start-up and
 rebalance time are excluded on both sides. Peak RSS is the worker's VmHWM. Prints the
-ratio agent / passthrough for each output-ack mode (see streams/conversation.py).
+ratio agent / passthrough for each mode: WASTREAM_OUTPUT_ACKS (wait | buffered, see
+streams/conversation.py), "+isolated" = WASTREAM_ISOLATED_PARTITIONS=1.
 """
 
 from __future__ import annotations
@@ -243,9 +245,11 @@ async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
         )
         print(f"passthrough (aiokafka consume→produce): {base:,.0f} events/s")
         for i, mode in enumerate(modes):
+            acks, _, extra = mode.partition("+")
             env = dict(
                 base_env,
-                WASTREAM_OUTPUT_ACKS=mode,
+                WASTREAM_OUTPUT_ACKS=acks,
+                WASTREAM_ISOLATED_PARTITIONS="1" if extra == "isolated" else "0",
                 WASTREAM_TOPIC_PREFIX=prefix,
                 WASTREAM_WORKER_ID=f"bench{i}",
             )
@@ -256,7 +260,7 @@ async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
                 await produce_all(s2.kafka_bootstrap_servers, s2.topic(topics.INBOUND), evs)
             rate, rss, states = await run_agent(env, Settings.from_env(env), len(evs), timeout_s)
             print(
-                f"conversation agent, WASTREAM_OUTPUT_ACKS={mode}: {rate:,.0f} events/s, "
+                f"conversation agent, {mode}: {rate:,.0f} events/s, "
                 f"ratio {rate / base:.3f} of passthrough ({rate / base:.1%}), "
                 f"worker peak RSS {rss:.0f} MB, {states} wa.state records"
             )
@@ -273,7 +277,7 @@ if __name__ == "__main__":
     ap.add_argument(
         "--modes",
         default="wait,buffered",
-        help="WASTREAM_OUTPUT_ACKS values to measure (comma separated)",
+        help="comma separated: wait | buffered (WASTREAM_OUTPUT_ACKS), optionally +isolated",
     )
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per agent run")
     a = ap.parse_args()
