@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+import orjson
 
 from projections.base import Msg, copy_to_temp, jsonb, loads, ms, ts
 from schemas import topics
@@ -24,6 +25,23 @@ def row(msg: Msg, ru: RecoveryUpdate) -> tuple[Any, ...] | None:
     at = ts(ru.at) or ms(msg.timestamp_ms)
     return (ru.recovery_id, ru.conversation_id, ru.workflow_type, ru.recovery_action, ru.status,
             jsonb(ru.details), at, at)
+
+
+def fold(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """One row per recovery_id: the furthest status, its details merged over those of
+    the earlier steps (``pending`` names the failed event, ``completed`` the outcome)."""
+    by_id: dict[str, list[tuple[Any, ...]]] = {}
+    for r in rows:
+        by_id.setdefault(r[0], []).append(r)
+    out = []
+    for steps in by_id.values():
+        steps.sort(key=lambda r: STATUSES.index(r[4]))
+        details: dict[str, Any] = {}
+        for r in steps:
+            details.update(orjson.loads(r[5]))
+        last = steps[-1]
+        out.append((*last[:5], jsonb(details), min(r[6] for r in steps), last[7]))
+    return out
 
 
 class RecoveryProjection:
@@ -47,6 +65,7 @@ class RecoveryProjection:
                 rows.append(r)
         if not rows:
             return
+        rows = fold(rows)
         tmp = await copy_to_temp(conn, "wa_workflow_recovery", COLUMNS, rows)
         cols = ", ".join(COLUMNS)
         new = _RANK_SQL.format("EXCLUDED.status")
@@ -55,7 +74,8 @@ class RecoveryProjection:
             f"INSERT INTO wa_workflow_recovery ({cols}) SELECT DISTINCT ON (recovery_id) {cols} "
             f"FROM {tmp} ORDER BY recovery_id, {_RANK_SQL.format('status')} DESC "
             "ON CONFLICT (recovery_id) DO UPDATE SET status = EXCLUDED.status, "
-            "details = EXCLUDED.details, recovery_action = EXCLUDED.recovery_action, "
+            "details = coalesce(wa_workflow_recovery.details, '{}') || EXCLUDED.details, "
+            "recovery_action = EXCLUDED.recovery_action, "
             "updated_at = EXCLUDED.updated_at, "
             "created_at = least(wa_workflow_recovery.created_at, EXCLUDED.created_at) "
             f"WHERE {new} > {old}")

@@ -172,27 +172,29 @@ async def test_dead_letters_and_decisions(system: System) -> None:
 async def test_recovery_and_domain_events(system: System) -> None:
     u = "250788600001"
     rec = [RecoveryUpdate(recovery_id="r1", conversation_id=u, workflow_type="rides",
-                          recovery_action="reset_to_menu", status=s, details={"step": s},
-                          at=f"2026-01-05T10:00:0{i}+00:00")
+                          recovery_action="reset_to_menu", status=s,
+                          details={"step": s, s: True}, at=f"2026-01-05T10:00:0{i}+00:00")
            for i, s in enumerate(["pending", "in_progress", "completed"])]
     rec.append(RecoveryUpdate(recovery_id="r1", conversation_id=u, workflow_type="rides",
                               recovery_action="reset_to_menu", status="pending",
                               at="2026-01-05T10:00:09+00:00"))  # a late duplicate
-    await pd.produce(system.bootstrap, system.topic(topics.RECOVERY), [(u, r) for r in rec])
+    # pending alone first (its own batch), then the rest: details merge across batches
+    await pd.produce(system.bootstrap, system.topic(topics.RECOVERY), [(u, rec[0])])
+    system.start_projector()
+    await system.wait_rows("SELECT 1 FROM wa_workflow_recovery", 1)
+    await pd.produce(system.bootstrap, system.topic(topics.RECOVERY), [(u, r) for r in rec[1:]])
     dom = [DomainEvent(event_id=f"wamid.X{i}:RideRequested", name="RideRequested", wa_id=u,
                        data={"vehicle": "moto"}, caused_by=f"wamid.X{i}",
                        at="2026-01-05T10:00:00+00:00") for i in range(3)]
     await pd.produce(system.bootstrap, system.topic(topics.DOMAIN),
                      [(u, d) for d in dom + dom[:1]])
-    system.start_projector()
-    rows = await system.wait_rows(
-        "SELECT recovery_id, conversation_id, workflow_type, recovery_action, status, details "
-        "FROM wa_workflow_recovery", 1)
+    await system.wait_rows("SELECT 1 FROM wa_workflow_recovery WHERE status = 'completed'", 1)
     await system.wait_rows("SELECT 1 FROM wa_domain_events", 3)
     rows = await _fetch(system, "SELECT recovery_id, conversation_id, workflow_type, "
                                 "recovery_action, status, details FROM wa_workflow_recovery")
     assert [(*r[:5], orjson.loads(r[5])) for r in rows] == [  # type: ignore[arg-type]
-        ("r1", u, "rides", "reset_to_menu", "completed", {"step": "completed"})]
+        ("r1", u, "rides", "reset_to_menu", "completed",
+         {"step": "completed", "pending": True, "in_progress": True, "completed": True})]
     assert await _fetch(system, "SELECT event_id, name, caused_by FROM wa_domain_events "
                                 "ORDER BY event_id") == [
         (d.event_id, "RideRequested", d.caused_by) for d in dom]
