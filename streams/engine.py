@@ -146,8 +146,9 @@ def _recover(conv: Conv, ctx: Ctx, out: Out) -> None:
         "from_flow": conv.flow,
         "from_step": conv.step,
     }
-    for k in ("idle", "ride_timeout"):
-        conv.deadlines.pop(k, None)
+    # An open ride request keeps its timeout: the driver's answer or the timeout still
+    # reaches the passenger after the reset.
+    conv.deadlines.pop("idle", None)
     conv.flow, conv.step, conv.data, conv.misses = "menu", "main", {}, 0
     out.replies.append(say(conv, "apology"))
     out.replies.append(menu_body(conv))

@@ -177,3 +177,29 @@ def test_pick_by_typed_number() -> None:
     _online(h, D, "moto", *KIGALI)
     _search(h)
     assert "Request sent" in c.body_text(h.say(P, "1")[0])
+
+
+def test_recovery_while_waiting_keeps_the_request_alive_until_its_timeout() -> None:
+    from schemas.envelope import InboundEvent
+
+    h = Harness(opts=Options(ride_timeout_s=300))
+    _online(h, D, "moto", *KIGALI)
+    _search(h)
+    h.pick(P, f"driver:{D}")
+    h.deliver(
+        InboundEvent(
+            event_id="recovery:x",
+            type="wastream.recovery",
+            wa_id=P,
+            phone_number_id=None,
+            timestamp=None,
+            received_at="",
+            correlation_id="",
+            payload={"recovery_id": "r1"},
+        )
+    )
+    assert h.conv(P).flow == "menu"
+    mark = len(h.sent)
+    h.advance(301)
+    assert "did not answer in time" in c.body_text(h.to(P, mark)[0])
+    assert h.domain[-1][1] == "RideTimedOut"
