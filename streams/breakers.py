@@ -15,12 +15,15 @@ Settings: ``WASTREAM_BREAKER_FAILURES`` (5), ``WASTREAM_BREAKER_OPEN_S`` (60).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from prometheus_client import Counter, Gauge
 
-from streams.errors import BreakerOpen
+from streams.errors import BreakerOpen, is_hold, is_transient
+
+T = TypeVar("T")
 
 CLOSED, HALF_OPEN, OPEN = "closed", "half_open", "open"
 _STATE_VALUE = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
@@ -151,3 +154,35 @@ class BreakerRegistry:
 
     def __len__(self) -> int:
         return len(self._breakers)
+
+    async def call(self, name: str, fn: Callable[[], Awaitable[T]]) -> T:
+        """Run ``fn`` behind breaker ``name``: raises BreakerOpen (hold) while it is open;
+        a transient failure counts against the dependency, a permanent one (the
+        dependency answered, it refused) and a success close it."""
+        breaker = self.get(name)
+        breaker.check()
+        try:
+            result = await fn()
+        except Exception as exc:
+            if is_hold(exc):
+                breaker.probe_in_flight = False
+            elif is_transient(exc):
+                self.failure(name)
+            else:
+                self.success(name)
+            raise
+        self.success(name)
+        return result
+
+
+_DEPENDENCIES: BreakerRegistry | None = None
+
+
+def dependencies(extra: Mapping[str, str] | None = None) -> BreakerRegistry:
+    """The process-wide breakers of downstream dependencies (``graph``, ``agent:<name>``),
+    configured by ``WASTREAM_BREAKER_FAILURES`` / ``WASTREAM_BREAKER_OPEN_S`` on first use.
+    An agent backend wraps each call: ``await dependencies().call("agent:http", fn)``."""
+    global _DEPENDENCIES
+    if _DEPENDENCIES is None:
+        _DEPENDENCIES = BreakerRegistry(BreakerPolicy.from_env(extra or {}))
+    return _DEPENDENCIES

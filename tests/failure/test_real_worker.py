@@ -5,6 +5,7 @@ reports each reply."""
 
 from __future__ import annotations
 
+import aiohttp
 import orjson
 import pytest
 
@@ -12,7 +13,7 @@ from schemas import headers as h
 from schemas.outbound import OutboundMessage
 from tests.support import kafka as tk
 from tests.support.failure import event, inbound_records
-from tests.support.system import System
+from tests.support.system import System, free_port
 
 pytestmark = pytest.mark.integration
 USER = "250788200001"
@@ -20,9 +21,10 @@ USER = "250788200001"
 
 async def test_poison_in_a_conversation_recovers_it_before_the_next_message(
         system: System) -> None:
+    port = free_port()
     system.env_overrides.update({
         "WASTREAM_FAULTS": orjson.dumps([{"match": "POISON", "kind": "permanent"}]).decode(),
-        "WASTREAM_MARK_READ": "1"})
+        "WASTREAM_MARK_READ": "1", "WASTREAM_METRICS_PORT": str(port)})
     worker = system.start_worker()
     events = [event(USER, 0, "hi"), event(USER, 1, "POISON"), event(USER, 2, "hi")]
     await tk.produce(system.bootstrap, system.topic("wa.inbound"), inbound_records(events))
@@ -55,3 +57,8 @@ async def test_poison_in_a_conversation_recovers_it_before_the_next_message(
                                    settle_s=2)
     sent = {d.json()["outbound_id"] for d in deliveries if d.json()["source"] == "dry_run"}
     assert sent == {m.outbound_id for m in replies}
+
+    async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/metrics") as r:
+        metrics = await r.text()
+    assert 'wastream_failure_routed_total{outcome="dlq",router="inbound"} 1.0' in metrics
+    assert 'wastream_breaker_state{breaker="graph"} 0.0' in metrics

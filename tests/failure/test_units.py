@@ -190,3 +190,35 @@ def test_stub_accepts_documented_shapes() -> None:
 def test_stub_rejects_malformed_requests(body: dict[str, object]) -> None:
     with pytest.raises(ShapeError):
         validate(body)
+
+
+async def test_registry_call_guards_a_dependency() -> None:
+    from streams.breakers import BreakerRegistry
+
+    clock = Clock()
+    reg = BreakerRegistry(BreakerPolicy(failures=2, open_s=30), clock)
+    calls = 0
+
+    async def down() -> str:
+        nonlocal calls
+        calls += 1
+        raise e.TransientError("timeout")
+
+    async def refuses() -> str:
+        raise e.PermanentError("400")
+
+    async def up() -> str:
+        return "ok"
+
+    for _ in range(2):
+        with pytest.raises(e.TransientError):
+            await reg.call("agent:unit", down)
+    with pytest.raises(e.BreakerOpen):
+        await reg.call("agent:unit", down)
+    assert calls == 2  # not called while open
+    clock.t += 31
+    assert await reg.call("agent:unit", up) == "ok"
+    assert reg.get("agent:unit").state == CLOSED
+    with pytest.raises(e.PermanentError):
+        await reg.call("agent:unit", refuses)
+    assert reg.get("agent:unit").consecutive_failures == 0
