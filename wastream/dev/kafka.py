@@ -151,13 +151,21 @@ class KafkaNode:
         if (self.data_dir / "meta.properties").exists():
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        result = subprocess.run(
-            self.java_cmd(cp, "kafka.tools.StorageTool", "format", "-t", cluster_id,
-                          "-c", str(self.config_file)),
-            capture_output=True, text=True, check=False,
-        )
-        if result.returncode != 0:
-            raise DevStackError("Kafka storage format failed:\n" + result.stdout + result.stderr)
+        output = ""
+        for _attempt in range(3):
+            # On a loaded machine the tool has been seen to fail once; a half-written
+            # data dir would make the next try refuse, so start each try clean.
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            result = subprocess.run(
+                self.java_cmd(cp, "kafka.tools.StorageTool", "format", "-t", cluster_id,
+                              "-c", str(self.config_file)),
+                capture_output=True, text=True, check=False,
+            )
+            if result.returncode == 0:
+                return
+            output += result.stdout + result.stderr
+            time.sleep(1)
+        raise DevStackError("Kafka storage format failed:\n" + output[-4000:])
 
     # -- life cycle ----------------------------------------------------------------
 
