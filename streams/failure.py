@@ -275,12 +275,11 @@ class FailureRouter:
         orig = original_origin(hdrs, origin)
         hint = getattr(exc, "retry_after_s", None)
         if is_hold(exc):
-            next_attempt, tier, delay = attempt, 0, float(hint or self.delays[0])
-            outcome = "hold"
+            next_attempt, outcome = attempt, "hold"
+            tier = self._tier_for(float(hint or self.delays[0]))
         elif is_transient(exc) and attempt < len(self.tiers):
-            next_attempt, tier = attempt + 1, attempt
-            delay = max(float(self.delays[attempt]), float(hint or 0))
-            outcome = "retry"
+            next_attempt, outcome = attempt + 1, "retry"
+            tier = attempt if not hint or hint <= self.delays[attempt] else self._tier_for(hint)
         else:
             await self.dead_letter(key, value, hdrs, orig, exc, attempt)
             ROUTED.labels(self.name, "dlq").inc()
@@ -294,6 +293,7 @@ class FailureRouter:
                 await self.recovery.failed(k, value, exc)
             parking.remove(self.parked, k, orig.dlq_id)
             return True
+        delay = float(self.delays[tier])
         due_ms = int((self.clock() + delay) * 1000)
         token = f"{orig.dlq_id}@{next_attempt}@{due_ms}"
         out = passthrough(hdrs)
@@ -306,6 +306,17 @@ class FailureRouter:
         log.info("%s %s → %s (attempt %d, due in %.1fs): %s", outcome, orig.dlq_id,
                  self.tiers[tier], next_attempt, delay, type(exc).__name__)
         return False
+
+    def _tier_for(self, wait_s: float) -> int:
+        """The tier whose delay is the shortest at least ``wait_s`` (else the longest).
+        A record always waits exactly its tier's delay, so the records of one tier
+        partition are due in the order they were written and the tier consumer never
+        has a far-off record blocking nearer ones behind it (a longer wait, such as an
+        open breaker, is served by re-holding)."""
+        for i, d in enumerate(self.delays):
+            if d >= wait_s:
+                return i
+        return len(self.delays) - 1
 
     async def dead_letter(self, key: bytes | None, value: bytes | None, hdrs: Mapping[str, bytes],
                           origin: Origin, exc: BaseException, attempt: int) -> None:

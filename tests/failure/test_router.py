@@ -224,3 +224,22 @@ async def test_mark_read_after_success_only_when_enabled() -> None:
     off = Worker()
     await off.send(event("a", 0))
     assert off.pub.on(P + "wa.outbound") == []
+
+
+async def test_waits_are_served_by_the_tier_of_that_delay() -> None:
+    """Every record waits exactly its tier's delay (no far-off record at the head of a
+    tier partition blocks nearer ones); a longer wait is served by re-holding."""
+    now = 1_000_000.0
+    w = Worker(fail={"wamid.a.0": [BreakerOpen("graph", 2.5)],
+                     "wamid.b.0": [TransientError("429", retry_after_s=1.5)],
+                     "wamid.c.0": [BreakerOpen("graph", 100)]})
+    w.router.clock = lambda: now
+    for u in "abc":
+        await w.send(event(u, 0))
+    a, b, c = (w.pub.on(P + "wa.retry.3s")[0], w.pub.on(P + "wa.retry.2s")[0],
+               w.pub.on(P + "wa.retry.3s")[1])
+    assert int(a.headers[h.DUE_AT]) == (now + 3) * 1000
+    assert a.headers[h.ATTEMPT] == b"0"  # a hold spends no budget
+    assert int(b.headers[h.DUE_AT]) == (now + 2) * 1000
+    assert b.headers[h.ATTEMPT] == b"1"
+    assert int(c.headers[h.DUE_AT]) == (now + 3) * 1000
