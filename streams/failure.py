@@ -33,6 +33,7 @@ crashed between publishing and committing) is stale and dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import traceback
@@ -185,16 +186,23 @@ class FailureRouter:
         away), it is retried with back-off: the partition waits rather than losing the
         record, since Faust acks it as soon as we return."""
         hdrs = normalize_headers(headers)
-        backoff = 0.2
+        backoff, tried_dlq = 0.2, False
         while True:
             try:
                 await self._handle(key, value, hdrs, origin)
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 log.exception("failure routing of %s failed; retrying in %.1fs",
                               origin.dlq_id, backoff)
+                if not is_transient(exc) and not tried_dlq:
+                    # A bug in routing (or a record it cannot route): park the record in
+                    # the DLQ rather than retrying forever and stalling the partition.
+                    tried_dlq = True
+                    with contextlib.suppress(Exception):
+                        await self.dead_letter(key, value, hdrs, origin, exc, 0)
+                        return
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
@@ -209,7 +217,10 @@ class FailureRouter:
                 log.info("dropping stale re-published record %s (key waits for %s)",
                          token.decode(), current)
                 return
-            attempt = int(hdrs.get(h.ATTEMPT, b"0"))
+            try:
+                attempt = int(hdrs.get(h.ATTEMPT, b"0"))
+            except ValueError:
+                attempt = len(self.tiers)  # a mangled budget: no more retries
             if await self._run(k, key, value, hdrs, origin, attempt) and \
                     parking.head(self.parked, k) == current:
                 await self._release(k)

@@ -243,3 +243,16 @@ async def test_waits_are_served_by_the_tier_of_that_delay() -> None:
     assert int(b.headers[h.DUE_AT]) == (now + 2) * 1000
     assert b.headers[h.ATTEMPT] == b"1"
     assert int(c.headers[h.DUE_AT]) == (now + 3) * 1000
+
+
+async def test_a_record_the_router_cannot_route_is_dead_lettered_not_looped() -> None:
+    w = Worker()
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("routing bug")
+
+    w.router._handle = broken  # type: ignore[method-assign,assignment]
+    await asyncio.wait_for(w.send(event("a", 0)), 5)
+    dlq = w.pub.on(P + "wa.dlq")
+    assert len(dlq) == 1
+    assert dlq[0].headers[h.ERROR_MESSAGE] == b"routing bug"
