@@ -12,7 +12,7 @@ import pytest
 from schemas import headers as h
 from schemas.outbound import OutboundMessage
 from tests.support import kafka as tk
-from tests.support.failure import event, inbound_records
+from tests.support.failure import event, inbound_records, wait_until
 from tests.support.system import System, free_port
 
 pytestmark = pytest.mark.integration
@@ -62,3 +62,43 @@ async def test_poison_in_a_conversation_recovers_it_before_the_next_message(
         metrics = await r.text()
     assert 'wastream_failure_routed_total{outcome="dlq",router="inbound"} 1.0' in metrics
     assert 'wastream_breaker_state{breaker="graph"} 0.0' in metrics
+
+
+async def test_real_replies_pass_the_stand_in_graph_api_and_are_delivered_once(
+        system: System) -> None:
+    """The engine's real reply bodies, sent by the real worker's sender, match Meta's
+    documented shape (the stand-in rejects anything else) and each is accepted once."""
+    from streams.graph_stub import GraphStub
+
+    stub = await GraphStub().start()
+    try:
+        stub.fail(2, status=500)  # a flaky start: retried through the tiers
+        system.env_overrides.update({"WHATSAPP_GRAPH_URL": stub.url,
+                                     "WHATSAPP_ACCESS_TOKEN": stub.token,
+                                     "WASTREAM_MARK_READ": "1"})
+        worker = system.start_worker()
+        users = [f"25078830000{i}" for i in range(3)]
+        events = [event(u, n, text) for u in users for n, text in enumerate(["hi", "1"])]
+        await tk.produce(system.bootstrap, system.topic("wa.inbound"), inbound_records(events))
+        out = await system.read("wa.outbound", min_count=8, timeout_s=60, settle_s=3)
+        # retried records come back through wa.outbound too (with a head token): by id
+        replies = list({m.outbound_id: m for m in (OutboundMessage.from_bytes(r.value or b"")
+                                                    for r in out)}.values())
+        n_msgs = len([m for m in replies if m.flow != "wastream.read"])
+        deliveries = await system.read("wa.delivery", min_count=n_msgs, timeout_s=90,
+                                       settle_s=3)
+        assert await wait_until(lambda: len(stub.accepted) >= len(replies), 30)
+        assert [s.answer for s in stub.seen].count(500) == 2
+        rejected = [s.body for s in stub.seen if s.answer == 400]
+        assert rejected == [], rejected
+        read_ids = {m.body["message_id"] for m in replies if m.flow == "wastream.read"}
+        assert read_ids == {e.event_id for e in events}
+        accepted_reads = [s.body["message_id"] for s in stub.accepted if "status" in s.body]
+        assert sorted(accepted_reads) == sorted(read_ids)
+        sent = [s.body for s in stub.accepted if "status" not in s.body]
+        assert len(sent) == len(replies) - len(read_ids), worker.tail()
+        acc = {d.json()["outbound_id"] for d in deliveries if d.json()["status"] == "accepted"}
+        assert acc == {m.outbound_id for m in replies if m.flow != "wastream.read"}
+        assert all(d.json()["wamid"] for d in deliveries if d.json()["status"] == "accepted")
+    finally:
+        await stub.stop()
