@@ -140,10 +140,14 @@ def register(app: Any, settings: Settings) -> Sender:
 
     @app.agent(outbound, concurrency=1, name="wastream.sender")  # type: ignore[untyped-decorator]
     async def send_outbound(stream: Any) -> None:
-        async for event in stream.events():
-            msg = event.message
-            await router.handle(event.key, event.value, event.headers,
-                                Origin(msg.topic, msg.partition, msg.offset))
+        try:
+            async for event in stream.events():
+                msg = event.message
+                await router.handle(event.key, event.value, event.headers,
+                                    Origin(msg.topic, msg.partition, msg.offset))
+        finally:  # the agent stops with the worker: close the HTTP session and the pool
+            await client.close()
+            await ledger.close()
 
     return sender
 
