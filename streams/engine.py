@@ -28,7 +28,7 @@ def process(conv: Conv, ctx: Ctx) -> Out | None:
     if ev.event_id in conv.seen:
         return None
     conv.seen[ev.event_id] = ctx.now + ctx.opts.dedupe_ttl_s
-    if ev.phone_number_id and ev.type.startswith("message"):
+    if ev.phone_number_id and ev.type.startswith("message."):
         conv.phone_number_id = ev.phone_number_id
     before = conv.snapshot()
     prev = (conv.flow, conv.step)
@@ -44,7 +44,7 @@ def process(conv: Conv, ctx: Ctx) -> Out | None:
         go = rides_requests.HANDLERS[kind](ctx, conv, dict(ev.payload), out)
         if go is not None:
             goto(conv, ctx, go, out)
-    elif kind.startswith("message"):
+    elif kind.startswith("message."):
         inp = parse_input(ev)
         if inp is not None:
             _user_input(conv, ctx, inp, out)

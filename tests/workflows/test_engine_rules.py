@@ -208,3 +208,20 @@ def test_the_dedupe_record_of_one_user_is_bounded(monkeypatch) -> None:  # type:
     assert len(seen) == engine.MAX_SEEN
     assert "wamid.0:sent" not in seen
     assert f"wamid.{engine.MAX_SEEN + 9}:sent" in seen
+
+
+def test_business_updates_keyed_by_the_waba_are_not_user_input() -> None:
+    """`message_template_status_update` and kin share the "message" prefix but are no
+    user's message: they must not start a conversation or get a reply."""
+    from schemas.envelope import InboundEvent
+
+    h = Harness()
+    waba = "102290129340398"
+    for kind in ("message_template_status_update", "message_template_quality_update"):
+        ev = InboundEvent(event_id=f"h-{kind}", type=kind, wa_id=waba, phone_number_id=None,
+                          timestamp=None, received_at="2026-11-29T00:00:00Z",
+                          correlation_id="c", payload={"event": "APPROVED"},
+                          field=kind, waba_id=waba)
+        out = h.deliver(ev)
+        assert out is not None and out.replies == []
+    assert h.sent == [] and h.transitions == []
