@@ -22,8 +22,9 @@ install: $(STAMP)
 run: install
 	$(BIN)/wastream run
 
-## The whole suite against a real Kafka and PostgreSQL (started if needed, stopped after).
-test: install
+## Lint (ruff, mypy strict), then the whole suite against a real Kafka and PostgreSQL
+## (started if needed, stopped after).
+test: lint
 	$(BIN)/python -m pytest
 
 ## Only the fast unit tests (no broker, no database).

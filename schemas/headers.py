@@ -22,7 +22,9 @@ ERROR_KIND = "wastream.error_kind"  # "transient" | "permanent"
 ERROR_MESSAGE = "wastream.error_message"
 ERROR_TRACE = "wastream.error_trace"
 FAILED_AT = "wastream.failed_at"  # ISO 8601
-DLQ_ID = "wastream.dlq_id"  # stable id of a dead letter: "<topic>:<partition>:<offset>" of its origin
+DLQ_ID = (
+    "wastream.dlq_id"  # stable id of a dead letter: "<topic>:<partition>:<offset>" of its origin
+)
 REDRIVE_OF = "wastream.redrive_of"  # set on a record re-published by a redrive
 # The token of a record re-published to its original topic by a retry tier (or of a
 # workflow-recovery event): the failure router runs it only while its key waits for
@@ -36,10 +38,14 @@ def to_headers(values: Mapping[str, str | int | None]) -> list[tuple[str, bytes]
     return [(k, str(v).encode()) for k, v in values.items() if v is not None]
 
 
-def from_headers(headers: Iterable[tuple[str, bytes]] | Mapping[str, bytes] | None) -> dict[str, str]:
+def from_headers(
+    headers: Iterable[tuple[str, bytes]] | Mapping[str, bytes] | None,
+) -> dict[str, str]:
     """Decode a Kafka header list (or Faust's mapping) into a str → str dict; last one wins."""
     if headers is None:
         return {}
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return {k: (v.decode("utf-8", "replace") if isinstance(v, bytes | bytearray) else str(v))
-            for k, v in items}
+    return {
+        k: (v.decode("utf-8", "replace") if isinstance(v, bytes | bytearray) else str(v))
+        for k, v in items
+    }

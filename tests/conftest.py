@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from wastream.dev import stack_from_env
+
+if TYPE_CHECKING:
+    from tests.support.system import System
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +28,7 @@ def dev_stack() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-async def system(dev_stack: dict[str, str]) -> AsyncIterator["System"]:
+async def system(dev_stack: dict[str, str]) -> AsyncIterator[System]:
     """A fresh isolated system (own topic prefix, own schema) with topics created and
     migrations applied; its services are started by the test and stopped here."""
     from tests.support.system import System
@@ -36,9 +40,3 @@ async def system(dev_stack: dict[str, str]) -> AsyncIterator["System"]:
         yield sys_
     finally:
         await sys_.teardown()
-
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tests.support.system import System

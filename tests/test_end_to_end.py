@@ -45,19 +45,24 @@ async def test_hi_travels_every_hop(system: System) -> None:
     replies = [OutboundMessage.from_bytes(r.value or b"") for r in outbound]
     assert len(replies) == 1, replies
     reply = replies[0]
-    assert reply.in_reply_to == wamid and reply.wa_id == wa_id
+    assert reply.in_reply_to == wamid
+    assert reply.wa_id == wa_id
     assert outbound[0].key == wa_id.encode()
     assert reply.body["messaging_product"] == "whatsapp"
     assert reply.body["to"] == wa_id
     assert reply.body["type"] == "interactive"
     assert reply.body["interactive"]["type"] == "list"
-    rows = [row["title"] for sec in reply.body["interactive"]["action"]["sections"]
-            for row in sec["rows"]]
+    rows = [
+        row["title"]
+        for sec in reply.body["interactive"]["action"]["sections"]
+        for row in sec["rows"]
+    ]
     assert len(rows) >= 5
 
     states = await system.read("wa.state", min_count=1, timeout_s=30)
     transitions = [StateTransition.from_bytes(r.value or b"") for r in states]
-    assert transitions and all(t.wa_id == wa_id for t in transitions)
+    assert transitions
+    assert all(t.wa_id == wa_id for t in transitions)
     assert transitions[-1].event_id == wamid
 
     # Hop 3: the projector writes the event and the state.

@@ -23,18 +23,25 @@ pytestmark = pytest.mark.integration
 def test_run_shows_the_demo_and_stops_cleanly_on_ctrl_c(dev_stack: dict[str, str]) -> None:
     prefix = f"run{uuid.uuid4().hex[:8]}."
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WASTREAM_", "WHATSAPP_"))}
-    env.update({
-        "KAFKA_BOOTSTRAP_SERVERS": dev_stack["bootstrap"],
-        "DATABASE_URL": dev_stack["database_url"],
-        "WASTREAM_TOPIC_PREFIX": prefix,
-        "WASTREAM_DB_SCHEMA": prefix.rstrip("."),
-        "WASTREAM_PARTITIONS": "2",
-        "WASTREAM_HOME": str(REPO / ".wastream"),
-        "PYTHONUNBUFFERED": "1",
-    })
-    proc = subprocess.Popen([sys.executable, "-m", "wastream.cli", "run", "--port",
-                             str(free_port())], env=env, cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    env.update(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": dev_stack["bootstrap"],
+            "DATABASE_URL": dev_stack["database_url"],
+            "WASTREAM_TOPIC_PREFIX": prefix,
+            "WASTREAM_DB_SCHEMA": prefix.rstrip("."),
+            "WASTREAM_PARTITIONS": "2",
+            "WASTREAM_HOME": str(REPO / ".wastream"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wastream.cli", "run", "--port", str(free_port())],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     try:
         assert proc.stdout is not None
@@ -50,7 +57,8 @@ def test_run_shows_the_demo_and_stops_cleanly_on_ctrl_c(dev_stack: dict[str, str
         assert "the system is up" in out, out
         assert "✓ webhook → Kafka → worker → reply" in out, out
         assert "1. Nearby drivers" in out  # the menu the bot sent, numbered as in chat
-        assert "Postgres wa_events:" in out and "'type': 'message.text'" in out
+        assert "Postgres wa_events:" in out
+        assert "'type': 'message.text'" in out
         children = [int(p) for p in re.findall(r"started \(pid (\d+)", out)]
         assert len(children) >= 4, out  # graph stub, ingress, worker, projector
     finally:
@@ -75,7 +83,8 @@ async def _drop_run_topics(dev_stack: dict[str, str]) -> AsyncIterator[None]:
     conn = await asyncpg.connect(dev_stack["database_url"])
     try:
         for (schema,) in await conn.fetch(
-                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'run%'"):
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'run%'"
+        ):
             await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     finally:
         await conn.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -18,25 +19,27 @@ def retry_delays(settings: Settings) -> tuple[int, ...]:
 def topic_plan(settings: Settings) -> dict[str, int]:
     """Broker-side topic name → partitions. Every topic shares one partition count,
     which keeps everything keyed by wa_id co-partitioned with ``wa.inbound``."""
-    return {settings.topic(t): settings.partitions for t in topics.all_topics(retry_delays(settings))}
+    return {
+        settings.topic(t): settings.partitions for t in topics.all_topics(retry_delays(settings))
+    }
 
 
 async def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     """Create the missing topics of the plan; return the names created."""
     plan = topic_plan(settings)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                request_timeout_ms=int(timeout_s * 1000))
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=int(timeout_s * 1000)
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [name for name in plan if name not in existing]
         if missing:
-            try:
+            # Another instance may create them between our list and create.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
                     [NewTopic(name, plan[name], settings.replication_factor) for name in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass  # another instance created them between our list and create
         # Metadata propagates asynchronously: wait until every topic is visible.
         deadline = asyncio.get_running_loop().time() + timeout_s
         while set(plan) - set(await admin.list_topics()):

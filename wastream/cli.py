@@ -31,10 +31,14 @@ def _dev(args: argparse.Namespace) -> int:
             return 0
         # status
         k_ok, p_ok = stack.kafka.healthy(), stack.postgres.healthy()
-        print(f"kafka: {'healthy' if k_ok else 'down'} {stack.kafka.bootstrap} "
-              f"pid={stack.kafka.pid()} log={stack.kafka.log_file}")
-        print(f"postgres: {'healthy' if p_ok else 'down'} {stack.postgres.url} "
-              f"pid={stack.postgres.pid()} log={stack.postgres.log_file}")
+        print(
+            f"kafka: {'healthy' if k_ok else 'down'} {stack.kafka.bootstrap} "
+            f"pid={stack.kafka.pid()} log={stack.kafka.log_file}"
+        )
+        print(
+            f"postgres: {'healthy' if p_ok else 'down'} {stack.postgres.url} "
+            f"pid={stack.postgres.pid()} log={stack.postgres.log_file}"
+        )
         return 0 if (k_ok and p_ok) else 1
     except DevStackError as exc:
         print(f"wastream dev {args.action}: {exc}", file=sys.stderr)
@@ -93,9 +97,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from wastream.demo import run_demo
-
     import secrets
+
+    from wastream.demo import run_demo
 
     wa_id = args.wa_id or f"2507{secrets.randbelow(10**8):08d}"
     return run_demo(url=args.url, wa_id=wa_id, text=args.text, timeout_s=args.timeout)
@@ -110,72 +114,107 @@ def _chat(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wastream",
-        description="WhatsApp webhooks as an event log: ingress, Faust workers, Postgres projections.",
+        description="WhatsApp webhooks as an event log: ingress, Faust workers, "
+        "Postgres projections.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    dev = sub.add_parser("dev", help="run a real Kafka and PostgreSQL on loopback for development",
-                         description="Manage the embedded dev stack (Kafka KRaft from Maven "
-                         "Central, a private PostgreSQL cluster). eval \"$(wastream dev env)\" "
-                         "configures a shell.")
-    dev.add_argument("action", choices=["up", "down", "status", "env"],
-                     help="up: start both (idempotent); down: stop both; status: health, pids, "
-                     "log files (exit 1 when not healthy); env: print export lines")
+    dev = sub.add_parser(
+        "dev",
+        help="run a real Kafka and PostgreSQL on loopback for development",
+        description="Manage the embedded dev stack (Kafka KRaft from Maven "
+        'Central, a private PostgreSQL cluster). eval "$(wastream dev env)" '
+        "configures a shell.",
+    )
+    dev.add_argument(
+        "action",
+        choices=["up", "down", "status", "env"],
+        help="up: start both (idempotent); down: stop both; status: health, pids, "
+        "log files (exit 1 when not healthy); env: print export lines",
+    )
     dev.set_defaults(func=_dev)
 
-    topics = sub.add_parser("topics", help="create every topic the system needs (idempotent)",
-                            description="Create the topics (prefixed by WASTREAM_TOPIC_PREFIX) "
-                            "with WASTREAM_PARTITIONS partitions.")
+    topics = sub.add_parser(
+        "topics",
+        help="create every topic the system needs (idempotent)",
+        description="Create the topics (prefixed by WASTREAM_TOPIC_PREFIX) "
+        "with WASTREAM_PARTITIONS partitions.",
+    )
     topics.add_argument("--list", action="store_true", help="print the plan and create nothing")
     topics.set_defaults(func=_topics)
 
-    migrate = sub.add_parser("migrate", help="apply the PostgreSQL migrations (idempotent)",
-                             description="Apply versioned SQL migrations to DATABASE_URL in "
-                             "schema WASTREAM_DB_SCHEMA.")
+    migrate = sub.add_parser(
+        "migrate",
+        help="apply the PostgreSQL migrations (idempotent)",
+        description="Apply versioned SQL migrations to DATABASE_URL in schema WASTREAM_DB_SCHEMA.",
+    )
     migrate.set_defaults(func=_migrate)
 
-    ing = sub.add_parser("ingress", help="serve Meta's webhook (aiohttp) and write it to Kafka",
-                         description="Verify, split and produce every webhook update to "
-                         "wa.inbound before answering 200.")
+    ing = sub.add_parser(
+        "ingress",
+        help="serve Meta's webhook (aiohttp) and write it to Kafka",
+        description="Verify, split and produce every webhook update to "
+        "wa.inbound before answering 200.",
+    )
     ing.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     ing.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    ing.add_argument("--insecure-dev", action="store_true",
-                     help="start without WHATSAPP_APP_SECRET (signatures NOT checked; dev only)")
+    ing.add_argument(
+        "--insecure-dev",
+        action="store_true",
+        help="start without WHATSAPP_APP_SECRET (signatures NOT checked; dev only)",
+    )
     ing.set_defaults(func=_ingress)
 
-    worker = sub.add_parser("worker", help="run the Faust worker (conversations, retries, sender)",
-                            description="Run the Faust app: conversation agent, retry tiers, "
-                            "outbound sender.")
+    worker = sub.add_parser(
+        "worker",
+        help="run the Faust worker (conversations, retries, sender)",
+        description="Run the Faust app: conversation agent, retry tiers, outbound sender.",
+    )
     worker.add_argument("--loglevel", default="info", help="log level (default info)")
     worker.set_defaults(func=_worker)
 
-    proj = sub.add_parser("project", help="run the projector: topics into PostgreSQL, exactly once",
-                          description="Consume our topics and upsert the read models, storing "
-                          "offsets in the same transaction.")
+    proj = sub.add_parser(
+        "project",
+        help="run the projector: topics into PostgreSQL, exactly once",
+        description="Consume our topics and upsert the read models, storing "
+        "offsets in the same transaction.",
+    )
     proj.set_defaults(func=_project)
 
-    run = sub.add_parser("run", help="start everything locally and show it working",
-                         description="dev up, migrate, topics, ingress + worker + projector, "
-                         "then the demo; Ctrl-C stops all it started.")
+    run = sub.add_parser(
+        "run",
+        help="start everything locally and show it working",
+        description="dev up, migrate, topics, ingress + worker + projector, "
+        "then the demo; Ctrl-C stops all it started.",
+    )
     run.add_argument("--port", type=int, default=8080, help="ingress port (default 8080)")
     run.add_argument("--no-demo", action="store_true", help="start the system but skip the demo")
     run.set_defaults(func=_run)
 
-    demo = sub.add_parser("demo", help="post a signed 'hi' webhook and print the reply and rows",
-                          description="Sign and POST a text webhook to a running ingress, print "
-                          "the bot's reply from wa.outbound and the rows projected to Postgres.")
+    demo = sub.add_parser(
+        "demo",
+        help="post a signed 'hi' webhook and print the reply and rows",
+        description="Sign and POST a text webhook to a running ingress, print "
+        "the bot's reply from wa.outbound and the rows projected to Postgres.",
+    )
     demo.add_argument("--url", default="http://127.0.0.1:8080/webhook", help="ingress webhook URL")
-    demo.add_argument("--wa-id", default=None,
-                      help="the user's wa_id (default: a new user each run, so that the "
-                      "demo starts at the menu whatever earlier runs left)")
+    demo.add_argument(
+        "--wa-id",
+        default=None,
+        help="the user's wa_id (default: a new user each run, so that the "
+        "demo starts at the menu whatever earlier runs left)",
+    )
     demo.add_argument("--text", default="hi", help="what the user writes")
     demo.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each hop")
     demo.set_defaults(func=_demo)
 
-    chat = sub.add_parser("chat", help="talk to the bot as a WhatsApp user, in the terminal",
-                          description="Sign and POST what you type as webhooks (a number picks "
-                          "an option, /location lat,lon shares a location) and print the "
-                          "bot's replies from wa.outbound.")
+    chat = sub.add_parser(
+        "chat",
+        help="talk to the bot as a WhatsApp user, in the terminal",
+        description="Sign and POST what you type as webhooks (a number picks "
+        "an option, /location lat,lon shares a location) and print the "
+        "bot's replies from wa.outbound.",
+    )
     chat.add_argument("--as", dest="wa_id", default="250788000001", help="the user's wa_id")
     chat.add_argument("--url", default="http://127.0.0.1:8080/webhook", help="ingress webhook URL")
     chat.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for replies")

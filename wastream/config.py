@@ -55,7 +55,9 @@ class Settings:
         env = os.environ if env is None else env
         schema = env.get("WASTREAM_DB_SCHEMA", "wastream")
         if not _SCHEMA_NAME.match(schema):
-            raise ConfigError(f"WASTREAM_DB_SCHEMA must match {_SCHEMA_NAME.pattern}, got {schema!r}")
+            raise ConfigError(
+                f"WASTREAM_DB_SCHEMA must match {_SCHEMA_NAME.pattern}, got {schema!r}"
+            )
         return cls(
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS")
             or f"127.0.0.1:{_int(env, 'WASTREAM_KAFKA_PORT', DEFAULT_KAFKA_PORT)}",

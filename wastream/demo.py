@@ -19,14 +19,17 @@ from wastream.config import Settings
 from wastream.driver import ConversationDriver, DriverError, render
 
 
-async def _delivery_of(settings: Settings, outbound_id: str, timeout_s: float) -> DeliveryUpdate | None:
+async def _delivery_of(
+    settings: Settings, outbound_id: str, timeout_s: float
+) -> DeliveryUpdate | None:
     """The sender's report on ``outbound_id`` (read from the start of wa.delivery)."""
     topic = settings.topic(topics.DELIVERY)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None, enable_auto_commit=False
+    )
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()  # noqa: SLF001 - learn new topics
+        await consumer._client.force_metadata_update()
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
@@ -42,10 +45,12 @@ async def _delivery_of(settings: Settings, outbound_id: str, timeout_s: float) -
         await consumer.stop()
 
 
-async def _rows(settings: Settings, wamid: str, wa_id: str, timeout_s: float
-                ) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-    conn = await asyncpg.connect(settings.database_url,
-                                 server_settings={"search_path": settings.db_schema})
+async def _rows(
+    settings: Settings, wamid: str, wa_id: str, timeout_s: float
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    conn = await asyncpg.connect(
+        settings.database_url, server_settings={"search_path": settings.db_schema}
+    )
     try:
         events: list[asyncpg.Record] = []
         state: list[asyncpg.Record] = []
@@ -53,10 +58,13 @@ async def _rows(settings: Settings, wamid: str, wa_id: str, timeout_s: float
         while time.monotonic() < deadline and not (events and state):
             events = await conn.fetch(
                 "SELECT event_id, type, wa_id, received_at FROM wa_events WHERE event_id = $1",
-                wamid)
+                wamid,
+            )
             state = await conn.fetch(
                 "SELECT wa_id, seq, flow, step, language, updated_at FROM chat_state "
-                "WHERE wa_id = $1", wa_id)
+                "WHERE wa_id = $1",
+                wa_id,
+            )
             if not (events and state):
                 await asyncio.sleep(0.3)
         return events, state
@@ -71,7 +79,9 @@ async def _demo(settings: Settings, url: str, wa_id: str, text: str, timeout_s: 
         print(f"→ POST {url}  (user {wa_id} writes {text!r})")
         wamid = await driver.text(text)
         print(f"← 200: stored in Kafka as event {wamid}")
-        replies = [r for r in await driver.replies(1, timeout_s=timeout_s) if r.in_reply_to == wamid]
+        replies = [
+            r for r in await driver.replies(1, timeout_s=timeout_s) if r.in_reply_to == wamid
+        ]
     except DriverError as exc:
         print(f"✗ {exc}")
         return 1
@@ -107,7 +117,9 @@ async def _demo(settings: Settings, url: str, wa_id: str, text: str, timeout_s: 
 def run_demo(url: str, wa_id: str, text: str, timeout_s: float) -> int:
     settings = Settings.from_env()
     if not settings.app_secret:
-        print("wastream demo: WHATSAPP_APP_SECRET is not set (the ingress checks signatures)",
-              file=sys.stderr)
+        print(
+            "wastream demo: WHATSAPP_APP_SECRET is not set (the ingress checks signatures)",
+            file=sys.stderr,
+        )
         return 2
     return asyncio.run(_demo(settings, url, wa_id, text, timeout_s))

@@ -15,11 +15,18 @@ from pathlib import Path
 from wastream.dev import DevStackError, stack_from_env
 
 
-def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
+def _spawn(
+    name: str, args: list[str], env: dict[str, str], log_dir: Path
+) -> subprocess.Popen[bytes]:
     log = (log_dir / f"{name}.log").open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "wastream.cli", *args], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wastream.cli", *args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     log.close()
     print(f"run: {name} started (pid {proc.pid}, log {log_dir / (name + '.log')})", flush=True)
     return proc
@@ -93,9 +100,12 @@ def run_all(port: int, demo: bool) -> int:
         stub_port = _free_port()
         env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{stub_port}"
         env["WHATSAPP_ACCESS_TOKEN"] = env.get("WHATSAPP_ACCESS_TOKEN") or secrets.token_hex(16)
-        procs["graph-stub"] = _spawn("graph-stub", ["graph-stub", "--port", str(stub_port),
-                                                    "--token", env["WHATSAPP_ACCESS_TOKEN"]],
-                                     env, log_dir)
+        procs["graph-stub"] = _spawn(
+            "graph-stub",
+            ["graph-stub", "--port", str(stub_port), "--token", env["WHATSAPP_ACCESS_TOKEN"]],
+            env,
+            log_dir,
+        )
     interrupted = False
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -116,16 +126,33 @@ def run_all(port: int, demo: bool) -> int:
             return 1
         if demo:
             demo_proc = subprocess.run(
-                [sys.executable, "-m", "wastream.cli", "demo", "--url",
-                 f"http://127.0.0.1:{port}/webhook", "--timeout", "90"], env=env, check=False)
+                [
+                    sys.executable,
+                    "-m",
+                    "wastream.cli",
+                    "demo",
+                    "--url",
+                    f"http://127.0.0.1:{port}/webhook",
+                    "--timeout",
+                    "90",
+                ],
+                env=env,
+                check=False,
+            )
             code = demo_proc.returncode
-        print(f"\nrun: the system is up (webhook http://127.0.0.1:{port}/webhook); "
-              "Ctrl-C stops everything this command started.", flush=True)
+        print(
+            f"\nrun: the system is up (webhook http://127.0.0.1:{port}/webhook); "
+            "Ctrl-C stops everything this command started.",
+            flush=True,
+        )
         while not interrupted:
             for name, proc in procs.items():
                 if proc.poll() is not None:
-                    print(f"run: {name} exited with {proc.returncode}; see "
-                          f"{log_dir / (name + '.log')}", file=sys.stderr)
+                    print(
+                        f"run: {name} exited with {proc.returncode}; see "
+                        f"{log_dir / (name + '.log')}",
+                        file=sys.stderr,
+                    )
                     return 1
             time.sleep(0.3)
         return code

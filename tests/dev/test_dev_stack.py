@@ -19,23 +19,33 @@ pytestmark = pytest.mark.integration
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wastream.cli", "dev", *args], env=env,
-                          capture_output=True, text=True, timeout=300, check=False, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "wastream.cli", "dev", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=REPO,
+    )
 
 
 def test_dev_up_status_kill9_recover_down(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WASTREAM_")}
     kafka_port, pg_port = free_port(), free_port()
-    env.update({
-        "WASTREAM_HOME": str(tmp_path / "home"),
-        "WASTREAM_KAFKA_PORT": str(kafka_port),
-        "WASTREAM_KAFKA_CONTROLLER_PORT": str(free_port()),
-        "WASTREAM_PG_PORT": str(pg_port),
-    })
+    env.update(
+        {
+            "WASTREAM_HOME": str(tmp_path / "home"),
+            "WASTREAM_KAFKA_PORT": str(kafka_port),
+            "WASTREAM_KAFKA_CONTROLLER_PORT": str(free_port()),
+            "WASTREAM_PG_PORT": str(pg_port),
+        }
+    )
     up = _cli(env, "up")
     try:
         assert up.returncode == 0, up.stdout + up.stderr
-        assert "kafka: started" in up.stdout and "postgres: started" in up.stdout
+        assert "kafka: started" in up.stdout
+        assert "postgres: started" in up.stdout
 
         again = _cli(env, "up")
         assert again.returncode == 0, again.stderr
@@ -69,6 +79,7 @@ def test_dev_up_status_kill9_recover_down(tmp_path: Path) -> None:
     assert down.returncode == 0, down.stderr
     assert not procs.port_open("127.0.0.1", kafka_port)
     assert not procs.port_open("127.0.0.1", pg_port)
-    leftover = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True,
-                              check=False)
+    leftover = subprocess.run(
+        ["pgrep", "-f", str(tmp_path)], capture_output=True, text=True, check=False
+    )
     assert leftover.stdout.strip() == "", f"processes left behind: {leftover.stdout}"

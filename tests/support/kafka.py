@@ -38,7 +38,9 @@ async def read_topic(
     seen (then ``settle_s`` more seconds, to catch records that should NOT be there) or
     the timeout passes. Records come back ordered by (partition, offset)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
         group_id=None,
     )
     await consumer.start()
@@ -46,7 +48,7 @@ async def read_topic(
         partitions = consumer.partitions_for_topic(topic)
         deadline = time.monotonic() + timeout_s
         while not partitions and time.monotonic() < deadline:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - test helper
+            await consumer._client.force_metadata_update()
             partitions = consumer.partitions_for_topic(topic)
             await asyncio.sleep(0.1)
         assert partitions, f"topic {topic} does not exist"
@@ -66,8 +68,17 @@ async def read_topic(
             batch = await consumer.getmany(timeout_ms=200)
             for _tp, msgs in batch.items():
                 for m in msgs:
-                    out.append(Record(m.topic, m.partition, m.offset, m.key, m.value,
-                                      dict(m.headers or ()), m.timestamp))
+                    out.append(
+                        Record(
+                            m.topic,
+                            m.partition,
+                            m.offset,
+                            m.key,
+                            m.value,
+                            dict(m.headers or ()),
+                            m.timestamp,
+                        )
+                    )
         out.sort(key=lambda r: (r.partition, r.offset))
         return out
     finally:
@@ -75,7 +86,9 @@ async def read_topic(
 
 
 async def produce(
-    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]],
+    bootstrap: str,
+    topic: str,
+    records: list[tuple[bytes | None, bytes]],
     headers: list[tuple[str, bytes]] | None = None,
 ) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)

@@ -89,30 +89,42 @@ class System:
     @property
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WASTREAM_")}
-        env.update({
-            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
-            "DATABASE_URL": self.database_url,
-            "WASTREAM_TOPIC_PREFIX": self.prefix,
-            "WASTREAM_DB_SCHEMA": self.schema,
-            "WASTREAM_PARTITIONS": str(self.partitions),
-            "WASTREAM_RETRY_DELAYS": "1s,2s,3s",
-            "WASTREAM_HOME": str(REPO / ".wastream"),
-            "WHATSAPP_APP_SECRET": APP_SECRET,
-            "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-            "WASTREAM_ADMIN_TOKEN": ADMIN_TOKEN,
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+                "DATABASE_URL": self.database_url,
+                "WASTREAM_TOPIC_PREFIX": self.prefix,
+                "WASTREAM_DB_SCHEMA": self.schema,
+                "WASTREAM_PARTITIONS": str(self.partitions),
+                "WASTREAM_RETRY_DELAYS": "1s,2s,3s",
+                "WASTREAM_HOME": str(REPO / ".wastream"),
+                "WHATSAPP_APP_SECRET": APP_SECRET,
+                "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+                "WASTREAM_ADMIN_TOKEN": ADMIN_TOKEN,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.update(self.env_overrides)
         return env
 
     # -- set-up ---------------------------------------------------------------------
 
-    def cli(self, *args: str, check: bool = True, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "wastream.cli", *args], env=self.env,
-                                capture_output=True, text=True, timeout=timeout_s, check=False,
-                                cwd=REPO)
+    def cli(
+        self, *args: str, check: bool = True, timeout_s: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "wastream.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+            cwd=REPO,
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"wastream {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"wastream {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
     def create_topics(self) -> None:
@@ -125,9 +137,15 @@ class System:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = LOG_DIR / f"{self.schema}-{name}-{len(self.services)}.log"
         with log.open("wb") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "wastream.cli", *args], env=self.env,
-                                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True, cwd=REPO)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "wastream.cli", *args],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=REPO,
+            )
         svc = Service(name, proc, log)
         self.services.append(svc)
         return svc
@@ -169,11 +187,15 @@ class System:
         assert self.ingress_port is not None, "start_ingress() first"
         return f"http://127.0.0.1:{self.ingress_port}/webhook"
 
-    async def post_webhook(self, body: bytes, *, secret: str = APP_SECRET,
-                           headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    async def post_webhook(
+        self, body: bytes, *, secret: str = APP_SECRET, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         hdrs = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, secret)}
         hdrs.update(headers or {})
-        async with aiohttp.ClientSession() as s, s.post(self.webhook_url, data=body, headers=hdrs) as r:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.post(self.webhook_url, data=body, headers=hdrs) as r,
+        ):
             text = await r.text()
             try:
                 return r.status, await r.json(content_type=None)
@@ -184,11 +206,13 @@ class System:
         return await tk.read_topic(self.bootstrap, self.topic(logical_topic), **kw)
 
     async def db(self) -> asyncpg.Connection:
-        return await asyncpg.connect(self.database_url,
-                                     server_settings={"search_path": self.schema})
+        return await asyncpg.connect(
+            self.database_url, server_settings={"search_path": self.schema}
+        )
 
-    async def wait_rows(self, sql: str, min_count: int, timeout_s: float = 60.0,
-                        *args: Any) -> list[asyncpg.Record]:
+    async def wait_rows(
+        self, sql: str, min_count: int, timeout_s: float = 60.0, *args: Any
+    ) -> list[asyncpg.Record]:
         """Poll ``sql`` until it returns at least ``min_count`` rows; return the last result."""
         conn = await self.db()
         try:

@@ -19,17 +19,32 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def text_message_body(wa_id: str, text: str, wamid: str | None = None, ts: int | None = None,
-                      name: str = "Test User") -> bytes:
+def text_message_body(
+    wa_id: str, text: str, wamid: str | None = None, ts: int | None = None, name: str = "Test User"
+) -> bytes:
     ts = ts or int(time.time())
     wamid = wamid or f"wamid.TEST{wa_id}{time.time_ns()}"
-    return orjson.dumps(envelope([{
-        "from": wa_id, "id": wamid, "timestamp": str(ts), "type": "text", "text": {"body": text},
-    }], contacts=[{"profile": {"name": name}, "wa_id": wa_id}]))
+    return orjson.dumps(
+        envelope(
+            [
+                {
+                    "from": wa_id,
+                    "id": wamid,
+                    "timestamp": str(ts),
+                    "type": "text",
+                    "text": {"body": text},
+                }
+            ],
+            contacts=[{"profile": {"name": name}, "wa_id": wa_id}],
+        )
+    )
 
 
-def envelope(messages: list[dict[str, Any]], contacts: list[dict[str, Any]] | None = None,
-             statuses: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def envelope(
+    messages: list[dict[str, Any]],
+    contacts: list[dict[str, Any]] | None = None,
+    statuses: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     value: dict[str, Any] = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": DISPLAY_NUMBER, "phone_number_id": PHONE_NUMBER_ID},
@@ -40,5 +55,7 @@ def envelope(messages: list[dict[str, Any]], contacts: list[dict[str, Any]] | No
         value["messages"] = messages
     if statuses:
         value["statuses"] = statuses
-    return {"object": "whatsapp_business_account",
-            "entry": [{"id": WABA_ID, "changes": [{"value": value, "field": "messages"}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": WABA_ID, "changes": [{"value": value, "field": "messages"}]}],
+    }

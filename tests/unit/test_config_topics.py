@@ -35,11 +35,14 @@ def test_bad_settings_name_the_variable() -> None:
 
 
 def test_envelope_round_trip_keeps_unknown_fields() -> None:
-    raw = (b'{"event_id":"wamid.1","type":"message.text","wa_id":"250700","phone_number_id":"1",'
-           b'"timestamp":"1700000000","received_at":"2026-01-01T00:00:00Z","correlation_id":"c",'
-           b'"schema_version":2,"payload":{"text":{"body":"hi"}},"future_field":[1]}')
+    raw = (
+        b'{"event_id":"wamid.1","type":"message.text","wa_id":"250700","phone_number_id":"1",'
+        b'"timestamp":"1700000000","received_at":"2026-01-01T00:00:00Z","correlation_id":"c",'
+        b'"schema_version":2,"payload":{"text":{"body":"hi"}},"future_field":[1]}'
+    )
     ev = InboundEvent.from_bytes(raw)
-    assert ev.timestamp == 1700000000 and ev.payload == {"text": {"body": "hi"}}
+    assert ev.timestamp == 1700000000
+    assert ev.payload == {"text": {"body": "hi"}}
     assert ev.extra == {"future_field": [1]}
     assert InboundEvent.from_bytes(ev.to_bytes()) == ev
 

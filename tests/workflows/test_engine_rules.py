@@ -223,5 +223,7 @@ def test_business_updates_keyed_by_the_waba_are_not_user_input() -> None:
                           correlation_id="c", payload={"event": "APPROVED"},
                           field=kind, waba_id=waba)
         out = h.deliver(ev)
-        assert out is not None and out.replies == []
-    assert h.sent == [] and h.transitions == []
+        assert out is not None
+        assert out.replies == []
+    assert h.sent == []
+    assert h.transitions == []

@@ -89,13 +89,24 @@ class KafkaNode:
         self.home.mkdir(parents=True, exist_ok=True)
         print("dev: resolving Kafka jars from Maven Central (first run only)…", flush=True)
         result = subprocess.run(
-            ["mvn", "-q", "-B", "-f", str(POM), "dependency:build-classpath",
-             f"-Dmdep.outputFile={cp_file}"],
-            capture_output=True, text=True, check=False,
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(POM),
+                "dependency:build-classpath",
+                f"-Dmdep.outputFile={cp_file}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise DevStackError(
-                "mvn could not resolve the Kafka jars:\n" + result.stdout[-3000:] + result.stderr[-3000:]
+                "mvn could not resolve the Kafka jars:\n"
+                + result.stdout[-3000:]
+                + result.stderr[-3000:]
             )
         stamp.write_bytes(pom)
         return cp_file.read_text().strip()
@@ -139,12 +150,22 @@ class KafkaNode:
     def java_cmd(self, cp: str, main: str, *args: str) -> list[str]:
         java = shutil.which("java")
         if java is None:
-            raise DevStackError("Java is not on PATH: Kafka 4 needs Java 17+ (apt-get install openjdk-17-jre-headless).")
+            raise DevStackError(
+                "Java is not on PATH: Kafka 4 needs Java 17+ "
+                "(apt-get install openjdk-17-jre-headless)."
+            )
         return [
-            java, "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+            java,
+            "-Xms256m",
+            "-Xmx768m",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
-            "-cp", cp, main, *args,
+            "-cp",
+            cp,
+            main,
+            *args,
         ]
 
     def format_storage(self, cp: str) -> None:
@@ -157,9 +178,18 @@ class KafkaNode:
             # data dir would make the next try refuse, so start each try clean.
             shutil.rmtree(self.data_dir, ignore_errors=True)
             result = subprocess.run(
-                self.java_cmd(cp, "kafka.tools.StorageTool", "format", "-t", cluster_id,
-                              "-c", str(self.config_file)),
-                capture_output=True, text=True, check=False,
+                self.java_cmd(
+                    cp,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster_id,
+                    "-c",
+                    str(self.config_file),
+                ),
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if result.returncode == 0:
                 return
@@ -176,7 +206,8 @@ class KafkaNode:
             return False
         if procs.port_open(self.host, self.port):
             raise DevStackError(
-                f"port {self.port} is taken by another process; set WASTREAM_KAFKA_PORT to a free port"
+                f"port {self.port} is taken by another process; "
+                "set WASTREAM_KAFKA_PORT to a free port"
             )
         cp = self.classpath()
         self.write_config()
@@ -184,8 +215,11 @@ class KafkaNode:
         log = self.log_file.open("ab")
         proc = subprocess.Popen(
             self.java_cmd(cp, MAIN_CLASS, str(self.config_file)),
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, close_fds=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
         )
         log.close()
         self.pid_file.write_text(str(proc.pid))
@@ -201,10 +235,12 @@ class KafkaNode:
             try:
                 asyncio.run(metadata_ok(self.bootstrap))
                 return
-            except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+            except Exception as exc:
                 last = exc
                 time.sleep(0.5)
-        raise DevStackError(f"Kafka not ready after {timeout_s:.0f}s ({last!r}); see {self.log_file}")
+        raise DevStackError(
+            f"Kafka not ready after {timeout_s:.0f}s ({last!r}); see {self.log_file}"
+        )
 
     def stop(self) -> None:
         pid = self.pid()
@@ -217,7 +253,7 @@ class KafkaNode:
             return False
         try:
             asyncio.run(metadata_ok(self.bootstrap, timeout_s=5.0))
-        except Exception:  # noqa: BLE001
+        except Exception:
             return False
         return True
 

@@ -135,8 +135,16 @@ class PostgresNode:
             )
         if not (self.data_dir / "PG_VERSION").exists():
             result = self._run(
-                bindir, "initdb", "-D", str(self.data_dir), "-U", "postgres",
-                "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                bindir,
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
                 "--locale=C.UTF-8",
             )
             if result.returncode != 0:
@@ -156,8 +164,18 @@ class PostgresNode:
             "-c synchronous_commit=on -c log_min_messages=warning"
         )
         result = self._run(
-            bindir, "pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_file),
-            "-w", "-t", str(int(timeout_s)), "-o", options,
+            bindir,
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            str(int(timeout_s)),
+            "-o",
+            options,
         )
         if result.returncode != 0:
             raise DevStackError(
@@ -177,17 +195,21 @@ class PostgresNode:
             try:
                 asyncio.run(_select_one(self.host, self.port))
                 return
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 last = exc
                 time.sleep(0.3)
-        raise DevStackError(f"PostgreSQL not ready after {timeout_s:.0f}s ({last!r}); see {self.log_file}")
+        raise DevStackError(
+            f"PostgreSQL not ready after {timeout_s:.0f}s ({last!r}); see {self.log_file}"
+        )
 
     def stop(self) -> None:
         if self.pid() is None:
             return
         bindir = pg_bindir()
         if bindir is not None:
-            self._run(bindir, "pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "30")
+            self._run(
+                bindir, "pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "30"
+            )
         pid = self.pid()
         if pid is not None:
             procs.terminate(pid)
@@ -197,7 +219,7 @@ class PostgresNode:
             return False
         try:
             asyncio.run(_select_one(self.host, self.port))
-        except Exception:  # noqa: BLE001
+        except Exception:
             return False
         return True
 
@@ -205,7 +227,9 @@ class PostgresNode:
 async def _select_one(host: str, port: int) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(host=host, port=port, user="postgres", database="postgres", timeout=3)
+    conn = await asyncpg.connect(
+        host=host, port=port, user="postgres", database="postgres", timeout=3
+    )
     try:
         await conn.fetchval("SELECT 1")
     finally:
@@ -215,7 +239,9 @@ async def _select_one(host: str, port: int) -> None:
 async def _ensure_role_and_db(host: str, port: int) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(host=host, port=port, user="postgres", database="postgres", timeout=5)
+    conn = await asyncpg.connect(
+        host=host, port=port, user="postgres", database="postgres", timeout=5
+    )
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", ROLE):
             await conn.execute(f"CREATE ROLE {ROLE} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
