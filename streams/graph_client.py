@@ -76,8 +76,11 @@ class GraphClient:
         return SendResult(wamid=wamid)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        """Close the session; a later send opens a new one (an actor of the sender may
+        stop on a rebalance while the others go on)."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
 
 class DryRunClient:

@@ -132,6 +132,7 @@ class GraphStub:
     faults: list[Fault] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     inflight: int = 0  # requests being answered right now
+    latency_s: float = 0.0  # added to every answer (Meta's own latency, for benchmarks)
     _runner: web.AppRunner | None = None
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -179,6 +180,8 @@ class GraphStub:
     async def _messages(self, request: web.Request) -> web.Response:
         self.inflight += 1
         try:
+            if self.latency_s:
+                await asyncio.sleep(self.latency_s)
             return await self._answer(request)
         finally:
             self.inflight -= 1

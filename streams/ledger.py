@@ -90,8 +90,10 @@ class Ledger:
             outbound_id, status, wamid, orjson.dumps(error).decode() if error else None)
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
+        """Close the pool; a later call opens a new one."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
 
 
 class MemoryLedger:

@@ -138,16 +138,25 @@ def register(app: Any, settings: Settings) -> Sender:
     router = FailureRouter(app, settings, sender.process, name="outbound", recovery=False,
                            on_dead_letter=sender.on_dead_letter)
 
-    @app.agent(outbound, concurrency=1, name="wastream.sender")  # type: ignore[untyped-decorator]
+    # One actor per partition: sends to different partitions overlap (a POST takes 100s of
+    # ms), while one recipient (one key, one partition) is still served in order.
+    # (WASTREAM_SENDER_ISOLATED=0: one actor for all partitions, the benchmark's baseline.)
+    isolated = settings.extra.get("WASTREAM_SENDER_ISOLATED", "1") != "0"
+
+    @app.agent(outbound, name="wastream.sender",  # type: ignore[untyped-decorator]
+               isolated_partitions=isolated)
     async def send_outbound(stream: Any) -> None:
         try:
             async for event in stream.events():
                 msg = event.message
                 await router.handle(event.key, event.value, event.headers,
                                     Origin(msg.topic, msg.partition, msg.offset))
-        finally:  # the agent stops with the worker: close the HTTP session and the pool
-            await client.close()
-            await ledger.close()
+        finally:
+            # An actor also stops when its partition is revoked; the session and pool are
+            # shared by every partition's actor, so close them only when the app stops.
+            if getattr(app, "should_stop", False):
+                await client.close()
+                await ledger.close()
 
     return sender
 
