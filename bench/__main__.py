@@ -1,0 +1,43 @@
+"""Run every benchmark once: ``make bench`` (or ``.venv/bin/python -m bench [names…]``).
+
+Each benchmark measures its baseline in the same run and prints ratios; absolute
+numbers on a shared 2-core machine mean little. The dev stack is started if needed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from wastream.dev import stack_from_env
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHES: dict[str, list[str]] = {
+    "ingress": ["-m", "bench.ingress"],
+    "workflows": ["-m", "bench.workflows"],
+    "projections": ["-m", "bench.projections"],
+    "sender": [str(ROOT / "bench" / "sender" / "run.py")],
+    "failure_router": [str(ROOT / "bench" / "failure_router" / "run.py")],
+}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHES)
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        print(f"unknown benchmark(s) {unknown}; choose from {list(BENCHES)}", file=sys.stderr)
+        return 2
+    stack_from_env().up()
+    failed = []
+    for name in names:
+        print(f"\n=== bench {name} ===", flush=True)
+        if subprocess.run([sys.executable, *BENCHES[name]], cwd=ROOT, check=False).returncode:
+            failed.append(name)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
