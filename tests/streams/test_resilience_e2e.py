@@ -69,7 +69,24 @@ def _check(
     """No reply lost (every event has its one reply, the expected one), none sent twice
     (every record of one id is the same message; no other id was produced)."""
     expected = {f"{ev.event_id}:0": want for _, ev, want in sent}
-    assert set(system_by_id) == set(expected), set(system_by_id) ^ set(expected)
+    odd = set(system_by_id) ^ set(expected)
+    users = {m.wa_id for oid in odd for m in system_by_id.get(oid, [])}
+    users |= {ev.wa_id for _, ev, _ in sent if f"{ev.event_id}:0" in odd}
+    story = [
+        (
+            ev.wa_id,
+            ev.event_id,
+            want,
+            [
+                (oid, c.body_text(m[0].body)[:60], _marker(m[0].body))
+                for oid, m in system_by_id.items()
+                if oid.startswith(ev.event_id)
+            ],
+        )
+        for _, ev, want in sent
+        if ev.wa_id in users
+    ]
+    assert not odd, (sorted(odd), story)
     for oid, msgs in system_by_id.items():
         assert all(m.body == msgs[0].body for m in msgs), oid
         assert _marker(msgs[0].body) == expected[oid], (oid, msgs[0].body)
