@@ -121,7 +121,8 @@ def run_all(port: int, demo: bool) -> int:
         procs["ingress"] = _spawn("ingress", ["ingress", "--port", str(port)], env, log_dir)
         procs["worker"] = _spawn("worker", ["worker"], env, log_dir)
         procs["projector"] = _spawn("projector", ["project"], env, log_dir)
-        if not _wait_http(f"http://127.0.0.1:{port}/healthz", procs["ingress"]):
+        # /readyz, not /healthz: until its producer connects the ingress answers 503.
+        if not _wait_http(f"http://127.0.0.1:{port}/readyz", procs["ingress"]):
             print(f"run: ingress did not come up; see {log_dir / 'ingress.log'}", file=sys.stderr)
             return 1
         if demo:

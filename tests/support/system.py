@@ -154,6 +154,9 @@ class System:
         self.ingress_port = self.ingress_port or free_port()
         svc = self.start("ingress", "ingress", "--port", str(self.ingress_port))
         wait_http(f"http://127.0.0.1:{self.ingress_port}/healthz", svc)
+        # Up is not ready: until its producer has connected the ingress rightly answers
+        # 503 (Meta would retry); tests post only once it is ready.
+        wait_http(f"http://127.0.0.1:{self.ingress_port}/readyz", svc)
         return svc
 
     def start_worker(self) -> Service:
