@@ -50,7 +50,8 @@ class Seen:
     body: dict[str, Any]
     answer: int
     wamid: str | None = None
-    at: float = field(default_factory=time.time)
+    at: float = field(default_factory=time.time)  # when it was answered
+    received: float = 0.0  # when the request arrived (set by the stub)
 
 
 class ShapeError(ValueError):
@@ -179,12 +180,16 @@ class GraphStub:
 
     async def _messages(self, request: web.Request) -> web.Response:
         self.inflight += 1
+        received, before = time.time(), len(self.seen)
         try:
             if self.latency_s:
                 await asyncio.sleep(self.latency_s)
             return await self._answer(request)
         finally:
             self.inflight -= 1
+            for seen in self.seen[before:]:
+                if not seen.received:
+                    seen.received = received
 
     async def _answer(self, request: web.Request) -> web.Response:
         pnid = request.match_info["phone_number_id"]
