@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
@@ -15,9 +15,13 @@ import orjson
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Msg:
-    """One consumed Kafka record, as the projections see it (``topic`` is logical)."""
+    """One consumed Kafka record, as the projections see it (``topic`` is logical).
+
+    Read-only by convention, not ``frozen``: the projector builds one per record, and a
+    frozen dataclass's ``__init__`` (``object.__setattr__`` per field) costs about 7x a
+    plain one (3.5 vs 0.5 us here), a tenth of the projector's budget per record."""
 
     topic: str
     partition: int
@@ -56,12 +60,17 @@ def prepare(projections: Sequence[Projection], msgs: Sequence[Msg]) -> None:
                 hook(m)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def ts(value: Any) -> datetime | None:
     """An ISO 8601 string or epoch seconds as an aware datetime; None when absent/bad."""
     if value is None or value == "":
         return None
     try:
-        if isinstance(value, int | float):
+        if type(value) is int:  # exact, and 5x cheaper than fromtimestamp(tz=UTC)
+            return _EPOCH + timedelta(seconds=value)
+        if isinstance(value, (int, float)):  # cheaper than ``int | float``, built per call
             return datetime.fromtimestamp(float(value), tz=UTC)
         dt = datetime.fromisoformat(str(value))
     except (ValueError, OverflowError, OSError):
@@ -108,23 +117,43 @@ async def copy_to_temp(conn: asyncpg.Connection, table: str, columns: Sequence[s
     return tmp
 
 
+# Tables whose last optimistic COPY hit an existing key -> batches left to probe first.
+_PROBE_FIRST: dict[str, int] = {}
+_PROBE_BATCHES_AFTER_CONFLICT = 20
+
+
 async def insert_new(conn: asyncpg.Connection, table: str, columns: Sequence[str], key: str,
                      rows: Sequence[Sequence[Any]]) -> None:
     """Insert the rows whose ``key`` column is not in ``table`` yet, the first of each
     key in log order winning (``INSERT … ON CONFLICT (key) DO NOTHING`` semantics).
 
-    Why not just the upsert: for insert-only tables, probing the keys and COPYing the new
-    rows straight into the table costs about half of COPY-to-temp + INSERT…SELECT. A
-    conflict the probe could not see (a concurrent writer of another partition) rolls
+    Why not just the upsert: for insert-only tables, COPYing the new rows straight into
+    the table costs about half of COPY-to-temp + INSERT…SELECT. Keys already in the table
+    are rare (a Meta redelivery, a record re-read after a crash), so the batch, deduplicated
+    in memory, is first COPYed optimistically in a savepoint; only when that hits an
+    existing key are the keys probed (and for the table's next few batches, probed first).
+    A conflict the probe could not see (a concurrent writer of another partition) rolls
     back to a savepoint and takes the upsert path."""
     k = columns.index(key)
-    present = {r[0] for r in await conn.fetch(
-        f"SELECT {key} FROM {table} WHERE {key} = ANY($1::text[])", [r[k] for r in rows])}
+    seen: set[Any] = set()
     fresh: list[Sequence[Any]] = []
     for r in rows:
-        if r[k] not in present:
-            present.add(r[k])
+        if r[k] not in seen:
+            seen.add(r[k])
             fresh.append(r)
+    probe_first = _PROBE_FIRST.get(table, 0)
+    if probe_first:
+        _PROBE_FIRST[table] = probe_first - 1
+    else:
+        try:
+            async with conn.transaction():  # a savepoint
+                await conn.copy_records_to_table(table, records=fresh, columns=list(columns))
+            return
+        except asyncpg.UniqueViolationError:
+            _PROBE_FIRST[table] = _PROBE_BATCHES_AFTER_CONFLICT
+    present = {r[0] for r in await conn.fetch(
+        f"SELECT {key} FROM {table} WHERE {key} = ANY($1::text[])", list(seen))}
+    fresh = [r for r in fresh if r[k] not in present]
     if not fresh:
         return
     try:

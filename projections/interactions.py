@@ -61,15 +61,21 @@ class InteractionsProjection:
     topics = (topics.INBOUND,)
     tables = ("wa_interactions",)
 
+    def prepare(self, m: Msg) -> None:
+        # Cheap byte test first: most inbound records are not replies, and decoding
+        # every envelope twice (wa_events decodes it too) halves the projector's rate.
+        r = None
+        if m.value is not None and (b'"interactive"' in m.value or b'"button"' in m.value):
+            ev = decode(m)
+            r = row(m, ev) if ev is not None else None
+        m.memo[self.name] = r
+
     async def apply(self, conn: asyncpg.Connection, msgs: Sequence[Msg]) -> None:
         rows = []
         for m in msgs:
-            # Cheap byte test first: most inbound records are not replies, and decoding
-            # every envelope twice (wa_events decodes it too) halves the projector's rate.
-            if m.value is None or not (b'"interactive"' in m.value or b'"button"' in m.value):
-                continue
-            ev = decode(m)
-            r = row(m, ev) if ev is not None else None
+            if self.name not in m.memo:
+                self.prepare(m)
+            r = m.memo[self.name]
             if r is not None:
                 rows.append(r)
         if not rows:

@@ -107,7 +107,12 @@ async def project(settings: Settings, n: int) -> tuple[float, int]:
     try:
         first_count, t_first = 0, 0.0
         while True:
-            count = await conn.fetchval("SELECT count(*) FROM wa_events")
+            # Committed records, read from projection_offsets (written in the same
+            # transaction as the rows): polling count(*) over wa_events every 10 ms
+            # scanned the growing table ~100 times a second, on the database's core.
+            count = await conn.fetchval(
+                'SELECT coalesce(sum("offset"), 0)::bigint FROM projection_offsets '
+                "WHERE projection = 'events'")
             now = time.perf_counter()
             if count and not t_first:
                 first_count, t_first = count, now
