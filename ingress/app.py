@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import signal
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -73,7 +73,8 @@ def _middleware(metrics: IngressMetrics) -> Middleware:
     async def correlate_and_contain(request: web.Request, handler: Handler) -> web.StreamResponse:
         """Correlation id on every log line and answer; no exception ever becomes a 500."""
         rid = request.headers.get("X-Request-Id")
-        cid = rid if rid is not None and _REQUEST_ID.match(rid) else uuid.uuid4().hex
+        # 128 random bits as 32 hex digits, like uuid4().hex without building a UUID.
+        cid = rid if rid is not None and _REQUEST_ID.match(rid) else os.urandom(16).hex()
         token = correlation_id.set(cid)
         try:
             try:

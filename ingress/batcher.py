@@ -84,21 +84,29 @@ class Batcher:
                         fut.set_exception(exc)
                 self._on_failure(exc)
 
-    async def _partition(self, record: Record) -> int:
-        parts = self._partitions.get(record.topic)
-        if parts is None:
-            parts = self._partitions[record.topic] = sorted(
-                await self._producer.partitions_for(record.topic))
-        # Spread records of one round share a partition (one batch, not one per
-        # partition); rounds rotate over the partitions.
-        h = self._round if record.spread else self._key_hash(record.key)
-        return parts[h % len(parts)]
+    async def _partitions_of(self, topic: str) -> list[int]:
+        parts = self._partitions[topic] = sorted(await self._producer.partitions_for(topic))
+        return parts
 
     async def _flush(self, queue: list[tuple[Sequence[Record], asyncio.Future[None]]]) -> None:
+        # Per record this loop is the whole cost of batching: no coroutine per record,
+        # partitions resolved from the cache (awaited only for a topic seen first).
         groups: dict[tuple[str, int], list[tuple[Record, int]]] = {}
+        known = self._partitions
+        key_hash = self._key_hash
         for i, (records, _fut) in enumerate(queue):
             for r in records:
-                groups.setdefault((r.topic, await self._partition(r)), []).append((r, i))
+                parts = known.get(r.topic)
+                if parts is None:
+                    parts = await self._partitions_of(r.topic)
+                # Spread records of one round share a partition (one batch, not one per
+                # partition); rounds rotate over the partitions.
+                h = self._round if r.spread else key_hash(r.key)
+                where = (r.topic, parts[h % len(parts)])
+                members = groups.get(where)
+                if members is None:
+                    members = groups[where] = []
+                members.append((r, i))
         waits: list[list[asyncio.Future[Any]]] = [[] for _ in queue]
         for (topic, partition), members in groups.items():
             builder = self._producer.create_batch()
@@ -121,18 +129,24 @@ class Batcher:
 
 
 def _resolve_when_all(request: asyncio.Future[None], batches: list[asyncio.Future[Any]]) -> None:
-    """Done with the first failure, or when every batch is acknowledged."""
+    """Done with the first failure, or when every batch is acknowledged. The request
+    may already be done (its deadline passed, or its waiter was cancelled): then the
+    batches land unobserved."""
     remaining = len(batches)
     if remaining == 0:
-        request.set_result(None)
+        if not request.done():
+            request.set_result(None)
         return
 
     def one_done(batch: asyncio.Future[Any]) -> None:
         nonlocal remaining
         remaining -= 1
-        exc = asyncio.CancelledError() if batch.cancelled() else batch.exception()
         if request.done():
             return
+        if batch.cancelled():
+            request.set_exception(BrokerNotConnected("delivery cancelled: producer stopped"))
+            return
+        exc = batch.exception()
         if exc is not None:
             request.set_exception(exc)
         elif remaining == 0:

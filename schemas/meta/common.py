@@ -92,10 +92,16 @@ class ChangeContext:
     waba_id: str | None
     phone_number_id: str | None
     entry_time: int | None
-    path: str
+    entry_index: int
+    change_index: int
     correlation_id: str
     received_at: str
     profile_names: dict[str, str | None] = dc_field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        """Where the change's value sits, for error messages (built only when needed)."""
+        return f"entry[{self.entry_index}].changes[{self.change_index}].value"
 
     def event(self, event_id: str, type_: str, wa_id: str, ts: int | None,
               payload: dict[str, Any]) -> InboundEvent:

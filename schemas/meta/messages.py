@@ -72,10 +72,16 @@ class InteractiveType(StrEnum):
         return cls.UNKNOWN
 
 
+# Enum lookups by value without Enum.__call__ (the parser's most frequent call).
+_MESSAGE_TYPES: dict[object, MessageType] = {m.value: m for m in MessageType}
+_EVENT_TYPES: dict[MessageType, str] = {m: f"message.{m.value}" for m in MessageType}
+
+
 def message_event_type(message: dict[str, Any]) -> str:
     """The ``type`` string of the event for one ``messages[]`` item."""
     raw = message.get("type")
-    kind = MessageType(raw) if isinstance(raw, str) else MessageType.UNKNOWN
+    kind = _MESSAGE_TYPES.get(raw, MessageType.UNKNOWN) if isinstance(raw, str) \
+        else MessageType.UNKNOWN
     if kind is MessageType.UNKNOWN and raw != "unknown":
         log.warning("unknown message type kept as message.unknown",
                     extra={"meta_type": token(raw) or "<unprintable>"})
@@ -84,7 +90,7 @@ def message_event_type(message: dict[str, Any]) -> str:
         sub = inter.get("type") if isinstance(inter, dict) else None
         itype = InteractiveType(sub) if isinstance(sub, str) else InteractiveType.UNKNOWN
         return f"message.interactive.{itype.value}"
-    return f"message.{kind.value}"
+    return _EVENT_TYPES[kind]
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,29 +79,28 @@ def parse_body(body: Any, *, correlation_id: str, received_at: str) -> list[Inbo
         raise MetaPayloadError('"entry" must be a non-empty array')
     out: list[InboundEvent] = []
     for i, entry in enumerate(entries):
-        path = f"entry[{i}]"
         if not isinstance(entry, dict):
-            raise MetaPayloadError("must be an object", path)
+            raise MetaPayloadError("must be an object", f"entry[{i}]")
         changes = entry.get("changes")
         if not isinstance(changes, list):
-            raise MetaPayloadError('"changes" must be an array', path)
+            raise MetaPayloadError('"changes" must be an array', f"entry[{i}]")
         waba_id = ident(entry.get("id"))
         entry_time = timestamp(entry.get("time"))
         for j, change in enumerate(changes):
-            cpath = f"{path}.changes[{j}]"
             if not isinstance(change, dict):
-                raise MetaPayloadError("must be an object", cpath)
+                raise MetaPayloadError("must be an object", f"entry[{i}].changes[{j}]")
             field, value = change.get("field"), change.get("value")
             if not isinstance(field, str) or not field:
-                raise MetaPayloadError('"field" must be a non-empty string', cpath)
+                raise MetaPayloadError('"field" must be a non-empty string',
+                                       f"entry[{i}].changes[{j}]")
             if not isinstance(value, dict):
-                raise MetaPayloadError('"value" must be an object', cpath)
+                raise MetaPayloadError('"value" must be an object', f"entry[{i}].changes[{j}]")
             metadata = value.get("metadata")
             ctx = ChangeContext(
                 field=field, waba_id=waba_id,
                 phone_number_id=ident(metadata.get("phone_number_id"))
                 if isinstance(metadata, dict) else ident(value.get("phone_number_id")),
-                entry_time=entry_time, path=f"{cpath}.value",
+                entry_time=entry_time, entry_index=i, change_index=j,
                 correlation_id=correlation_id, received_at=received_at,
                 profile_names=profile_names(value.get("contacts")),
             )
