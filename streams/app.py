@@ -73,6 +73,8 @@ def create_app(settings: Settings) -> Runtime:
         topic_replication_factor=settings.replication_factor,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # Records of one group go out in a few produce requests instead of one each.
+        producer_linger=float(settings.extra.get("WASTREAM_PRODUCER_LINGER_MS", "5")) / 1000,
         processing_guarantee="at_least_once",
         broker_commit_interval=float(settings.extra.get("WASTREAM_COMMIT_INTERVAL_S", "1.0")),
         table_standby_replicas=int(settings.extra.get("WASTREAM_STANDBY_REPLICAS", "0")),
@@ -81,8 +83,17 @@ def create_app(settings: Settings) -> Runtime:
         broker_session_timeout=float(settings.extra.get("WASTREAM_SESSION_TIMEOUT_S", "30")),
         broker_heartbeat_interval=float(settings.extra.get("WASTREAM_HEARTBEAT_S", "3")),
     )
+    # use_partitioner: the changelog partition comes from the key (murmur2, as for every
+    # record on wa.inbound, which is keyed by wa_id), not from the event being processed:
+    # the conversation agent writes a group's states after the group, outside any one
+    # event (streams/conversation.py).
     chat_state = app.Table(
-        "chat_state", default=None, key_type=bytes, value_type=bytes, partitions=settings.partitions
+        "chat_state",
+        default=None,
+        key_type=bytes,
+        value_type=bytes,
+        partitions=settings.partitions,
+        use_partitioner=True,
     )
     # Values are our own orjson bytes; Faust would pick "json" for a non-model type.
     chat_state.key_serializer = chat_state.value_serializer = "raw"  # type: ignore[attr-defined]

@@ -4,16 +4,26 @@ One actor (concurrency=1) per worker so that the events of one wa_id are process
 log order. Every event goes through the ``FailureRouter`` boundary: decoding happens
 inside ``process``, so a bad record is routed (dead-lettered) and never kills the agent.
 
-Durability order, per event: the effects are produced and, unless
-WASTREAM_OUTPUT_ACKS=buffered, acknowledged by the broker BEFORE the conversation
-(state + seen event ids, one record) is written to the table. A crash in between
-therefore replays the event with the old state and the same deterministic output ids,
-instead of leaving a state that claims a reply which was never written.
+Durability order: an event's effects are acknowledged by the broker BEFORE its
+conversation (state + seen event ids, one record) is written to the table, and the
+event is acked to Faust (so its offset can be committed) only after that. A crash in
+between therefore replays the event with the old state and the same deterministic
+output ids, instead of leaving a state that claims a reply which was never written.
+
+Group commit: the agent does not wait for the broker after every event. Events are
+processed one by one (a later event of the same user sees the earlier one's state from
+the group's overlay); when the agent has caught up with what Faust has fetched (or
+after WASTREAM_GROUP_MAX events), the group is settled: wait for every effect's ack,
+write the states, ack the events. Under load a group holds hundreds of events and costs
+one wait; when idle a group is one event, so no latency is added.
+WASTREAM_OUTPUT_ACKS=buffered skips the wait (faster; unsafe if a crash loses effects
+whose state was stored).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import logging
 import time
@@ -51,6 +61,24 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
+Record = tuple[str, bytes, bytes, list[tuple[str, bytes]] | None]
+
+
+@dataclasses.dataclass
+class Group:
+    """What a group of processed events holds until it is settled: the new states
+    (visible to the group's later events) and the effects not yet acknowledged."""
+
+    states: dict[bytes, bytes] = dataclasses.field(default_factory=dict)
+    unacked: list[tuple[Any, Record]] = dataclasses.field(default_factory=list)
+    events: int = 0
+
+
+# The group of the actor running now (each actor is its own task, so its own context).
+# Outside an actor's loop there is none, and each event is settled on its own.
+_GROUP: contextvars.ContextVar[Group | None] = contextvars.ContextVar("group", default=None)
+
+
 class ConversationProcessor:
     """``process(key, value, headers)`` for the failure boundary; raises on failure."""
 
@@ -70,34 +98,75 @@ class ConversationProcessor:
     ) -> None:
         event = InboundEvent.from_bytes(value or b"")  # EnvelopeError: permanent
         wkey = event.wa_id.encode()
-        conv = Conv.from_bytes(self.rt.chat_state.get(wkey), event.wa_id)
+        group = _GROUP.get()
+        alone = group is None
+        if group is None:
+            group = Group()
+        stored = group.states.get(wkey)
+        conv = Conv.from_bytes(
+            self.rt.chat_state.get(wkey) if stored is None else stored, event.wa_id
+        )
         now = time.time()
         out = engine.process(conv, Ctx(event=event, now=now, opts=self.rt.opts, nearby=self.index))
         if out is None:
             self.duplicates += 1
             log.debug("duplicate event %s for %s ignored", event.event_id, event.wa_id)
             return
-        await self._emit(event, conv, out, now)
-        self.rt.chat_state[wkey] = conv.to_bytes()
+        await self._emit(event, conv, out, now, group)
+        group.states[wkey] = conv.to_bytes()
+        group.events += 1
         self.deadlines.update(event.wa_id, conv.deadlines)
         self.processed += 1
+        if alone:
+            await self.settle(group)
 
-    async def _send(self, topic: Any, key: str, value: bytes, corr: str) -> Any:
-        """Hand one record to the app's producer; returns the delivery future.
+    async def settle(self, group: Group) -> None:
+        """Wait until every effect of the group is acknowledged (re-sending what the
+        broker refused, with back-off: an outage delays the group, never drops it),
+        then write the group's states to the table."""
+        backoff = 0.2
+        while self.wait_acks and group.unacked:
+            pending, group.unacked = group.unacked, []
+            results = await asyncio.gather(*(f for f, _ in pending), return_exceptions=True)
+            failed = [
+                rec
+                for (_, rec), r in zip(pending, results, strict=True)
+                if isinstance(r, BaseException)
+            ]
+            if failed:
+                log.warning(
+                    "%d effect records were not acknowledged; re-sending in %.1fs",
+                    len(failed),
+                    backoff,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                for rec in failed:
+                    group.unacked.append((await self._produce(rec), rec))
+        group.unacked.clear()
+        for wkey, conv in group.states.items():
+            self.rt.chat_state[wkey] = conv
+        group.states.clear()
+        group.events = 0
+
+    async def _send(self, topic: Any, key: str, value: bytes, corr: str, group: Group) -> None:
+        """Hand one record to the app's producer; its delivery future joins the group.
 
         The app's producer directly (not ``topic.send``): half the per-record cost, and
         it is the producer Faust flushes before committing offsets, so a buffered
         record is never behind a committed offset."""
         hdrs = [(h.CORRELATION_ID, corr.encode())] if corr else None
-        return await self.rt.app.producer.send(
-            topic.get_topic_name(), key.encode(), value, None, None, hdrs
-        )
+        rec: Record = (topic.get_topic_name(), key.encode(), value, hdrs)
+        group.unacked.append((await self._produce(rec), rec))
 
-    async def _emit(self, ev: InboundEvent, conv: Conv, out: Out, now: float) -> None:
+    async def _produce(self, rec: Record) -> Any:
+        topic, key, value, hdrs = rec
+        return await self.rt.app.producer.send(topic, key, value, None, None, hdrs)
+
+    async def _emit(self, ev: InboundEvent, conv: Conv, out: Out, now: float, group: Group) -> None:
         rt, at, corr = self.rt, _iso(now), ev.correlation_id
-        futs: list[Any] = []
         if out.recovery is not None:
-            await self._recovery(ev, conv, out, "in_progress", at)
+            await self._recovery(ev, conv, out, "in_progress", at, group)
         try:
             pnid = ev.phone_number_id or conv.phone_number_id or self.default_pnid
             for i, body in enumerate(out.replies):
@@ -112,7 +181,7 @@ class ConversationProcessor:
                     flow=conv.flow,
                     created_at=at,
                 )
-                futs.append(await self._send(rt.outbound, to, _bytes(msg), corr))
+                await self._send(rt.outbound, to, _bytes(msg), corr, group)
             names: dict[str, int] = {}
             for name, data in out.domain:
                 n = names[name] = names.get(name, 0) + 1
@@ -126,7 +195,7 @@ class ConversationProcessor:
                     at=at,
                     correlation_id=corr,
                 )
-                futs.append(await self._send(rt.domain, conv.wa_id, _bytes(dom), corr))
+                await self._send(rt.domain, conv.wa_id, _bytes(dom), corr, group)
                 self.index.apply(dom, now)  # our own facts are visible to us at once
             for to, typ, payload in out.internal:
                 internal = InboundEvent(
@@ -140,7 +209,7 @@ class ConversationProcessor:
                     payload=payload,
                     field="wastream",
                 )
-                futs.append(await self._send(rt.inbound, to, internal.to_bytes(), corr))
+                await self._send(rt.inbound, to, internal.to_bytes(), corr, group)
             for d in out.delivery:
                 upd = DeliveryUpdate(
                     wa_id=conv.wa_id,
@@ -151,7 +220,7 @@ class ConversationProcessor:
                     error=d["error"],
                     correlation_id=corr,
                 )
-                futs.append(await self._send(rt.delivery, conv.wa_id, _bytes(upd), corr))
+                await self._send(rt.delivery, conv.wa_id, _bytes(upd), corr, group)
             if out.transition is not None:
                 st = StateTransition(
                     wa_id=conv.wa_id,
@@ -166,18 +235,18 @@ class ConversationProcessor:
                     at=at,
                     correlation_id=corr,
                 )
-                futs.append(await self._send(rt.state, conv.wa_id, _bytes(st), corr))
-            if self.wait_acks and futs:
-                await asyncio.gather(*futs)
+                await self._send(rt.state, conv.wa_id, _bytes(st), corr, group)
         except Exception as exc:
             if out.recovery is not None:
                 out.recovery["error"] = repr(exc)[:500]
-                await self._recovery(ev, conv, out, "failed", at)
+                await self._recovery(ev, conv, out, "failed", at, group)
             raise
         if out.recovery is not None:
-            await self._recovery(ev, conv, out, "completed", at)
+            await self._recovery(ev, conv, out, "completed", at, group)
 
-    async def _recovery(self, ev: InboundEvent, conv: Conv, out: Out, status: str, at: str) -> None:
+    async def _recovery(
+        self, ev: InboundEvent, conv: Conv, out: Out, status: str, at: str, group: Group
+    ) -> None:
         r = out.recovery or {}
         upd = RecoveryUpdate(
             recovery_id=r["recovery_id"],
@@ -188,9 +257,7 @@ class ConversationProcessor:
             details=dict(r),
             at=at,
         )
-        fut = await self._send(self.rt.recovery, conv.wa_id, _bytes(upd), ev.correlation_id)
-        if self.wait_acks:
-            await fut
+        await self._send(self.rt.recovery, conv.wa_id, _bytes(upd), ev.correlation_id, group)
 
 
 def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> ConversationProcessor:
@@ -202,13 +269,26 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
     # (WASTREAM_ISOLATED_PARTITIONS=1): still one at a time per partition, so per-user
     # order holds, but one partition's wait for acks no longer holds up the others.
     isolated = rt.settings.extra.get("WASTREAM_ISOLATED_PARTITIONS", "0") == "1"
+    group_max = int(rt.settings.extra.get("WASTREAM_GROUP_MAX", "500"))
 
     @rt.app.agent(rt.inbound, name="conversation", concurrency=1, isolated_partitions=isolated)
     async def conversation(stream: Any) -> None:
-        async for event in stream.events():
+        # Manual acks: an event is acked (its offset may be committed) only once its
+        # group is settled, i.e. its effects and its state are stored.
+        events = stream.noack()
+        fetched = stream.channel.queue
+        group, done = Group(), []
+        _GROUP.set(group)
+        async for event in events.events():
             msg = event.message
             await router.handle(
                 event.key, event.value, event.headers, Origin(msg.topic, msg.partition, msg.offset)
             )
+            done.append(event)
+            if len(done) >= group_max or fetched.empty():
+                await proc.settle(group)
+                for ev in done:
+                    await events.ack(ev)
+                done.clear()
 
     return proc

@@ -9,13 +9,16 @@ conversation) are written to ``wa.inbound``; then
 
 1. baseline: an aiokafka consumer (own group) reads them and produces every record
    to another topic (acks=all, one flush per fetched batch, commit per batch);
-2. the conversation agent: a real ``wastream worker`` (only the conversation agent)
+2. the Faust floor (bench/workflows/floor.py): a bare Faust agent that forwards every
+   record and does nothing else, i.e. Faust's own per-event cost;
+3. the conversation agent: a real ``wastream worker`` (only the conversation agent)
    reads them and writes replies, transitions and domain events.
 
 Rates are events / (last output timestamp - first output timestamp), so start-up and
 rebalance time are excluded on both sides. Peak RSS is the worker's VmHWM. Prints the
-ratio agent / passthrough for each mode: WASTREAM_OUTPUT_ACKS (wait | buffered, see
-streams/conversation.py), "+isolated" = WASTREAM_ISOLATED_PARTITIONS=1.
+ratios agent / passthrough (the issue's goal) and agent / Faust floor for each mode:
+WASTREAM_OUTPUT_ACKS (wait | buffered, see streams/conversation.py), "+isolated" =
+WASTREAM_ISOLATED_PARTITIONS=1.
 """
 
 from __future__ import annotations
@@ -180,7 +183,11 @@ def peak_rss_mb(pid: int) -> float:
 
 
 async def run_agent(
-    env: dict[str, str], settings: Settings, n_events: int, timeout_s: float
+    env: dict[str, str],
+    settings: Settings,
+    n_events: int,
+    timeout_s: float,
+    cmd: str = "-m bench.workflows.worker",
 ) -> tuple[float, float, int]:
     """Run the worker on wa.inbound; return (events/s, peak RSS MB, wa.state records)."""
     log = Path(tempfile.gettempdir()) / f"bench-workflows-{settings.topic_prefix}log"
@@ -188,7 +195,7 @@ async def run_agent(
         proc = subprocess.Popen(  # noqa: ASYNC220 - started once, not awaited
             [
                 sys.executable,
-                *(os.environ.get("BENCH_WORKER_CMD", "-m bench.workflows.worker").split()),
+                *(os.environ.get("BENCH_WORKER_CMD", cmd).split()),
             ],
             env=env,
             stdout=out,
@@ -244,7 +251,8 @@ async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
             settings.kafka_bootstrap_servers, settings.topic(topics.INBOUND), admin_extra, len(evs)
         )
         print(f"passthrough (aiokafka consume→produce): {base:,.0f} events/s")
-        for i, mode in enumerate(modes):
+        floor = 0.0
+        for i, mode in enumerate(["faust-floor", *modes]):
             acks, _, extra = mode.partition("+")
             env = dict(
                 base_env,
@@ -258,10 +266,21 @@ async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
                 s2 = Settings.from_env(env)
                 await ensure_topics(s2)
                 await produce_all(s2.kafka_bootstrap_servers, s2.topic(topics.INBOUND), evs)
-            rate, rss, states = await run_agent(env, Settings.from_env(env), len(evs), timeout_s)
+            cmd = f"-m bench.workflows.{'floor' if mode == 'faust-floor' else 'worker'}"
+            rate, rss, states = await run_agent(
+                env, Settings.from_env(env), len(evs), timeout_s, cmd
+            )
+            if mode == "faust-floor":
+                floor = rate
+                print(
+                    f"Faust floor (bare Faust agent, forward only): {rate:,.0f} events/s, "
+                    f"ratio {rate / base:.3f} of passthrough ({rate / base:.1%})"
+                )
+                continue
             print(
                 f"conversation agent, {mode}: {rate:,.0f} events/s, "
                 f"ratio {rate / base:.3f} of passthrough ({rate / base:.1%}), "
+                f"{rate / floor:.2f} of the Faust floor, "
                 f"worker peak RSS {rss:.0f} MB, {states} wa.state records"
             )
     finally:

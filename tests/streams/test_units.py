@@ -3,11 +3,16 @@ deadline cache of the timer task, the rides index fold."""
 
 from __future__ import annotations
 
+import asyncio
+from types import SimpleNamespace
+
+from aiokafka.errors import KafkaTimeoutError
+
 from schemas.delivery import DeliveryUpdate
 from schemas.domain import DomainEvent
 from schemas.outbound import OutboundMessage
 from schemas.state import StateTransition
-from streams.conversation import _bytes
+from streams.conversation import ConversationProcessor, Group, _bytes
 from streams.rides_index import RidesIndex
 from streams.state import Conv
 from streams.timers import DeadlineCache, timer_event, timer_id
@@ -81,3 +86,56 @@ def test_rides_index_fold_is_idempotent_and_expires() -> None:
     idx.searching["old"] = {"vehicle": "cab", "lat": 0.0, "lon": 0.0, "until": 1.0}
     idx.prune(2.0)
     assert "old" not in idx.searching
+
+
+class _Producer:
+    """Stands in for the app's producer in the group-commit test only: the records it
+    is handed, and delivery futures that the test settles (some with an error)."""
+
+    def __init__(self, refuse: int) -> None:
+        self.refuse = refuse
+        self.sent: list[bytes] = []
+        self.futures: list[asyncio.Future[None]] = []
+
+    async def send(self, topic: str, key: bytes, value: bytes, *_: object) -> object:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.sent.append(value)
+        self.futures.append(fut)
+        if self.refuse > 0:
+            self.refuse -= 1
+            fut.set_exception(KafkaTimeoutError())
+        else:
+            asyncio.get_running_loop().call_later(0.01, fut.set_result, None)
+        return fut
+
+
+class _Table(dict[bytes, bytes]):
+    def __init__(self, producer: _Producer) -> None:
+        super().__init__()
+        self.producer = producer
+        self.unacked_at_write: list[int] = []
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.unacked_at_write.append(sum(not f.done() for f in self.producer.futures))
+        super().__setitem__(key, value)
+
+
+async def test_group_settles_effects_before_states_and_resends_refused_records() -> None:
+    producer = _Producer(refuse=1)
+    table = _Table(producer)
+    rt = SimpleNamespace(
+        app=SimpleNamespace(producer=producer), chat_state=table, settings=SimpleNamespace(extra={})
+    )
+    proc = ConversationProcessor(rt, RidesIndex(), DeadlineCache())  # type: ignore[arg-type]
+    group = Group()
+    topic = SimpleNamespace(get_topic_name=lambda: "wa.outbound")
+    await proc._send(topic, "u1", b"reply-1", "c", group)
+    await proc._send(topic, "u1", b"state-1", "c", group)
+    group.states[b"u1"] = b"conv-1"
+    assert table == {}  # nothing is stored before the group is settled
+    await proc.settle(group)
+    assert producer.sent == [b"reply-1", b"state-1", b"reply-1"]  # the refused one again
+    assert table == {b"u1": b"conv-1"}
+    assert table.unacked_at_write == [0]  # every effect was acknowledged first
+    assert group.states == {}
+    assert group.unacked == []
