@@ -28,10 +28,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from projections import analytics
 from projections.base import Msg, prepare, ts
 from projections.migrations import connect, migrate, quote_ident
-from projections.projector import to_msg
+from projections.projector import CHUNK, to_msg
 from projections.registry import by_name
 from projections.store import TP, Store
 from wastream.config import Settings
+
+# Records per shadow transaction at most (a batch grows while the database is busy).
+BATCH_MAX = 20_000
 
 _OFFSET = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+):(?P<part>\d+):(?P<offset>\d+)$")
 
@@ -190,7 +193,9 @@ class Replay:
         finally:
             await admin.close()
         await migrate(self.settings, schema=self.shadow)
-        store = Store(self.settings, [self.projection], schema=self.shadow)
+        # Not durable: the shadow is rebuilt from scratch if anything fails, and the swap's
+        # (synchronous) commit flushes the WAL of every earlier commit.
+        store = Store(self.settings, [self.projection], schema=self.shadow, durable=False)
         c = await self._consumer()
         tps = [TopicPartition(self.settings.topic(t), p) for t, p in plan.end]
         c.assign(tps)
@@ -210,23 +215,32 @@ class Replay:
 
     async def _consume_until(self, store: Store, end: dict[TP, int]) -> None:
         """Project records until every partition's position reaches ``end``. A reader
-        task fetches and decodes the next batch while the database writes this one."""
+        task fetches and decodes while the database writes; it hands a batch over as soon
+        as the writer has room and otherwise keeps growing it (up to ``BATCH_MAX``), so
+        batches are as large as the database is slow and transactions are few."""
         c = await self._consumer()
         pending = {tp: o for tp, o in end.items() if await c.position(self._ktp(tp)) < o}
         queue: asyncio.Queue[dict[TP, list[Msg]] | None] = asyncio.Queue(maxsize=1)
 
         async def read() -> None:
+            batch: dict[TP, list[Msg]] = {}
+            count = 0
             while pending:
-                got = await c.getmany(*[self._ktp(tp) for tp in pending], timeout_ms=500,
-                                      max_records=5000)
-                batch: dict[TP, list[Msg]] = {}
+                if count and (not queue.full() or count >= BATCH_MAX):
+                    await queue.put(batch)
+                    batch, count = {}, 0
+                got = await c.getmany(*[self._ktp(tp) for tp in pending],
+                                      timeout_ms=50 if count else 500,
+                                      max_records=min(CHUNK, BATCH_MAX - count))
+                fresh: list[Msg] = []
                 for ktp, recs in got.items():
                     tp = (self._logical(ktp.topic), ktp.partition)
                     if tp not in pending or not recs:
                         continue
                     keep = [to_msg(tp[0], r) for r in recs if r.offset < pending[tp]]
                     if keep:
-                        batch[tp] = keep
+                        batch.setdefault(tp, []).extend(keep)
+                        fresh += keep
                     if recs[-1].offset >= pending[tp] - 1:
                         # Done with it: put the position back at the end, so that the
                         # records fetched beyond it are read again by a later catch-up.
@@ -234,9 +248,12 @@ class Replay:
                 for tp in list(pending):
                     if await c.position(self._ktp(tp)) >= pending[tp]:
                         del pending[tp]
-                if batch:
-                    prepare([self.projection], [m for v in batch.values() for m in v])
-                    await queue.put(batch)
+                if fresh:
+                    prepare([self.projection], fresh)
+                    count += len(fresh)
+                await asyncio.sleep(0)  # let the writer's round trips through (see CHUNK)
+            if count:
+                await queue.put(batch)
             await queue.put(None)
 
         reader = asyncio.create_task(read())

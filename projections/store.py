@@ -73,8 +73,12 @@ class Store:
     """Applies batches of records to a set of projections in one schema."""
 
     def __init__(self, settings: Settings, projections: Sequence[Projection],
-                 schema: str | None = None, physical: Mapping[str, str] | None = None) -> None:
+                 schema: str | None = None, physical: Mapping[str, str] | None = None,
+                 *, durable: bool = True) -> None:
+        """``durable=False`` commits without waiting for the WAL flush (a replay's shadow:
+        thrown away if anything fails, and made durable by the swap's own commit)."""
         self.settings = settings
+        self.durable = durable
         self.projections = list(projections)
         self.schema = schema or settings.db_schema
         # logical topic -> broker-side name (what projection_offsets records)
@@ -89,6 +93,8 @@ class Store:
         if self.conn is None or self.conn.is_closed():
             try:
                 self.conn = await connect(self.settings, self.schema)
+                if not self.durable:
+                    await self.conn.execute("SET synchronous_commit = off")
             except CONNECTION_ERRORS as exc:
                 raise StoreUnavailable(str(exc)) from exc
         return self.conn
