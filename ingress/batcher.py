@@ -124,33 +124,47 @@ class Batcher:
             fut = await self._producer.send_batch(builder, topic, partition=partition)
             for m in in_batch:
                 waits[m].append(fut)
-        for (_records, request), batches in zip(queue, waits, strict=True):
-            _resolve_when_all(request, batches)
+        _resolve_after_flush([request for _records, request in queue], waits)
 
 
-def _resolve_when_all(request: asyncio.Future[None], batches: list[asyncio.Future[Any]]) -> None:
-    """Done with the first failure, or when every batch is acknowledged. The request
-    may already be done (its deadline passed, or its waiter was cancelled): then the
-    batches land unobserved."""
+def _resolve_after_flush(requests: list[asyncio.Future[None]],
+                         waits: list[list[asyncio.Future[Any]]]) -> None:
+    """Once every batch of the flush is settled, answer each request from its own
+    batches: done when all of them were acknowledged, else with the first failure.
+
+    One callback per batch rather than one per request and batch: a flush's batches
+    travel in one produce request per broker, so waiting for the flush costs a request
+    no extra round trip on a single broker. A request may already be done (deadline
+    passed, waiter cancelled): then its batches land unobserved."""
+    batches = {id(b): b for ws in waits for b in ws}
     remaining = len(batches)
+
+    def settle() -> None:
+        for request, own in zip(requests, waits, strict=True):
+            if request.done():
+                continue
+            failure: BaseException | None = None
+            for b in own:
+                if b.cancelled():
+                    failure = BrokerNotConnected("delivery cancelled: producer stopped")
+                    break
+                failure = b.exception()
+                if failure is not None:
+                    break
+            if failure is None:
+                request.set_result(None)
+            else:
+                request.set_exception(failure)
+
     if remaining == 0:
-        if not request.done():
-            request.set_result(None)
+        settle()
         return
 
-    def one_done(batch: asyncio.Future[Any]) -> None:
+    def one_done(_batch: asyncio.Future[Any]) -> None:
         nonlocal remaining
         remaining -= 1
-        if request.done():
-            return
-        if batch.cancelled():
-            request.set_exception(BrokerNotConnected("delivery cancelled: producer stopped"))
-            return
-        exc = batch.exception()
-        if exc is not None:
-            request.set_exception(exc)
-        elif remaining == 0:
-            request.set_result(None)
+        if remaining == 0:
+            settle()
 
-    for b in batches:
+    for b in batches.values():
         b.add_done_callback(one_done)
