@@ -57,15 +57,15 @@ def fast_row(msg: Msg) -> tuple[Any, ...] | None:
         payload = d.get("payload") or {}
         if type(payload) is not dict:
             payload = dict(payload)
-        extra = {} if d.keys() <= _KNOWN else {k: v for k, v in d.items() if k not in _KNOWN}
+        extra = None if d.keys() <= _KNOWN else {k: v for k, v in d.items() if k not in _KNOWN}
         head = (str(d["event_id"]), str(d["type"]), str(d["wa_id"]), d.get("phone_number_id"),
                 d.get("waba_id"), str(d.get("field") or "messages"), meta_ts,
                 ts(str(d["received_at"])) or ms(msg.timestamp_ms),
                 str(d.get("correlation_id") or ""))
     except (KeyError, TypeError, ValueError):
         return None
-    return (*head, SCHEMA_VERSION, jsonb(payload), jsonb(extra), msg.partition, msg.offset,
-            d.get("profile_name"))
+    return (*head, SCHEMA_VERSION, jsonb(payload), "{}" if extra is None else jsonb(extra),
+            msg.partition, msg.offset, d.get("profile_name"))
 
 
 class EventsProjection:

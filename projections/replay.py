@@ -35,6 +35,8 @@ from wastream.config import Settings
 
 # Records per shadow transaction at most (a batch grows while the database is busy).
 BATCH_MAX = 20_000
+# Connections building the shadow's deferred indexes at the same time.
+INDEX_BUILDERS = 2
 
 _OFFSET = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+):(?P<part>\d+):(?P<offset>\d+)$")
 
@@ -298,12 +300,20 @@ class Replay:
             await conn.close()
 
     async def _restore_indexes(self, ddl: list[str]) -> None:
-        conn = await connect(self.settings, self.shadow)
-        try:
-            for statement in ddl:
-                await conn.execute(statement)
-        finally:
-            await conn.close()
+        """Build the deferred indexes, a few at a time: CREATE INDEX takes a SHARE lock,
+        which does not block another CREATE INDEX on the same table, and each build is
+        one backend's CPU."""
+        todo = list(ddl)
+
+        async def builder() -> None:
+            conn = await connect(self.settings, self.shadow)
+            try:
+                while todo:
+                    await conn.execute(todo.pop(0))
+            finally:
+                await conn.close()
+
+        await asyncio.gather(*(builder() for _ in range(min(INDEX_BUILDERS, len(todo)))))
 
     async def live_offsets(self) -> dict[TP, int]:
         live = Store(self.settings, [self.projection])

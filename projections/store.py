@@ -215,10 +215,12 @@ class Store:
         projections = self.projections if only is None else list(only)
         tps = sorted(tp for tp, msgs in batch.items() if msgs)
         # Serialise with other writers of the same partitions (instances, replay swap);
-        # sorted so that two writers never deadlock.
-        for topic, part in tps:
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                               f"{self.schema}:{self.topic_name(topic)}:{part}")
+        # sorted so that two writers never deadlock. One round trip: a volatile function
+        # in the select list is evaluated after the ORDER BY, so in the array's order.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+            "FROM unnest($1::text[]) WITH ORDINALITY AS t(k, i) ORDER BY i",
+            [f"{self.schema}:{self.topic_name(topic)}:{part}" for topic, part in tps])
         stored = await self._offsets_locked(conn)
         todo: dict[str, list[Msg]] = {p.name: [] for p in projections}
         new_offsets: list[tuple[str, str, int, int]] = []
@@ -236,7 +238,8 @@ class Store:
             self._gap_sought.pop(tp, None)
             for p in readers:
                 start = stored.get((p.name, *tp))
-                fresh = [m for m in msgs if start is None or m.offset >= start]
+                fresh = (msgs if start is None or msgs[0].offset >= start
+                         else [m for m in msgs if m.offset >= start])
                 if fresh:
                     todo[p.name].extend(fresh)
                     new_offsets.append((p.name, self.topic_name(tp[0]), tp[1], msgs[-1].offset + 1))
