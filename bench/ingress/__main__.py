@@ -80,9 +80,19 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(5)
 
 
-def _line(label: str, r: Result) -> str:
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process so far (Linux /proc), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _line(label: str, r: Result, cpu_us: float | None = None) -> str:
+    cpu = f"   cpu {cpu_us:5.0f} us/req" if cpu_us is not None else ""
     return (f"  {label:<52} {r.rps:>9.0f} req/s {r.eps:>10.0f} ev/s   p50 {r.p50_ms:7.2f} ms"
-            f"   p99 {r.p99_ms:7.2f} ms   ({r.ok}/{r.requests} ok in {r.seconds:.1f}s)")
+            f"   p99 {r.p99_ms:7.2f} ms{cpu}   ({r.ok}/{r.requests} ok in {r.seconds:.1f}s)")
 
 
 # Bodies per measured second in a pool: above what the seed baseline reaches, so that
@@ -115,7 +125,8 @@ class _Load:
             self.pool.close()
 
 
-async def _main(seconds: float, concurrency: int, rounds: int, generator: str) -> int:
+async def _main(seconds: float, concurrency: int, rounds: int, generator: str,
+                with_floor: bool) -> int:
     settings = Settings.from_env()
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     schema = prefix.rstrip(".")
@@ -134,14 +145,20 @@ async def _main(seconds: float, concurrency: int, rounds: int, generator: str) -
         "b": ("(b) wastream ingress (Kafka acks)", ["-m", "wastream.cli", "ingress"]),
         "c": ("(c) seed: INSERT per event", ["-m", "bench.ingress.servers", "seed"]),
     }
+    if with_floor:
+        servers["f"] = ("(floor) aiohttp + acked produce of raw body",
+                        ["-m", "bench.ingress.servers", "floor"])
     runs: dict[tuple[str, str], list[Result]] = {}
+    # CPU of the server's own process per request: steadier than requests/s when the
+    # machine is shared (it leaves out the broker's and PostgreSQL's CPU).
+    cpu: dict[tuple[str, str], list[float]] = {}
     try:
         # Rounds alternate the servers so that a burst of load from elsewhere on the
         # machine hits all of them alike; the best round of each is reported.
         for rnd in range(1, rounds + 1):
             for key, (label, args) in servers.items():
                 port = _free_port()
-                probe = (f"http://127.0.0.1:{port}/readyz" if key == "b"
+                probe = (f"http://127.0.0.1:{port}/readyz" if key in ("b", "f")
                          else f"http://127.0.0.1:{port}/webhook")
                 proc = _start(key, [*args, "--port", str(port)], env, probe)
                 try:
@@ -153,13 +170,19 @@ async def _main(seconds: float, concurrency: int, rounds: int, generator: str) -
                                      max(400, int(_POOL_RATE[kind] * seconds)), f"m{tag}")
                         try:
                             await warm.run(url, 1.0, concurrency)
+                            cpu0 = _cpu_seconds(proc.pid)
                             r = await load.run(url, seconds, concurrency)
+                            cpu1 = _cpu_seconds(proc.pid)
                         finally:
                             warm.close()
                             load.close()
                         runs.setdefault((key, kind), []).append(r)
-                        print(_line(f"round {rnd} {label} [{kind}]", r), flush=True)
-                        if r.requests > load.size:
+                        cpu_us = None
+                        if cpu0 is not None and cpu1 is not None and r.requests:
+                            cpu_us = (cpu1 - cpu0) * 1e6 / r.requests
+                            cpu.setdefault((key, kind), []).append(cpu_us)
+                        print(_line(f"round {rnd} {label} [{kind}]", r, cpu_us), flush=True)
+                        if key == "c" and r.requests > load.size:
                             print(f"    note: {r.requests} requests from a pool of {load.size} "
                                   "bodies: ids repeated (flatters the seed baseline)",
                                   flush=True)
@@ -177,10 +200,19 @@ async def _main(seconds: float, concurrency: int, rounds: int, generator: str) -
     print()
     for kind in ("single", "batch50"):
         a, b, c = (results[(k, kind)] for k in "abc")
+        if ("a", kind) in cpu and ("b", kind) in cpu:
+            print(f"  [{kind}] server-process CPU per request, lowest round: "
+                  + "   ".join(f"{k} {min(cpu[(k, kind)]):.0f} us" for k in servers
+                               if (k, kind) in cpu)
+                  + f"   (a/b = {min(cpu[('a', kind)]) / min(cpu[('b', kind)]):.2f})")
         print(f"  [{kind}] b/a requests/s = {b.rps / a.rps:.2f}   "
               f"b/c requests/s = {b.rps / c.rps:.2f}   "
               f"b/c events/s = {b.eps / c.eps:.2f}   "
               f"p50 b {b.p50_ms:.2f} ms vs c {c.p50_ms:.2f} ms")
+        if with_floor:
+            f = results[("f", kind)]
+            print(f"  [{kind}] floor/a requests/s = {f.rps / a.rps:.2f}   "
+                  f"b/floor requests/s = {b.rps / f.rps:.2f}")
     return 0
 
 
@@ -192,6 +224,9 @@ def main() -> int:
     p.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto",
                    help="load generator: wrk (install: apt-get install -y wrk), the Python "
                         "fallback, or auto (wrk when installed)")
+    p.add_argument("--with-floor", action="store_true",
+                   help="also measure a diagnostic server: aiohttp + the ingress's Kafka sink "
+                        "producing the raw body alone (what any acked ingress pays here)")
     args = p.parse_args()
     generator = args.generator
     if generator == "auto":
@@ -207,7 +242,8 @@ def main() -> int:
     else:
         print(f"load generator: wrk ({wrk.path()}), 1 thread", flush=True)
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
-    return asyncio.run(_main(args.seconds, args.concurrency, args.rounds, generator))
+    return asyncio.run(_main(args.seconds, args.concurrency, args.rounds, generator,
+                             args.with_floor))
 
 
 if __name__ == "__main__":

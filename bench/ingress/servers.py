@@ -1,11 +1,24 @@
-"""The two comparison servers of the benchmark, run as their own processes:
+"""The comparison servers of the benchmark, run as their own processes:
 
 - ``bare``: an aiohttp handler that reads the body and answers 200, nothing else;
 - ``seed``: what the seed design did: verify the signature, parse, then INSERT the raw
   body into ``webhook_logs`` and every event into ``wa_events``, one autocommitted
-  statement at a time, before answering 200.
+  statement at a time, before answering 200;
+- ``floor`` (only with ``--with-floor``; a diagnostic, not a goal): aiohttp plus the
+  ingress's own ``KafkaSink`` producing the raw body alone (acks=all, idempotent,
+  answered after the ack): no signature, no parsing, no events, no middleware. What
+  any Kafka-acknowledged ingress costs in this process model before doing its work.
 
 The full ingress is the real ``wastream ingress`` command.
+
+Is ``seed`` fair? It is the seed's design (``wa-webhook`` wrote ``webhook_logs`` and
+``wa_events`` before answering) given the best plumbing it could have had: asyncpg's
+binary protocol with prepared statements over a local pool, where the seed went through
+supabase-js and PostgREST over HTTP. Its pool (16) is not its limit: 32 connections
+(one per client connection) measured the same (~420-510 requests/s each, same run);
+the limit is one autocommit, so one WAL flush, per statement (``synchronous_commit``
+on, as Supabase runs it). Every run posts fresh message ids (``ON CONFLICT DO NOTHING``
+on a repeat would write nothing and skip the flush).
 """
 
 from __future__ import annotations
@@ -20,7 +33,10 @@ import orjson
 from aiohttp import web
 
 from ingress.signature import Verdict, verify
+from ingress.sink import KafkaSink, OutRecord, SinkOptions
+from schemas import topics
 from schemas.meta import MetaPayloadError, parse_bytes
+from wastream.config import Settings
 
 DDL = """
 CREATE TABLE IF NOT EXISTS webhook_logs (id bigserial PRIMARY KEY, correlation_id text,
@@ -77,6 +93,32 @@ def seed_app(database_url: str, schema: str, secret: bytes) -> web.Application:
     return app
 
 
+def floor_app(bootstrap: str, raw_topic: str) -> web.Application:
+    sink = KafkaSink(SinkOptions(bootstrap=bootstrap))
+
+    async def handle(request: web.Request) -> web.Response:
+        raw = await request.read()
+        await sink.publish(OutRecord(raw_topic, os.urandom(16).hex().encode(), raw, [],
+                                     spread=True), [])
+        return web.Response(body=b'{"status":"ok"}', content_type="application/json")
+
+    async def readyz(request: web.Request) -> web.Response:
+        return web.Response(status=200 if await sink.ready() else 503)
+
+    async def start(app: web.Application) -> None:
+        await sink.start()
+
+    async def stop(app: web.Application) -> None:
+        await sink.stop()
+
+    app = web.Application(client_max_size=3 * 1024 * 1024)
+    app.router.add_post("/webhook", handle)
+    app.router.add_get("/readyz", readyz)
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+    return app
+
+
 async def _run(app: web.Application, port: int) -> None:
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
@@ -89,11 +131,14 @@ async def _run(app: web.Application, port: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["bare", "seed"])
+    p.add_argument("kind", choices=["bare", "seed", "floor"])
     p.add_argument("--port", type=int, required=True)
     args = p.parse_args()
     if args.kind == "bare":
         app = bare_app()
+    elif args.kind == "floor":
+        settings = Settings.from_env()
+        app = floor_app(settings.kafka_bootstrap_servers, settings.topic(topics.RAW))
     else:
         app = seed_app(os.environ["DATABASE_URL"], os.environ["BENCH_SCHEMA"],
                        os.environ["WHATSAPP_APP_SECRET"].encode())
