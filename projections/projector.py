@@ -28,7 +28,7 @@ T = TypeVar("T")
 # writer share one thread: a reader that decoded a whole batch at once (~0.1 s of CPU)
 # held up every round trip of the writer's transaction behind it, leaving PostgreSQL
 # idle; small chunks let each statement's reply be handled within a few milliseconds.
-CHUNK = 500
+CHUNK = 200
 
 
 class Options:
