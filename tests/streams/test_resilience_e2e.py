@@ -105,19 +105,13 @@ async def _check_states(system, users: list[str], steps: int) -> None:  # type: 
         assert seqs[u][steps] == ("schedule", "slot")
 
 
-# QUARANTINED, not fixed: about 1 run in 10-30 under CPU load fails here, and the
-# failure is real. Root cause (read in faust-streaming 0.15.3's source and traced in
-# instrumented runs): when table recovery completes, Faust resumes the stream
-# partitions *before* seeking them to their committed offsets while its fetcher is
-# already running (faust/tables/recovery.py on_recovery_completed / _resume_streams);
-# records read across that rewind are taken for a gap (and committed unprocessed) or
-# dropped, so after a kill -9 a restarted worker may skip events or sit idle. A
-# reordering patch was tried and still failed 1 in 14 runs, so it was not shipped.
-# The test still runs in every suite: XPASS when it passes, XFAIL when the bug shows.
-@pytest.mark.xfail(
-    strict=False,
-    reason="known Faust 0.15.3 recovery race after kill -9 (seek after resume); see comment",
-)
+# After a kill -9, faust-streaming 0.15.3 can resume a partition before seeking it to
+# its committed offset while its fetcher runs (faust/tables/recovery.py
+# on_recovery_completed / _resume_streams), and records read across that rewind are
+# taken for a gap (committed unprocessed) or dropped: without a guard, about 1 run in
+# 10-30 under CPU load lost a reply here. The conversation agent's hole guard
+# (streams/holes.py) checks that it sees every offset and reads what Faust skipped;
+# its log says "were not delivered by Faust" when it had to.
 async def test_kill9_mid_conversation_resumes_with_no_reply_lost_or_doubled(system) -> None:  # type: ignore[no-untyped-def]
     system.env_overrides.update(FAST_GROUP)
     users = [f"25078860{i:04d}" for i in range(8)]

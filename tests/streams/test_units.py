@@ -88,8 +88,17 @@ def test_rides_index_fold_is_idempotent_and_expires() -> None:
     assert "old" not in idx.searching
 
 
+class _Batch:
+    def __init__(self) -> None:
+        self.values: list[bytes] = []
+
+    def append(self, *, timestamp: None, key: bytes, value: bytes, headers: object) -> object:
+        self.values.append(value)
+        return self
+
+
 class _Producer:
-    """Stands in for the app's producer in the group-commit test only: the records it
+    """Stands in for the aiokafka producer in the group-commit test only: the batches it
     is handed, and delivery futures that the test settles (some with an error)."""
 
     def __init__(self, refuse: int) -> None:
@@ -97,9 +106,18 @@ class _Producer:
         self.sent: list[bytes] = []
         self.futures: list[asyncio.Future[None]] = []
 
-    async def send(self, topic: str, key: bytes, value: bytes, *_: object) -> object:
+    def _ensure_producer(self) -> _Producer:
+        return self
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1, 2, 3}
+
+    def create_batch(self) -> _Batch:
+        return _Batch()
+
+    async def send_batch(self, batch: _Batch, topic: str, *, partition: int) -> object:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.sent.append(value)
+        self.sent += batch.values
         self.futures.append(fut)
         if self.refuse > 0:
             self.refuse -= 1
@@ -134,7 +152,8 @@ async def test_group_settles_effects_before_states_and_resends_refused_records()
     group.states[b"u1"] = b"conv-1"
     assert table == {}  # nothing is stored before the group is settled
     await proc.settle(group)
-    assert producer.sent == [b"reply-1", b"state-1", b"reply-1"]  # the refused one again
+    # one batch (one partition: one key), refused once, then sent again whole
+    assert producer.sent == [b"reply-1", b"state-1", b"reply-1", b"state-1"]
     assert table == {b"u1": b"conv-1"}
     assert table.unacked_at_write == [0]  # every effect was acknowledged first
     assert group.states == {}

@@ -1,0 +1,186 @@
+"""The conversation agent's guard against records Faust never delivers.
+
+faust-streaming 0.15.3 can, after a worker restart, resume a partition before seeking it
+to its committed offset while its fetcher runs (faust/tables/recovery.py,
+``on_recovery_completed``): records read across that rewind are taken for a gap and
+committed unprocessed, or dropped (consumer.py ``_drain_messages``), so a restarted
+worker skipped a user's message now and then (tests/streams/test_resilience_e2e.py).
+
+``wa.inbound`` has no legitimate holes (not compacted, no transactions: offsets are
+contiguous), so the agent checks that it sees every offset of each partition, from the
+group's committed offset on, and reads what it missed itself:
+
+- ``before(partition, offset)``, called by the actor for each record: a record past the
+  next expected offset means a hole; the missing records are read with a private
+  consumer and handled first, in order.
+- ``sweep()``, from a timer: a partition whose records stopped arriving while the log
+  has more (dropped records at the end of the log) is filled the same way, once Faust
+  is not rebalancing or recovering and the actor is idle.
+
+Handling a record twice is harmless (the conversation remembers the event ids it has
+seen, and output ids are deterministic), so the guard errs on the side of re-reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from streams.failure import Origin
+from wastream.config import Settings
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[bytes | None, bytes | None, Any, Origin], Awaitable[None]]
+
+
+class HoleGuard:
+    def __init__(self, app: Any, settings: Settings, topic: str, handle: Handle) -> None:
+        self.app = app
+        self.settings = settings
+        self.topic = topic
+        self.handle = handle
+        self.idle_s = float(settings.extra.get("WASTREAM_HOLE_IDLE_S", "5"))
+        self.expected: dict[int, int] = {}  # partition → next offset the agent must see
+        self.seen_at: dict[int, float] = {}  # partition → when it last delivered a record
+        self.generation = -1
+        self.generation_at = time.monotonic()
+        self.lock = asyncio.Lock()  # the actor holds it while it works on a group
+        self.filled = 0  # records read by the guard (a metric for tests and operators)
+        self._reader: AIOKafkaConsumer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+
+    def _new_generation(self) -> None:
+        gen = int(self.app.consumer_generation_id)
+        if gen != self.generation:  # a rebalance: where each partition starts is new
+            self.generation, self.generation_at = gen, time.monotonic()
+            self.expected.clear()
+            self.seen_at.clear()
+
+    async def before(self, partition: int, offset: int) -> None:
+        """The actor is about to handle ``partition``/``offset``: fill any hole first."""
+        self._new_generation()
+        expected = self.expected.get(partition)
+        if expected is None:
+            try:
+                expected = await self._committed(partition)
+            except Exception:  # the broker is away: this first record is not checked
+                log.exception("%s[%d]: committed offset unknown", self.topic, partition)
+        if expected is not None and offset > expected:
+            await self._fill(partition, expected, offset)
+        self.expected[partition] = offset + 1
+        self.seen_at[partition] = time.monotonic()
+
+    async def sweep(self, actor_idle: bool) -> None:
+        """Fill partitions whose delivery stopped short of the end of the log."""
+        self._new_generation()
+        recovery = getattr(self.app.tables, "recovery", None)
+        if (
+            not actor_idle
+            or getattr(self.app, "rebalancing", False)
+            or (recovery is not None and not recovery.completed.is_set())
+        ):
+            return
+        now = time.monotonic()
+        mine = [tp.partition for tp in self.app.consumer.assignment() if tp.topic == self.topic]
+        quiet = [
+            p
+            for p in mine
+            if now - max(self.seen_at.get(p, 0.0), self.generation_at) >= self.idle_s
+        ]
+        if not quiet:
+            return
+        ends = await (await self.reader()).end_offsets(
+            [TopicPartition(self.topic, p) for p in quiet]
+        )
+        for p in quiet:
+            start = self.expected.get(p)
+            if start is None:
+                start = await self._committed(p)
+            end = ends[TopicPartition(self.topic, p)]
+            if start is None or start >= end:
+                continue
+            async with self.lock:
+                if self.generation != int(self.app.consumer_generation_id):
+                    return
+                await self._fill(p, start, end)
+                self.expected[p] = end
+                self.seen_at[p] = time.monotonic()
+
+    async def _fill(self, partition: int, start: int, end: int) -> None:
+        """Read and handle ``[start, end)`` of the partition, in order, retrying while
+        the broker is away (an outage delays the agent, it does not skip records)."""
+        log.warning(
+            "%s[%d]: offsets %d..%d were not delivered by Faust; reading them",
+            self.topic,
+            partition,
+            start,
+            end - 1,
+        )
+        tp = TopicPartition(self.topic, partition)
+        reader = await self.reader()
+        reader.assign([tp])
+        reader.seek(tp, start)
+        position, generation = start, self.generation
+        while position < end:
+            if int(self.app.consumer_generation_id) != generation:
+                log.warning(
+                    "%s[%d]: rebalanced while reading; left to the new owner", self.topic, partition
+                )
+                return
+            try:
+                batch = await reader.getmany(tp, timeout_ms=1000, max_records=500)
+            except Exception:  # the broker is away: wait for it, skip nothing
+                log.exception(
+                    "%s[%d]: reading offset %d failed; retrying", self.topic, partition, position
+                )
+                await asyncio.sleep(1.0)
+                reader.seek(tp, position)
+                continue
+            for m in batch.get(tp, []):
+                if m.offset >= end:
+                    position = end
+                    break
+                await self.handle(
+                    m.key, m.value, m.headers, Origin(self.topic, partition, m.offset)
+                )
+                self.filled += 1
+                position = m.offset + 1
+
+    async def reader(self) -> AIOKafkaConsumer:
+        if self._reader is None:
+            self._reader = AIOKafkaConsumer(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                group_id=None,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            )
+            await self._reader.start()
+        return self._reader
+
+    async def _committed(self, partition: int) -> int | None:
+        """The group's committed offset for the partition (the next record to process),
+        or None when the group has none."""
+        if self._admin is None:
+            self._admin = AIOKafkaAdminClient(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers
+            )
+            await self._admin.start()
+        tp = TopicPartition(self.topic, partition)
+        got = await self._admin.list_consumer_group_offsets(
+            self.settings.faust_app_id, partitions=[tp]
+        )
+        meta = got.get(tp)
+        return meta.offset if meta is not None and meta.offset >= 0 else None
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.stop()
+        if self._admin is not None:
+            await self._admin.close()
