@@ -27,7 +27,7 @@ def call_user(call: dict[str, Any]) -> str | None:
 def call_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEvent]:
     """One event per ``calls[]`` item, in order."""
     out: list[InboundEvent] = []
-    for i, c in enumerate(items(value, "calls", ctx.path)):
+    for i, c in enumerate(items(value, "calls", ctx)):
         type_ = f"calls.{token(c.get('event')) or 'unknown'}"
         wa_id = call_user(c) or ctx.single_contact() or ctx.fallback_key()
         out.append(ctx.hashed(type_, wa_id, c, i, timestamp(c.get("timestamp"))))
@@ -37,7 +37,7 @@ def call_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEvent]
 def call_status_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEvent]:
     """One event per ``statuses[]`` item of a ``calls`` change, in order."""
     out: list[InboundEvent] = []
-    for i, s in enumerate(items(value, "statuses", ctx.path)):
+    for i, s in enumerate(items(value, "statuses", ctx)):
         type_ = f"calls.status.{token(s.get('status')) or 'unknown'}"
         wa_id = ident(s.get("recipient_id")) or ctx.single_contact() or ctx.fallback_key()
         out.append(ctx.hashed(type_, wa_id, s, i, timestamp(s.get("timestamp"))))

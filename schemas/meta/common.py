@@ -84,7 +84,9 @@ def content_hash(*parts: Any) -> str:
     return "sha256:" + h.hexdigest()[:40]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a short-lived helper of the parser, never stored nor shared; one is built
+# per change of every body, and a frozen dataclass pays object.__setattr__ per field.
+@dataclass(slots=True)
 class ChangeContext:
     """Where one ``entry[].changes[]`` item sits: what every event of it shares."""
 
@@ -151,14 +153,15 @@ def profile_names(contacts: Any) -> dict[str, str | None]:
     return out
 
 
-def items(value: dict[str, Any], key: str, path: str) -> list[dict[str, Any]]:
-    """``value[key]`` as a list of objects; a present but malformed list is a 400."""
+def items(value: dict[str, Any], key: str, where: ChangeContext) -> list[dict[str, Any]]:
+    """``value[key]`` as a list of objects; a present but malformed list is a 400 (its
+    message names the place in the body, ``where.path``)."""
     raw = value.get(key)
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise MetaPayloadError(f'"{key}" must be an array', path)
+        raise MetaPayloadError(f'"{key}" must be an array', where.path)
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
-            raise MetaPayloadError("must be an object", f"{path}.{key}[{i}]")
+            raise MetaPayloadError("must be an object", f"{where.path}.{key}[{i}]")
     return raw

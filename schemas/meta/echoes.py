@@ -22,7 +22,7 @@ from schemas.meta.common import ChangeContext, ident, items, timestamp, token
 def echo_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEvent]:
     """One event per ``message_echoes[]`` item, in order."""
     out: list[InboundEvent] = []
-    for i, e in enumerate(items(value, "message_echoes", ctx.path)):
+    for i, e in enumerate(items(value, "message_echoes", ctx)):
         type_ = f"smb_message_echoes.{token(e.get('type')) or 'unknown'}"
         wa_id = ident(e.get("to")) or ctx.single_contact() or ctx.fallback_key()
         out.append(ctx.hashed(type_, wa_id, e, i, timestamp(e.get("timestamp"))))
@@ -32,7 +32,7 @@ def echo_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEvent]
 def preference_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEvent]:
     """One event per ``user_preferences[]`` item, in order."""
     out: list[InboundEvent] = []
-    for i, p in enumerate(items(value, "user_preferences", ctx.path)):
+    for i, p in enumerate(items(value, "user_preferences", ctx)):
         type_ = f"user_preferences.{token(p.get('category')) or 'unknown'}"
         wa_id = ident(p.get("wa_id")) or ctx.single_contact() or ctx.fallback_key()
         out.append(ctx.hashed(type_, wa_id, p, i, timestamp(p.get("timestamp"))))

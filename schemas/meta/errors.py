@@ -107,4 +107,4 @@ def classify(error: dict[str, Any]) -> MetaError:
 def error_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEvent]:
     """One ``error`` event per value-level ``errors[]`` item, in order."""
     key = ctx.fallback_key()
-    return [ctx.hashed("error", key, e, i) for i, e in enumerate(items(value, "errors", ctx.path))]
+    return [ctx.hashed("error", key, e, i) for i, e in enumerate(items(value, "errors", ctx))]

@@ -128,7 +128,7 @@ class Message:
 def message_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEvent]:
     """One event per ``messages[]`` item, in order."""
     out: list[InboundEvent] = []
-    for i, m in enumerate(items(value, "messages", ctx.path)):
+    for i, m in enumerate(items(value, "messages", ctx)):
         wa_id = ident(m.get("from")) or ctx.single_contact() or ctx.fallback_key()
         type_ = message_event_type(m)
         wamid = ident(m.get("id"))

@@ -85,7 +85,7 @@ class Status:
 def status_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEvent]:
     """One event per ``statuses[]`` item, in order."""
     out: list[InboundEvent] = []
-    for i, s in enumerate(items(value, "statuses", ctx.path)):
+    for i, s in enumerate(items(value, "statuses", ctx)):
         raw = s.get("status")
         kind = StatusKind(raw) if isinstance(raw, str) else StatusKind.UNKNOWN
         if kind is StatusKind.UNKNOWN:
