@@ -45,12 +45,17 @@ def build(settings: Settings) -> Runtime:
 
 def run_worker(loglevel: str = "info") -> int:
     """Run the worker until SIGTERM/SIGINT; returns the process exit code."""
-    import faust
-
     settings = Settings.from_env()
     rt = build(settings)
     asyncio.set_event_loop(asyncio.new_event_loop())
-    worker = faust.Worker(rt.app, loglevel=loglevel, quiet=True)
+    return run_app(rt.app, loglevel)
+
+
+def run_app(app: Any, loglevel: str) -> int:
+    """Run a Faust app's worker in this thread's event loop until SIGTERM/SIGINT."""
+    import faust
+
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     # At WARNING and above Faust installs a terminal spinner that sets the root logger
     # to DEBUG (so it can spin on every record): every library's debug call then builds
     # a LogRecord, about six per event (measured: ~10% of the worker's CPU).

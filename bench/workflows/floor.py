@@ -15,6 +15,7 @@ from typing import Any
 import faust
 
 from schemas import topics
+from streams.worker import run_app
 from wastream.config import Settings
 
 
@@ -42,13 +43,7 @@ def main() -> int:
             await app.producer.send(out, event.key, event.value, None, None, None)
 
     asyncio.set_event_loop(asyncio.new_event_loop())
-    worker = faust.Worker(app, loglevel="warning", quiet=True)
-    worker.spinner = None
-    try:
-        worker.execute_from_commandline()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return run_app(app, "warning")
 
 
 if __name__ == "__main__":
