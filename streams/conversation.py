@@ -96,6 +96,7 @@ class ConversationProcessor:
         self.processed = 0
         self.duplicates = 0
         self._partitions: dict[str, int] = {}  # topic → partition count
+        self._changelog_known = False
 
     async def process(
         self, key: bytes | None, value: bytes | None, headers: Mapping[str, bytes]
@@ -149,6 +150,14 @@ class ConversationProcessor:
                 backoff = min(backoff * 2, 5.0)
                 await self._send_batches(group)
         group.unacked.clear()
+        if group.states and not self._changelog_known:
+            # The table picks the changelog partition from the key (use_partitioner),
+            # which needs the producer's metadata for the changelog topic; without it
+            # aiokafka's partitioner fails on the first write after a start.
+            faust_producer: Any = self.rt.app.producer
+            changelog = self.rt.chat_state.changelog_topic.get_topic_name()
+            await faust_producer._ensure_producer().partitions_for(changelog)
+            self._changelog_known = True
         for wkey, conv in group.states.items():
             self.rt.chat_state[wkey] = conv
         group.states.clear()
@@ -301,6 +310,21 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
     guard = HoleGuard(rt.app, rt.settings, rt.inbound.get_topic_name(), router.handle)
     actor: dict[str, Any] = {"queue": None, "busy": False}
 
+    async def _settle(group: Group) -> None:
+        """Settle, however long it takes: if the actor crashed here instead, Faust would
+        restart it without ever re-delivering the group's unacked events."""
+        backoff = 0.5
+        while True:
+            try:
+                await proc.settle(group)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("settling a group of %d events failed; retrying", group.events)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
     @rt.app.agent(rt.inbound, name="conversation", concurrency=1, isolated_partitions=isolated)
     async def conversation(stream: Any) -> None:
         # Manual acks: an event is acked (its offset may be committed) only once its
@@ -320,12 +344,16 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
             )
             done.append(event)
             if len(done) >= group_max or fetched.empty():
-                await proc.settle(group)
+                await _settle(group)
                 for ev in done:
                     await events.ack(ev)
                 done.clear()
                 actor["busy"] = False
                 guard.lock.release()
+
+    @rt.app.on_before_shutdown.connect  # type: ignore[arg-type]
+    async def close_guard(app: Any, **_: Any) -> None:
+        await guard.close()
 
     sweep_s = float(rt.settings.extra.get("WASTREAM_HOLE_SWEEP_S", "2"))
 

@@ -100,15 +100,15 @@ class HoleGuard:
             [TopicPartition(self.topic, p) for p in quiet]
         )
         for p in quiet:
-            start = self.expected.get(p)
-            if start is None:
-                start = await self._committed(p)
-            end = ends[TopicPartition(self.topic, p)]
-            if start is None or start >= end:
-                continue
-            async with self.lock:
+            async with self.lock:  # the actor may have moved on while we asked
                 if self.generation != int(self.app.consumer_generation_id):
                     return
+                start = self.expected.get(p)
+                if start is None:
+                    start = await self._committed(p)
+                end = ends[TopicPartition(self.topic, p)]
+                if start is None or start >= end:
+                    continue
                 await self._fill(p, start, end)
                 self.expected[p] = end
                 self.seen_at[p] = time.monotonic()

@@ -105,11 +105,13 @@ class _Producer:
         self.refuse = refuse
         self.sent: list[bytes] = []
         self.futures: list[asyncio.Future[None]] = []
+        self.asked: list[str] = []  # topics whose partitions were asked for
 
     def _ensure_producer(self) -> _Producer:
         return self
 
     async def partitions_for(self, topic: str) -> set[int]:
+        self.asked.append(topic)
         return {0, 1, 2, 3}
 
     def create_batch(self) -> _Batch:
@@ -132,6 +134,7 @@ class _Table(dict[bytes, bytes]):
         super().__init__()
         self.producer = producer
         self.unacked_at_write: list[int] = []
+        self.changelog_topic = SimpleNamespace(get_topic_name=lambda: "chat_state-changelog")
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         self.unacked_at_write.append(sum(not f.done() for f in self.producer.futures))
@@ -156,5 +159,8 @@ async def test_group_settles_effects_before_states_and_resends_refused_records()
     assert producer.sent == [b"reply-1", b"state-1", b"reply-1", b"state-1"]
     assert table == {b"u1": b"conv-1"}
     assert table.unacked_at_write == [0]  # every effect was acknowledged first
+    # the changelog's partitions were known before the first write (the table picks
+    # the partition from the key, and aiokafka's partitioner needs them)
+    assert producer.asked == ["wa.outbound", "chat_state-changelog"]
     assert group.states == {}
     assert group.unacked == []
