@@ -308,7 +308,11 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
     group_max = int(rt.settings.extra.get("WASTREAM_GROUP_MAX", "500"))
 
     guard = HoleGuard(rt.app, rt.settings, rt.inbound.get_topic_name(), router.handle)
-    actor: dict[str, Any] = {"queue": None, "busy": False}
+    actor: dict[str, Any] = {"queue": None}
+    # A group left open while the actor waits for an event that does not come (Faust
+    # may clear or skip what it queued, e.g. around a rebalance) is settled by a timer
+    # after this long: its events must not stay unacked.
+    linger_s = float(rt.settings.extra.get("WASTREAM_GROUP_LINGER_MS", "50")) / 1000
 
     async def _settle(group: Group) -> None:
         """Settle, however long it takes: if the actor crashed here instead, Faust would
@@ -328,28 +332,51 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
     @rt.app.agent(rt.inbound, name="conversation", concurrency=1, isolated_partitions=isolated)
     async def conversation(stream: Any) -> None:
         # Manual acks: an event is acked (its offset may be committed) only once its
-        # group is settled, i.e. its effects and its state are stored.
+        # group is settled, i.e. its effects and its state are stored. The guard's lock
+        # is held while an event is worked on or a group settled, never while waiting.
         events = stream.noack()
         fetched = actor["queue"] = stream.channel.queue
-        group, done = Group(), []
+        group, done = Group(), list[Any]()
         _GROUP.set(group)
-        async for event in events.events():
-            msg = event.message
-            if not actor["busy"]:  # the guard's sweep waits while a group is open
-                await guard.lock.acquire()
-                actor["busy"] = True
-            await guard.before(msg.partition, msg.offset)
-            await router.handle(
-                event.key, event.value, event.headers, Origin(msg.topic, msg.partition, msg.offset)
-            )
-            done.append(event)
-            if len(done) >= group_max or fetched.empty():
+        last = [time.monotonic()]
+
+        async def settle_open() -> None:  # the caller holds the lock
+            if done:
                 await _settle(group)
                 for ev in done:
                     await events.ack(ev)
                 done.clear()
-                actor["busy"] = False
-                guard.lock.release()
+
+        async def settle_stale() -> None:
+            while True:
+                await asyncio.sleep(linger_s)
+                if done and time.monotonic() - last[0] >= linger_s and not guard.lock.locked():
+                    async with guard.lock:
+                        await settle_open()
+
+        guard.settle_open = settle_open
+        stale = asyncio.ensure_future(settle_stale())
+        try:
+            async for event in events.events():
+                msg = event.message
+                async with guard.lock:
+                    await guard.before(msg.partition, msg.offset)
+                    await router.handle(
+                        event.key,
+                        event.value,
+                        event.headers,
+                        Origin(msg.topic, msg.partition, msg.offset),
+                    )
+                    done.append(event)
+                    last[0] = time.monotonic()
+                    if len(done) >= group_max or fetched.empty():
+                        await settle_open()
+        finally:
+            stale.cancel()
+
+    @rt.app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def note_assignment(app: Any, assigned: Any, **_: Any) -> None:
+        await guard.on_assigned(assigned)
 
     @rt.app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def close_guard(app: Any, **_: Any) -> None:
@@ -361,7 +388,7 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
     async def sweep_holes() -> None:
         queue = actor["queue"]
         try:
-            await guard.sweep(actor_idle=queue is not None and queue.empty() and not actor["busy"])
+            await guard.sweep(actor_idle=queue is not None and queue.empty())
         except Exception:  # the broker may be away: the next sweep tries again
             log.exception("hole sweep failed")
 

@@ -51,7 +51,10 @@ class HoleGuard:
         self.seen_at: dict[int, float] = {}  # partition → when it last delivered a record
         self.generation = -1
         self.generation_at = time.monotonic()
-        self.lock = asyncio.Lock()  # the actor holds it while it works on a group
+        self.lock = asyncio.Lock()  # held by the actor while it works on an event
+        # Settles the actor's open group (the caller holds the lock): the sweep does so
+        # before reading, so that it never reads a state the group has not stored yet.
+        self.settle_open: Callable[[], Awaitable[None]] | None = None
         self.filled = 0  # records read by the guard (a metric for tests and operators)
         self._reader: AIOKafkaConsumer | None = None
         self._admin: AIOKafkaAdminClient | None = None
@@ -62,6 +65,17 @@ class HoleGuard:
             self.generation, self.generation_at = gen, time.monotonic()
             self.expected.clear()
             self.seen_at.clear()
+
+    async def on_assigned(self, assigned: Any) -> None:
+        """Faust's ``on_partitions_assigned``: note where each new partition starts (the
+        group's committed offsets) before Faust fetches or commits anything in it."""
+        self._new_generation()
+        mine = sorted(tp.partition for tp in assigned if tp.topic == self.topic)
+        try:
+            for p, offset in (await self._committed_many(mine)).items():
+                self.expected[p] = offset
+        except Exception:  # the broker is away: the first record of each is not checked
+            log.exception("%s: committed offsets unknown at assignment", self.topic)
 
     async def before(self, partition: int, offset: int) -> None:
         """The actor is about to handle ``partition``/``offset``: fill any hole first."""
@@ -103,6 +117,8 @@ class HoleGuard:
             async with self.lock:  # the actor may have moved on while we asked
                 if self.generation != int(self.app.consumer_generation_id):
                     return
+                if self.settle_open is not None:
+                    await self.settle_open()
                 start = self.expected.get(p)
                 if start is None:
                     start = await self._committed(p)
@@ -167,17 +183,21 @@ class HoleGuard:
     async def _committed(self, partition: int) -> int | None:
         """The group's committed offset for the partition (the next record to process),
         or None when the group has none."""
+        return (await self._committed_many([partition])).get(partition)
+
+    async def _committed_many(self, partitions: list[int]) -> dict[int, int]:
+        if not partitions:
+            return {}
         if self._admin is None:
             self._admin = AIOKafkaAdminClient(
                 bootstrap_servers=self.settings.kafka_bootstrap_servers
             )
             await self._admin.start()
-        tp = TopicPartition(self.topic, partition)
         got = await self._admin.list_consumer_group_offsets(
-            self.settings.faust_app_id, partitions=[tp]
+            self.settings.faust_app_id,
+            partitions=[TopicPartition(self.topic, p) for p in partitions],
         )
-        meta = got.get(tp)
-        return meta.offset if meta is not None and meta.offset >= 0 else None
+        return {tp.partition: meta.offset for tp, meta in got.items() if meta.offset >= 0}
 
     async def close(self) -> None:
         if self._reader is not None:

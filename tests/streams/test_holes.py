@@ -82,7 +82,14 @@ async def test_guard_reads_holes_in_order_from_the_committed_offset(system: Syst
         assert handled == [(5, b"r5"), (6, b"r6"), (7, b"r7"), (8, b"r8")]
         handled.clear()
 
-        # 10 and 11 never come: the sweep reads them once the partition is quiet
+        # 10 and 11 never come: the sweep reads them once the partition is quiet, after
+        # settling the actor's open group
+        settled: list[int] = []
+
+        async def settle_open() -> None:
+            settled.append(len(handled))
+
+        guard.settle_open = settle_open
         guard.idle_s = 0.5
         await guard.sweep(actor_idle=False)  # the actor is working: not now
         await asyncio.sleep(0.6)
@@ -90,6 +97,7 @@ async def test_guard_reads_holes_in_order_from_the_committed_offset(system: Syst
         assert handled == []
         await guard.sweep(actor_idle=True)
         assert handled == [(10, b"r10"), (11, b"r11")]
+        assert settled == [0]  # before the first record was read
         await guard.sweep(actor_idle=True)  # nothing more
         assert len(handled) == 2
         assert guard.filled == 10
@@ -99,5 +107,10 @@ async def test_guard_reads_holes_in_order_from_the_committed_offset(system: Syst
         handled.clear()
         await guard.before(0, 4)
         assert handled == [(3, b"r3")]
+
+        # on assignment the guard notes the committed offsets before anything arrives
+        app.consumer_generation_id = 3
+        await guard.on_assigned({TopicPartition(topic, 0), TopicPartition("other", 0)})
+        assert guard.expected == {0: 3}
     finally:
         await guard.close()
