@@ -354,7 +354,7 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
                     async with guard.lock:
                         await settle_open()
 
-        guard.settle_open = settle_open
+        guard.settlers.append(settle_open)
         stale = asyncio.ensure_future(settle_stale())
         try:
             async for event in events.events():
@@ -373,6 +373,7 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
                         await settle_open()
         finally:
             stale.cancel()
+            guard.settlers.remove(settle_open)
 
     @rt.app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def note_assignment(app: Any, assigned: Any, **_: Any) -> None:

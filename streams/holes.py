@@ -52,9 +52,9 @@ class HoleGuard:
         self.generation = -1
         self.generation_at = time.monotonic()
         self.lock = asyncio.Lock()  # held by the actor while it works on an event
-        # Settles the actor's open group (the caller holds the lock): the sweep does so
-        # before reading, so that it never reads a state the group has not stored yet.
-        self.settle_open: Callable[[], Awaitable[None]] | None = None
+        # Each actor's "settle my open group" (the caller holds the lock): the sweep
+        # calls them before reading, so that it never reads a state not stored yet.
+        self.settlers: list[Callable[[], Awaitable[None]]] = []
         self.filled = 0  # records read by the guard (a metric for tests and operators)
         self._reader: AIOKafkaConsumer | None = None
         self._admin: AIOKafkaAdminClient | None = None
@@ -117,8 +117,8 @@ class HoleGuard:
             async with self.lock:  # the actor may have moved on while we asked
                 if self.generation != int(self.app.consumer_generation_id):
                     return
-                if self.settle_open is not None:
-                    await self.settle_open()
+                for settle in self.settlers:
+                    await settle()
                 start = self.expected.get(p)
                 if start is None:
                     start = await self._committed(p)

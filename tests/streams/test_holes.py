@@ -89,7 +89,7 @@ async def test_guard_reads_holes_in_order_from_the_committed_offset(system: Syst
         async def settle_open() -> None:
             settled.append(len(handled))
 
-        guard.settle_open = settle_open
+        guard.settlers.append(settle_open)
         guard.idle_s = 0.5
         await guard.sweep(actor_idle=False)  # the actor is working: not now
         await asyncio.sleep(0.6)

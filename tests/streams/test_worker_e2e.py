@@ -76,3 +76,29 @@ async def test_rocksdb_store_keeps_the_conversation_across_a_restart(system) -> 
     assert (ddir / "v1" / "tables" / "chat_state-0.db").is_dir(), list(ddir.rglob("*"))
     system.stop_all()
     shutil.rmtree(ddir, ignore_errors=True)
+
+
+async def test_one_actor_per_partition_keeps_every_users_conversation(system) -> None:  # type: ignore[no-untyped-def]
+    """WASTREAM_ISOLATED_PARTITIONS=1: each actor has its own group of events to settle;
+    every user's two events are answered, in order, across all partitions."""
+    system.env_overrides["WASTREAM_ISOLATED_PARTITIONS"] = "1"
+    worker = system.start_worker()
+    users = [f"2507881002{i:02d}" for i in range(12)]
+    first = [c.text(u, "hi") for u in users]
+    second = [c.pick(u, "menu:rides_drivers") for u in users]
+    await tk.produce(
+        system.bootstrap,
+        system.topic(topics.INBOUND),
+        [(e.key, e.to_bytes()) for e in first + second],
+    )
+    want = {f"{e.event_id}:0" for e in first + second}
+    out = await system.read(topics.OUTBOUND, min_count=len(want), timeout_s=60, settle_s=1)
+    got = {OutboundMessage.from_bytes(r.value or b"").outbound_id for r in out}
+    assert want <= got, (sorted(want - got), worker.tail())
+    states = await system.read(topics.STATE, min_count=2 * len(users), timeout_s=30)
+    steps: dict[str, list[tuple[int, str]]] = {}
+    for r in states:
+        st = StateTransition.from_bytes(r.value or b"")
+        steps.setdefault(st.wa_id, []).append((st.seq, st.flow))
+    assert {u: [seq for seq, _ in steps[u]] for u in users} == {u: [1, 2] for u in users}
+    assert all(steps[u][1][1] == "rides_drivers" for u in users), steps
