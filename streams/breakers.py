@@ -79,8 +79,10 @@ class Breaker:
     def remaining_open_s(self) -> float:
         return max(0.0, self.opened_at + self.policy.open_s - self.clock())
 
-    def check(self) -> None:
-        """Let a call through, or raise BreakerOpen (with the time until the next probe)."""
+    def check(self) -> bool:
+        """Let a call through, or raise BreakerOpen (with the time until the next probe).
+        True when the call let through is the half-open probe (release it with
+        :meth:`release_probe` if the call never reaches the dependency)."""
         if self.state == OPEN:
             left = self.remaining_open_s()
             if left > 0:
@@ -92,13 +94,26 @@ class Breaker:
                 # One probe at a time; the others wait about as long as a probe takes.
                 raise BreakerOpen(self.name, min(1.0, self.policy.open_s))
             self.probe_in_flight = True
+            return True
+        return False
+
+    def release_probe(self) -> None:
+        """The probe let through by :meth:`check` was not made (it was held elsewhere)."""
+        self.probe_in_flight = False
 
     def success(self) -> None:
+        """The dependency answered. While the breaker is open, the answer is to a call let
+        through before it opened (calls run concurrently) and says nothing about the
+        dependency now: the breaker stays open until its probe."""
+        if self.state == OPEN:
+            return
         self.consecutive_failures = 0
         self.probe_in_flight = False
         self._set(CLOSED)
 
     def failure(self) -> None:
+        if self.state == OPEN:
+            return  # a call let through before it opened: the open period stands
         self.probe_in_flight = False
         self.consecutive_failures += 1
         if self.state == HALF_OPEN or self.consecutive_failures >= self.policy.failures:
@@ -132,15 +147,22 @@ class BreakerRegistry:
             b = self._breakers[name] = Breaker(name, self.policy, self.clock, self.metric)
         return b
 
-    def check(self, name: str) -> None:
+    def check(self, name: str) -> bool:
+        """As :meth:`Breaker.check`; a name never seen is closed (False: not a probe)."""
         if name in self._breakers:
-            self._breakers[name].check()
+            return self._breakers[name].check()
+        return False
+
+    def release_probe(self, name: str) -> None:
+        b = self._breakers.get(name)
+        if b is not None:
+            b.release_probe()
 
     def success(self, name: str) -> None:
         b = self._breakers.get(name)
         if b is not None:
             b.success()
-            if not self.metric:
+            if not self.metric and b.state == CLOSED:
                 del self._breakers[name]
                 self._export()
 
@@ -160,12 +182,13 @@ class BreakerRegistry:
         a transient failure counts against the dependency, a permanent one (the
         dependency answered, it refused) and a success close it."""
         breaker = self.get(name)
-        breaker.check()
+        probe = breaker.check()
         try:
             result = await fn()
         except Exception as exc:
             if is_hold(exc):
-                breaker.probe_in_flight = False
+                if probe:
+                    breaker.release_probe()
             elif is_transient(exc):
                 self.failure(name)
             else:

@@ -252,9 +252,10 @@ class FailureRouter:
         """Process one record. True when the caller may go on with the key's next
         record (success, or a dead letter without recovery); False when the key now
         waits for a new head."""
+        probe = False
         try:
             if k:
-                self.breakers.check(k)
+                probe = self.breakers.check(k)
             if self.faults and not (self.recovery and self.recovery.is_recovery(hdrs)):
                 self.faults.check(value, attempt)
             await self.process(key, value, hdrs)
@@ -263,6 +264,8 @@ class FailureRouter:
         except Exception as exc:  # the boundary: every failure is routed
             if k and not is_hold(exc):
                 self.breakers.failure(k)
+            elif probe:  # held elsewhere: the probe was not made, the next event makes it
+                self.breakers.release_probe(k)
             return await self._fail(k, key, value, hdrs, origin, attempt, exc)
         if k:
             self.breakers.success(k)

@@ -89,14 +89,16 @@ class Sender:
                 "message": "a worker died while sending; not sent again (at most once)"})
             return
         breaker = self.breakers.get(GRAPH)
+        probe = False
         try:
-            breaker.check()
+            probe = breaker.check()
             if not is_read:
                 await self.pacer.acquire(msg.phone_number_id, msg.wa_id)
             result = await self.client.send(msg.phone_number_id, msg.body)
         except Exception as exc:
             if is_hold(exc):
-                breaker.probe_in_flight = False
+                if probe:
+                    breaker.release_probe()
             elif is_transient(exc) and not isinstance(exc, GraphPairRateLimited):
                 breaker.failure()  # the dependency is unwell (per-user limits are not)
             else:

@@ -100,6 +100,42 @@ def test_failed_probe_reopens() -> None:
     assert b.remaining_open_s() == pytest.approx(10)
 
 
+def test_answers_to_calls_let_through_before_opening_do_not_close_it() -> None:
+    # six calls run at once; three fail and open the breaker, then the other three,
+    # let through while it was closed, come back: the breaker stays open until its probe
+    clock = Clock()
+    b = Breaker("unit-dep4", BreakerPolicy(failures=3, open_s=4), clock)
+    for _ in range(6):
+        b.check()
+    for _ in range(3):
+        b.failure()
+    assert b.state == OPEN
+    clock.t += 1
+    b.success()
+    b.failure()
+    assert b.state == OPEN
+    assert b.remaining_open_s() == pytest.approx(3)  # a late failure does not extend it
+    with pytest.raises(e.BreakerOpen):
+        b.check()
+    clock.t += 3
+    assert b.check() is True  # the probe
+    b.success()
+    assert b.state == CLOSED
+    assert b.check() is False
+
+
+def test_a_probe_held_before_it_was_made_is_released() -> None:
+    clock = Clock()
+    b = Breaker("unit-dep5", BreakerPolicy(failures=1, open_s=10), clock)
+    b.failure()
+    clock.t += 11
+    assert b.check() is True
+    with pytest.raises(e.BreakerOpen):
+        b.check()  # a second caller waits for the probe
+    b.release_probe()  # the probe was held (paced) before it reached the dependency
+    assert b.check() is True
+
+
 def test_success_resets_the_failure_count() -> None:
     b = Breaker("unit-dep3", BreakerPolicy(failures=2, open_s=10), Clock())
     b.failure()
