@@ -39,7 +39,6 @@ METRICS: web.AppKey[IngressMetrics] = web.AppKey("metrics", IngressMetrics)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 _DEFAULT_MAX_BODY = 3 * 1024 * 1024
@@ -68,10 +67,16 @@ class IngressOptions:
             raise ConfigError(f"bad WASTREAM_INGRESS_* setting: {exc}") from exc
 
 
-def _middleware(metrics: IngressMetrics) -> Middleware:
-    @web.middleware
-    async def correlate_and_contain(request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Correlation id on every log line and answer; no exception ever becomes a 500."""
+def contained(metrics: IngressMetrics, route: str, handler: Handler) -> Handler:
+    """``handler`` with a correlation id on every log line and answer, counted in the
+    metrics, and no exception ever becoming a 500.
+
+    A wrapper per route rather than an aiohttp middleware: with no middleware aiohttp
+    calls the handler directly, where a middleware costs a partial, a wrapper coroutine
+    and a current-app fix-up per request (about 10% of the ingress's CPU per webhook).
+    Requests no route matches get JSON 404/405 answers from catch-all routes."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
         rid = request.headers.get("X-Request-Id")
         # 128 random bits as 32 hex digits, like uuid4().hex without building a UUID.
         cid = rid if rid is not None and _REQUEST_ID.match(rid) else os.urandom(16).hex()
@@ -79,7 +84,7 @@ def _middleware(metrics: IngressMetrics) -> Middleware:
         try:
             try:
                 resp = await handler(request)
-            except web.HTTPException as exc:  # aiohttp's own 404 / 405 / 413
+            except web.HTTPException as exc:  # aiohttp's own, e.g. 413 from read()
                 resp = error_response(exc.status, "http_error", exc.reason)
             except Exception:
                 # A bug of ours, not the client's fault: 503 makes Meta retry the body
@@ -87,14 +92,25 @@ def _middleware(metrics: IngressMetrics) -> Middleware:
                 log.exception("unexpected error; answering 503")
                 resp = error_response(503, "internal_error", "unexpected error; retry later")
             resp.headers["X-Request-Id"] = cid
-            resource = request.match_info.route.resource
-            route = resource.canonical if resource is not None else "unmatched"
             metrics.count_request(route, resp.status)
             return resp
         finally:
             correlation_id.reset(token)
 
-    return correlate_and_contain
+    return handle
+
+
+async def _not_found(request: web.Request) -> web.StreamResponse:
+    return error_response(404, "http_error", "Not Found")
+
+
+def _method_not_allowed(allowed: str) -> Handler:
+    async def answer(request: web.Request) -> web.StreamResponse:
+        return error_response(405, "http_error",
+                              f"Method Not Allowed: {request.method} (allowed: {allowed})",
+                              headers={"Allow": allowed})
+
+    return answer
 
 
 def make_app(settings: Settings, *, insecure_dev: bool = False,
@@ -116,14 +132,24 @@ def make_app(settings: Settings, *, insecure_dev: bool = False,
     handlers = Handlers(settings, sink, metrics,
                         secret=settings.app_secret.encode() if settings.app_secret else None,
                         max_body_bytes=opts.max_body_bytes)
-    app = web.Application(client_max_size=opts.max_body_bytes, middlewares=[_middleware(metrics)])  # type: ignore[list-item]
+    app = web.Application(client_max_size=opts.max_body_bytes)
     app[SINK] = sink
     app[METRICS] = metrics
-    app.router.add_get("/webhook", handlers.verify_subscription)
-    app.router.add_post("/webhook", handlers.webhook)
-    app.router.add_get("/healthz", handlers.healthz)
-    app.router.add_get("/readyz", handlers.readyz)
-    app.router.add_get("/metrics", handlers.metrics_page)
+    routes: dict[str, dict[str, Handler]] = {
+        "/webhook": {"GET": handlers.verify_subscription, "POST": handlers.webhook},
+        "/healthz": {"GET": handlers.healthz},
+        "/readyz": {"GET": handlers.readyz},
+        "/metrics": {"GET": handlers.metrics_page},
+    }
+    for path, methods in routes.items():
+        for method, handler in methods.items():
+            if method == "GET":  # and HEAD, as add_get does
+                app.router.add_get(path, contained(metrics, path, handler))
+            else:
+                app.router.add_route(method, path, contained(metrics, path, handler))
+        allowed = ", ".join(["HEAD", *methods] if "GET" in methods else methods)
+        app.router.add_route("*", path, contained(metrics, path, _method_not_allowed(allowed)))
+    app.router.add_route("*", "/{tail:.*}", contained(metrics, "unmatched", _not_found))
 
     async def start_sink(app: web.Application) -> None:
         await sink.start()

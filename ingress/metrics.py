@@ -2,10 +2,42 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from bisect import bisect_left
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.registry import Collector
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _MAX_TYPE_LABELS = 200
+
+
+class LoopHistogram(Collector):
+    """A Prometheus histogram observed from one event loop: ``observe`` is a bisect and
+    two additions (prometheus_client's Histogram takes a lock and walks every bucket,
+    about 2 us, paid twice per webhook). The exposition is the same (``_bucket``,
+    ``_count``, ``_sum``)."""
+
+    def __init__(self, name: str, documentation: str, buckets: tuple[float, ...],
+                 registry: CollectorRegistry) -> None:
+        self.name, self.documentation = name, documentation
+        self.bounds = tuple(sorted(buckets))
+        self.counts = [0] * (len(self.bounds) + 1)  # the last one is +Inf
+        self.sum = 0.0
+        registry.register(self)
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1  # le is inclusive
+        self.sum += value
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        cumulative, acc = [], 0
+        for bound, n in zip((*map(str, self.bounds), "+Inf"), self.counts, strict=True):
+            acc += n
+            cumulative.append((bound, acc))
+        yield HistogramMetricFamily(self.name, self.documentation, buckets=cumulative,
+                                    sum_value=self.sum)
 
 
 class IngressMetrics:
@@ -15,13 +47,13 @@ class IngressMetrics:
         self.registry = CollectorRegistry()
         self.requests = Counter("wastream_ingress_requests", "HTTP requests by route and status",
                                 ["route", "status"], registry=self.registry)
-        self.latency = Histogram("wastream_ingress_request_seconds", "POST /webhook latency",
-                                 buckets=_LATENCY_BUCKETS, registry=self.registry)
+        self.latency = LoopHistogram("wastream_ingress_request_seconds", "POST /webhook latency",
+                                     _LATENCY_BUCKETS, self.registry)
         self.events = Counter("wastream_ingress_events", "Events produced to wa.inbound by type",
                               ["type"], registry=self.registry)
-        self.produce = Histogram("wastream_ingress_produce_seconds",
-                                 "Time until Kafka acknowledged every record of a body",
-                                 buckets=_LATENCY_BUCKETS, registry=self.registry)
+        self.produce = LoopHistogram("wastream_ingress_produce_seconds",
+                                     "Time until Kafka acknowledged every record of a body",
+                                     _LATENCY_BUCKETS, self.registry)
         self.ready = Gauge("wastream_ingress_broker_ready", "1 when the producer reached Kafka",
                            registry=self.registry)
         self._types: set[str] = set()

@@ -37,15 +37,20 @@ def _utc_now_ms() -> str:
     return f"{_second[1]}.{int((now - sec) * 1000):03d}+00:00"
 
 
-def json_response(status: int, body: dict[str, Any], **kw: Any) -> web.Response:
+def json_response(status: int, body: dict[str, Any],
+                  headers: dict[str, str] | None = None) -> web.Response:
     """A JSON response (every answer of the ingress but the challenge and /metrics)."""
     body.setdefault("correlation_id", correlation_id.get())
-    return web.Response(status=status, body=orjson.dumps(body),
-                        content_type="application/json", **kw)
+    # The header given whole: aiohttp's content_type= argument parses and rebuilds it.
+    hdrs = {"Content-Type": "application/json"}
+    if headers:
+        hdrs.update(headers)
+    return web.Response(status=status, body=orjson.dumps(body), headers=hdrs)
 
 
-def error_response(status: int, code: str, message: str) -> web.Response:
-    return json_response(status, {"error": {"code": code, "message": message}})
+def error_response(status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None) -> web.Response:
+    return json_response(status, {"error": {"code": code, "message": message}}, headers)
 
 
 class Handlers:
@@ -102,7 +107,9 @@ class Handlers:
         if self.secret is not None and verify(raw, sig_header, self.secret) is not Verdict.OK:
             return error_response(403, "signature_invalid",
                                   "X-Hub-Signature-256 does not match the body")
-        if request.content_type != "application/json":
+        # The exact header Meta sends is taken as is; anything else is parsed.
+        if (request.headers.get("Content-Type") != "application/json"
+                and request.content_type != "application/json"):
             return error_response(415, "unsupported_media_type",
                                   "Content-Type must be application/json")
         cid = correlation_id.get()

@@ -131,6 +131,13 @@ async def test_bad_input_answers(ingress: Ingress) -> None:
         assert (await r.json())["error"]["code"] == "http_error"
     async with ingress.client.put("/webhook") as r:
         assert r.status == 405
+        assert (await r.json())["error"]["code"] == "http_error"
+        assert r.headers["Allow"] == "HEAD, GET, POST"
+        assert r.headers["X-Request-Id"]
+    async with ingress.client.head("/healthz") as r:
+        assert r.status == 200
+    async with ingress.client.post("/healthz") as r:
+        assert r.status == 405
     # nothing of the above reached Kafka
     assert await ingress.read(topics.INBOUND, min_count=1, timeout_s=1.0) == []
 
@@ -150,6 +157,12 @@ async def test_health_ready_and_metrics(ingress: Ingress) -> None:
     assert 'wastream_ingress_events_total{type="message.text"} 1.0' in text
     assert "wastream_ingress_produce_seconds_count 1.0" in text
     assert "wastream_ingress_request_seconds_count 2.0" in text
+    assert 'wastream_ingress_request_seconds_bucket{le="+Inf"} 2.0' in text
+    async with ingress.client.get("/nope") as r:
+        assert r.status == 404
+    async with ingress.client.get("/metrics") as r:
+        text = await r.text()
+    assert 'wastream_ingress_requests_total{route="unmatched",status="404"} 1.0' in text
 
 
 async def test_concurrent_posts_all_land(ingress: Ingress) -> None:
