@@ -7,6 +7,12 @@
 2. replay rate (``wastream replay --projection events --from-beginning``: shadow schema,
    build, swap) against a raw consume of the same topic (goal >= 50%).
 
+A diagnostic line, the "database floor", times the database's share of a replay alone:
+the same rows, built beforehand, COPYed into a table that holds only the primary key,
+then the secondary indexes built two at a time, as the replay's shadow is built. When
+the floor itself is under half the raw consume rate, the replay goal cannot be met on
+that machine, whatever the Python side does.
+
 Are the baselines fair?
 
 - The raw COPY is: the same rows (built beforehand with the projection's own ``row``),
@@ -117,6 +123,47 @@ async def raw_copy(settings: Settings, n: int) -> float:
         await conn.close()
 
 
+async def db_floor(settings: Settings, n: int) -> float:
+    """Seconds for the database's part of a replay alone, with nothing else to do: the
+    same n wa_events rows (built beforehand) COPYed into a table holding only the primary
+    key (as the replay's shadow does while loading), then the four secondary indexes
+    built two at a time (as the replay builds its deferred ones). No Kafka, no decoding:
+    no replay into this database can beat this rate."""
+    rows = [ev_proj.row(Msg(topics.INBOUND, 0, i, None, None, (), 0), envelope(i))
+            for i in range(n)]
+    conns = [await asyncpg.connect(settings.database_url,
+                                   server_settings={"search_path": settings.db_schema,
+                                                    "synchronous_commit": "off"})
+             for _ in range(2)]
+    conn = conns[0]
+    try:
+        # "CREATE INDEX name ON schema.wa_events USING btree (…)", re-aimed at the copy
+        ddl = [f"CREATE INDEX bench_floor_{i} ON bench_floor USING "
+               + r["ddl"].split(" USING ", 1)[1]
+               for i, r in enumerate(await conn.fetch(
+                   "SELECT pg_get_indexdef(i.indexrelid) AS ddl FROM pg_index i "
+                   "WHERE i.indrelid = 'wa_events'::regclass AND NOT i.indisprimary"))]
+        if len(ddl) < 4:
+            raise RuntimeError(f"wa_events has {len(ddl)} secondary indexes, expected 4")
+        await conn.execute("CREATE TABLE bench_floor (LIKE wa_events INCLUDING DEFAULTS, "
+                           "PRIMARY KEY (event_id))")
+        t0 = time.perf_counter()
+        await conn.copy_records_to_table("bench_floor", records=rows,
+                                         columns=list(ev_proj.COLUMNS))
+        todo = list(ddl)
+
+        async def builder(c: asyncpg.Connection) -> None:
+            while todo:
+                await c.execute(todo.pop())
+
+        await asyncio.gather(*(builder(c) for c in conns))
+        return time.perf_counter() - t0
+    finally:
+        await conn.execute("DROP TABLE IF EXISTS bench_floor")
+        for c in conns:
+            await c.close()
+
+
 async def project(settings: Settings, n: int) -> tuple[float, int]:
     """(seconds, records) of the live projector from its first committed batch to the
     last record (group join and start-up excluded)."""
@@ -175,6 +222,7 @@ async def main(n: int) -> None:
     try:
         await produce(settings, n)
         copy_s = await raw_copy(settings, n)
+        floor_s = await db_floor(settings, n)
         proj_s, proj_n = await project(settings, n)
         consume_s, consume_cpu = await raw_consume(settings, n)
         decode_s, decode_cpu = await raw_consume(settings, n, decode=True)
@@ -195,6 +243,11 @@ async def main(n: int) -> None:
         print(f"second baseline, consume + orjson decode: {decode_rate:>10,.0f} records/s; "
               f"replay ratio {replay_rate / decode_rate:.2f}, build phase "
               f"{build_rate / decode_rate:.2f}", file=out)
+        floor_rate = n / floor_s
+        print(f"database floor of a replay (prebuilt rows COPYed with the primary key, then "
+              f"the secondary indexes; no Kafka, no decoding): {floor_rate:>10,.0f} rows/s; "
+              f"floor/raw consume {floor_rate / consume_rate:.2f}, replay/floor "
+              f"{replay_rate / floor_rate:.2f}", file=out)
         print(f"CPU per record in this process: raw consume {consume_cpu / n * 1e6:.1f} us, "
               f"+ decode {decode_cpu / n * 1e6:.1f} us, replay {replay_cpu / replay_n * 1e6:.1f}"
               " us (the database's share runs on the other core)", file=out)
