@@ -1,7 +1,8 @@
 """The sender's durable ledger: each ``outbound_id`` is sent at most once, across
 restarts and redeliveries.
 
-A row in PostgreSQL (``wa_sender_ledger`` in ``WASTREAM_DB_SCHEMA``, created if missing)
+A row in PostgreSQL (``wa_sender_ledger`` in ``WASTREAM_DB_SCHEMA``, created by migration
+0004; a sender started before ``wastream migrate`` applies the migrations itself)
 is claimed (``sending``) BEFORE the POST and settled after it (``accepted`` with the
 wamid, ``retry`` after a failure Meta answered or a timeout, ``failed`` when Meta refused it;
 both of those may be sent again, by a retry or a redrive). A
@@ -13,25 +14,16 @@ and a table's changelog write is buffered.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
 import asyncpg
 
+from projections.migrations import migrate, quote_ident
 from wastream.config import Settings
 
-DDL = """
-CREATE SCHEMA IF NOT EXISTS "{schema}";
-CREATE TABLE IF NOT EXISTS "{schema}".wa_sender_ledger (
-    outbound_id text PRIMARY KEY,
-    status text NOT NULL,
-    owner text NOT NULL,
-    wamid text,
-    attempts int NOT NULL DEFAULT 1,
-    error jsonb,
-    updated_at timestamptz NOT NULL DEFAULT now()
-);
-"""
+log = logging.getLogger(__name__)
 
 FRESH, DONE, IN_DOUBT = "fresh", "done", "in_doubt"
 
@@ -48,13 +40,11 @@ class Ledger:
     async def pool(self) -> asyncpg.Pool:
         if self._pool is None:
             pool = await asyncpg.create_pool(self.settings.database_url, min_size=1, max_size=4)
-            async with pool.acquire() as conn:
-                # Two workers may start at once: serialise the DDL.
-                await conn.execute("SELECT pg_advisory_lock(hashtext('wa_sender_ledger'))")
-                try:
-                    await conn.execute(DDL.format(schema=self.schema))
-                finally:
-                    await conn.execute("SELECT pg_advisory_unlock(hashtext('wa_sender_ledger'))")
+            table = f"{quote_ident(self.schema)}.wa_sender_ledger"
+            if await pool.fetchval("SELECT to_regclass($1)", table) is None:
+                log.warning("%s does not exist: applying the migrations (run `wastream "
+                            "migrate` before starting workers)", table)
+                await migrate(self.settings)
             self._pool = pool
         return self._pool
 
