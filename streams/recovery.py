@@ -45,6 +45,18 @@ def recovery_id(dlq_id: str) -> str:
     return f"recovery:{dlq_id}"
 
 
+
+def recovery_event(rid: str, wa_id: str, *, reason: str, failed_event_id: str, dlq_id: str,
+                   phone_number_id: str | None = None, received_at: str = "",
+                   correlation_id: str = "") -> InboundEvent:
+    """The ``wastream.recovery`` event that walks a conversation out of a dead letter
+    (the engine resets it to the menu with an apology)."""
+    return InboundEvent(event_id=rid, type=RECOVERY_TYPE, wa_id=wa_id,
+                        phone_number_id=phone_number_id, timestamp=None, received_at=received_at,
+                        correlation_id=correlation_id, field="wastream",
+                        payload={"recovery_id": rid, "reason": reason,
+                                 "failed_event_id": failed_event_id, "dlq_id": dlq_id})
+
 class RecoveryEmitter:
     """Emits the recovery records for one failure router (see the module docstring)."""
 
@@ -77,12 +89,9 @@ class RecoveryEmitter:
                                          "dlq_id": orig.dlq_id, "reason": reason})
         await self.publisher.send(self.topic, wa_id.encode(), update.to_bytes(),
                                   {h.CORRELATION_ID: corr.encode()})
-        event = InboundEvent(event_id=rid, type=RECOVERY_TYPE, wa_id=wa_id,
-                             phone_number_id=phone_number_id, timestamp=None, received_at=now,
-                             correlation_id=corr, field="wastream",
-                             payload={"recovery_id": rid, "reason": reason,
-                                      "failed_event_id": failed_event_id,
-                                      "dlq_id": orig.dlq_id})
+        event = recovery_event(rid, wa_id, reason=reason, failed_event_id=failed_event_id,
+                               dlq_id=orig.dlq_id, phone_number_id=phone_number_id,
+                               received_at=now, correlation_id=corr)
         await self.publisher.send(self.inbound, key, event.to_bytes(),
                                   {h.CORRELATION_ID: corr.encode(), h.HEAD: rid.encode()},
                                   orig.partition)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from streams.recovery import recovery_event
 from streams.state import Options
 from tests.support import conversations as c
 from tests.support.engine_harness import Harness
@@ -161,24 +162,15 @@ def test_recovery_resets_to_the_menu_with_an_apology() -> None:
     h.say(U, "hi")
     h.pick(U, "menu:rides_schedule")
     h.tap(U, "sched:new")
-    ev = c._event(U, {"type": "text"})
-    rec = ev.__class__(
-        event_id="recovery:abc",
-        type="wastream.recovery",
-        wa_id=U,
-        phone_number_id=None,
-        timestamp=None,
-        received_at="",
-        correlation_id="",
-        payload={"recovery_id": "rec-1", "reason": "boom", "failed_event_id": "w1"},
-    )
+    rec = recovery_event("recovery:abc", U, reason="boom", failed_event_id="w1",
+                         dlq_id="wa.inbound:0:7")
     replies = h.replies(rec)
     assert "Sorry, something went wrong" in c.body_text(replies[0])
     assert c.row_ids(replies[1])[0] == "menu:rides_drivers"
     assert (h.conv(U).flow, h.conv(U).step) == ("menu", "main")
     assert h.recovery == [
         {
-            "recovery_id": "rec-1",
+            "recovery_id": "recovery:abc",
             "reason": "boom",
             "failed_event_id": "w1",
             "from_flow": "schedule",

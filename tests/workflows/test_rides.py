@@ -180,24 +180,14 @@ def test_pick_by_typed_number() -> None:
 
 
 def test_recovery_while_waiting_keeps_the_request_alive_until_its_timeout() -> None:
-    from schemas.envelope import InboundEvent
+    from streams.recovery import recovery_event
 
     h = Harness(opts=Options(ride_timeout_s=300))
     _online(h, D, "moto", *KIGALI)
     _search(h)
     h.pick(P, f"driver:{D}")
-    h.deliver(
-        InboundEvent(
-            event_id="recovery:x",
-            type="wastream.recovery",
-            wa_id=P,
-            phone_number_id=None,
-            timestamp=None,
-            received_at="",
-            correlation_id="",
-            payload={"recovery_id": "r1"},
-        )
-    )
+    h.deliver(recovery_event("recovery:x", P, reason="boom", failed_event_id="w1",
+                             dlq_id="wa.inbound:0:1"))
     assert h.conv(P).flow == "menu"
     mark = len(h.sent)
     h.advance(301)
