@@ -6,12 +6,15 @@ Options (environment, read through ``Settings.extra``):
 ``WASTREAM_INGRESS_MAX_BODY_BYTES`` (default 3 MiB), ``WASTREAM_INGRESS_PRODUCE_TIMEOUT_S``
 (default 5: past it the answer is 503 and Meta retries), ``WASTREAM_INGRESS_LINGER_MS``
 (default 0), ``WASTREAM_INGRESS_REQUEST_TIMEOUT_MS`` (aiokafka's request timeout, after
-which unsent records expire; default 30000), ``WASTREAM_LOG_LEVEL`` (default INFO).
+which unsent records expire; default 30000), ``WASTREAM_INGRESS_GC_GEN0`` (allocations
+between young-generation garbage collections, default 20000; 0 keeps Python's 700),
+``WASTREAM_LOG_LEVEL`` (default INFO).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import re
@@ -52,6 +55,7 @@ class IngressOptions:
     produce_timeout_s: float = 5.0
     linger_ms: int = 0
     request_timeout_ms: int = 30_000
+    gc_gen0: int = 20_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IngressOptions:
@@ -62,6 +66,7 @@ class IngressOptions:
                 produce_timeout_s=float(env.get("WASTREAM_INGRESS_PRODUCE_TIMEOUT_S", 5.0)),
                 linger_ms=int(env.get("WASTREAM_INGRESS_LINGER_MS", 0)),
                 request_timeout_ms=int(env.get("WASTREAM_INGRESS_REQUEST_TIMEOUT_MS", 30_000)),
+                gc_gen0=int(env.get("WASTREAM_INGRESS_GC_GEN0", 20_000)),
             )
         except ValueError as exc:
             raise ConfigError(f"bad WASTREAM_INGRESS_* setting: {exc}") from exc
@@ -174,7 +179,29 @@ def serve(host: str, port: int, insecure_dev: bool) -> int:
         log.critical("ingress not started: %s", exc)
         print(f"wastream ingress: {exc}", file=sys.stderr)
         return 2
+    tune_gc(IngressOptions.from_settings(settings).gc_gen0)
     return asyncio.run(_serve(app, host, port))
+
+
+def tune_gc(gen0: int) -> None:
+    """Fewer garbage collections for a process that allocates much and keeps little.
+
+    A webhook allocates thousands of short-lived dicts and lists (a 50-update body:
+    the decoded JSON, 50 envelopes, their records) with no reference cycles among
+    them, so young-generation collections find almost nothing, yet at Python's
+    threshold of 700 allocations they ran several times per body and their full
+    collections walked every long-lived object of the process. The objects alive at
+    start (modules, the app, its producers) are frozen out of the collector's view and
+    the young generation is collected every ``gen0`` allocations. Measured under wrk,
+    three alternating 8 s runs each: 50-update bodies 1,905/1,791/1,913 -> 1,497/1,650/
+    1,478 us of CPU per request, single messages 416/394/377 -> 366/345/305 us.
+    ``gen0`` 0 leaves Python's defaults."""
+    if gen0 <= 0:
+        return
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(gen0, gen1, gen2)
 
 
 async def _serve(app: web.Application, host: str, port: int) -> int:
