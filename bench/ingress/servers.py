@@ -32,6 +32,7 @@ import asyncpg
 import orjson
 from aiohttp import web
 
+from ingress.app import tune_gc
 from ingress.signature import Verdict, verify
 from ingress.sink import KafkaSink, OutRecord, SinkOptions
 from schemas import topics
@@ -142,6 +143,9 @@ def main() -> None:
     else:
         app = seed_app(os.environ["DATABASE_URL"], os.environ["BENCH_SCHEMA"],
                        os.environ["WHATSAPP_APP_SECRET"].encode())
+    # The same garbage-collector settings as the ingress (``ingress.app.tune_gc``), so
+    # that no ratio owes anything to a runtime setting only one side has.
+    tune_gc(20_000)
     asyncio.run(_run(app, args.port))
 
 
