@@ -41,10 +41,9 @@ from schemas.envelope import InboundEvent
 from schemas.outbound import OutboundMessage
 from schemas.recovery import RecoveryUpdate
 from schemas.state import StateTransition
-from streams import engine
+from streams import engine, holes
 from streams.app import Runtime
 from streams.failure import FailureRouter, Origin
-from streams.holes import HoleGuard
 from streams.rides_index import RidesIndex
 from streams.state import Conv, Ctx, Out
 from streams.timers import DeadlineCache
@@ -307,8 +306,8 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
     isolated = rt.settings.extra.get("WASTREAM_ISOLATED_PARTITIONS", "0") == "1"
     group_max = int(rt.settings.extra.get("WASTREAM_GROUP_MAX", "500"))
 
-    guard = HoleGuard(rt.app, rt.settings, rt.inbound.get_topic_name(), router.handle)
-    actor: dict[str, Any] = {"queue": None}
+    guard = holes.install(rt.app, rt.settings, rt.inbound.get_topic_name(), router.handle,
+                          "conversation")
     # A group left open while the actor waits for an event that does not come (Faust
     # may clear or skip what it queued, e.g. around a rebalance) is settled by a timer
     # after this long: its events must not stay unacked.
@@ -335,7 +334,8 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
         # group is settled, i.e. its effects and its state are stored. The guard's lock
         # is held while an event is worked on or a group settled, never while waiting.
         events = stream.noack()
-        fetched = actor["queue"] = stream.channel.queue
+        fetched = stream.channel.queue
+        guard.queues.append(fetched)
         group, done = Group(), list[Any]()
         _GROUP.set(group)
         last = [time.monotonic()]
@@ -374,23 +374,6 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
         finally:
             stale.cancel()
             guard.settlers.remove(settle_open)
-
-    @rt.app.on_partitions_assigned.connect  # type: ignore[arg-type]
-    async def note_assignment(app: Any, assigned: Any, **_: Any) -> None:
-        await guard.on_assigned(assigned)
-
-    @rt.app.on_before_shutdown.connect  # type: ignore[arg-type]
-    async def close_guard(app: Any, **_: Any) -> None:
-        await guard.close()
-
-    sweep_s = float(rt.settings.extra.get("WASTREAM_HOLE_SWEEP_S", "2"))
-
-    @rt.app.timer(interval=sweep_s, name="conversation_holes")  # type: ignore[untyped-decorator]
-    async def sweep_holes() -> None:
-        queue = actor["queue"]
-        try:
-            await guard.sweep(actor_idle=queue is not None and queue.empty())
-        except Exception:  # the broker may be away: the next sweep tries again
-            log.exception("hole sweep failed")
+            guard.queues.remove(fetched)
 
     return proc

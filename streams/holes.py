@@ -1,4 +1,4 @@
-"""The conversation agent's guard against records Faust never delivers.
+"""A guard for every Faust agent against records Faust never delivers.
 
 faust-streaming 0.15.3 can, after a worker restart, resume a partition before seeking it
 to its committed offset while its fetcher runs (faust/tables/recovery.py,
@@ -6,9 +6,10 @@ to its committed offset while its fetcher runs (faust/tables/recovery.py,
 committed unprocessed, or dropped (consumer.py ``_drain_messages``), so a restarted
 worker skipped a user's message now and then (tests/streams/test_resilience_e2e.py).
 
-``wa.inbound`` has no legitimate holes (not compacted, no transactions: offsets are
-contiguous), so the agent checks that it sees every offset of each partition, from the
-group's committed offset on, and reads what it missed itself:
+``wa.inbound`` and ``wa.outbound`` have no legitimate holes (not compacted, no
+transactions: offsets are contiguous), so each agent on them (the conversation agent,
+the sender; :func:`install` wires one) checks that it sees every offset of each
+partition, from the group's committed offset on, and reads what it missed itself:
 
 - ``before(partition, offset)``, called by the actor for each record: a record past the
   next expected offset means a hole; the missing records are read with a private
@@ -18,7 +19,8 @@ group's committed offset on, and reads what it missed itself:
   is not rebalancing or recovering and the actor is idle.
 
 Handling a record twice is harmless (the conversation remembers the event ids it has
-seen, and output ids are deterministic), so the guard errs on the side of re-reading.
+seen, and output ids are deterministic; the sender's ledger sends an outbound id at most
+once), so the guard errs on the side of re-reading.
 """
 
 from __future__ import annotations
@@ -41,7 +43,12 @@ Handle = Callable[[bytes | None, bytes | None, Any, Origin], Awaitable[None]]
 
 
 class HoleGuard:
-    def __init__(self, app: Any, settings: Settings, topic: str, handle: Handle) -> None:
+    """``lock_for(partition)`` is held by an actor while it works on an event of that
+    partition, and by the sweep while it fills it. ``per_partition``: one lock per
+    partition (agents with one actor per partition work concurrently); else one lock."""
+
+    def __init__(self, app: Any, settings: Settings, topic: str, handle: Handle,
+                 per_partition: bool = False) -> None:
         self.app = app
         self.settings = settings
         self.topic = topic
@@ -52,12 +59,28 @@ class HoleGuard:
         self.generation = -1
         self.generation_at = time.monotonic()
         self.lock = asyncio.Lock()  # held by the actor while it works on an event
+        self.per_partition = per_partition
+        self._locks: dict[int, asyncio.Lock] = {}
+        # The actors' queues of fetched events: the sweep reads only when all are empty.
+        self.queues: list[Any] = []
         # Each actor's "settle my open group" (the caller holds the lock): the sweep
         # calls them before reading, so that it never reads a state not stored yet.
         self.settlers: list[Callable[[], Awaitable[None]]] = []
         self.filled = 0  # records read by the guard (a metric for tests and operators)
         self._reader: AIOKafkaConsumer | None = None
         self._admin: AIOKafkaAdminClient | None = None
+
+    def lock_for(self, partition: int) -> asyncio.Lock:
+        if not self.per_partition:
+            return self.lock
+        lock = self._locks.get(partition)
+        if lock is None:
+            lock = self._locks[partition] = asyncio.Lock()
+        return lock
+
+    def actors_idle(self) -> bool:
+        """Every actor has handled all Faust fetched for it (and there is one)."""
+        return bool(self.queues) and all(q.empty() for q in self.queues)
 
     def _new_generation(self) -> None:
         gen = int(self.app.consumer_generation_id)
@@ -114,7 +137,7 @@ class HoleGuard:
             [TopicPartition(self.topic, p) for p in quiet]
         )
         for p in quiet:
-            async with self.lock:  # the actor may have moved on while we asked
+            async with self.lock_for(p):  # the actor may have moved on while we asked
                 if self.generation != int(self.app.consumer_generation_id):
                     return
                 for settle in self.settlers:
@@ -204,3 +227,47 @@ class HoleGuard:
             await self._reader.stop()
         if self._admin is not None:
             await self._admin.close()
+
+
+def install(app: Any, settings: Settings, topic: str, handle: Handle, name: str,
+            per_partition: bool = False) -> HoleGuard:
+    """A guard for the agent ``name`` on ``topic``: committed offsets noted on every
+    assignment, a sweep every ``WASTREAM_HOLE_SWEEP_S`` (2 s), its clients closed at
+    shutdown. The agent calls :meth:`HoleGuard.before` for each event under
+    :meth:`HoleGuard.lock_for` (or simply runs :func:`guarded`)."""
+    guard = HoleGuard(app, settings, topic, handle, per_partition)
+
+    @app.on_partitions_assigned.connect  # type: ignore[untyped-decorator]
+    async def note_assignment(app: Any, assigned: Any, **_: Any) -> None:
+        await guard.on_assigned(assigned)
+
+    @app.on_before_shutdown.connect  # type: ignore[untyped-decorator]
+    async def close_guard(app: Any, **_: Any) -> None:
+        await guard.close()
+
+    sweep_s = float(settings.extra.get("WASTREAM_HOLE_SWEEP_S", "2"))
+
+    @app.timer(interval=sweep_s, name=f"{name}_holes")  # type: ignore[untyped-decorator]
+    async def sweep_holes() -> None:
+        try:
+            await guard.sweep(actor_idle=guard.actors_idle())
+        except Exception:  # the broker may be away: the next sweep tries again
+            log.exception("%s: hole sweep failed", topic)
+
+    return guard
+
+
+async def guarded(guard: HoleGuard, stream: Any) -> None:
+    """The loop of an agent that handles each event as it comes (Faust acks it once the
+    next is asked for): every offset of its partitions is handled, holes filled first."""
+    queue = stream.channel.queue
+    guard.queues.append(queue)
+    try:
+        async for event in stream.events():
+            msg = event.message
+            async with guard.lock_for(msg.partition):
+                await guard.before(msg.partition, msg.offset)
+                await guard.handle(event.key, event.value, event.headers,
+                                   Origin(msg.topic, msg.partition, msg.offset))
+    finally:
+        guard.queues.remove(queue)

@@ -33,9 +33,10 @@ from schemas import topics
 from schemas.delivery import DeliveryUpdate
 from schemas.outbound import OutboundMessage
 from schemas.record import RecordError
+from streams import holes
 from streams.breakers import BreakerPolicy, BreakerRegistry
 from streams.errors import GraphError, GraphPairRateLimited, is_hold, is_transient
-from streams.failure import FailureRouter, FaustPublisher, Origin, Publisher
+from streams.failure import FailureRouter, FaustPublisher, Publisher
 from streams.graph_client import DryRunClient, MessagesClient, client_from_settings
 from streams.ledger import DONE, IN_DOUBT, Ledger, MemoryLedger
 from streams.pacing import Pacer
@@ -145,14 +146,15 @@ def register(app: Any, settings: Settings) -> Sender:
     # (WASTREAM_SENDER_ISOLATED=0: one actor for all partitions, the benchmark's baseline.)
     isolated = settings.extra.get("WASTREAM_SENDER_ISOLATED", "1") != "0"
 
+    # Faust can skip records after a restart (see streams.holes): the guard reads them.
+    guard = holes.install(app, settings, outbound.get_topic_name(), router.handle, "sender",
+                          per_partition=isolated)
+
     @app.agent(outbound, name="wastream.sender",  # type: ignore[untyped-decorator]
                isolated_partitions=isolated)
     async def send_outbound(stream: Any) -> None:
         try:
-            async for event in stream.events():
-                msg = event.message
-                await router.handle(event.key, event.value, event.headers,
-                                    Origin(msg.topic, msg.partition, msg.offset))
+            await holes.guarded(guard, stream)
         finally:
             # An actor also stops when its partition is revoked; the session and pool are
             # shared by every partition's actor, so close them only when the app stops.

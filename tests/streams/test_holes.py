@@ -114,3 +114,47 @@ async def test_guard_reads_holes_in_order_from_the_committed_offset(system: Syst
         assert guard.expected == {0: 3}
     finally:
         await guard.close()
+
+
+async def test_guarded_agent_loop_fills_holes_and_locks_per_partition(system: System) -> None:
+    """``guarded`` (the loop of the sender's and the echo worker's agents): each event is
+    handled under its partition's lock after the holes before it are filled; the sweep
+    waits until every actor's queue is empty."""
+    from streams.holes import guarded
+
+    settings = Settings.from_env(system.env)
+    topic = system.topic(topics.INBOUND)
+    await _produce(system.bootstrap, topic, 4)
+    handled: list[int] = []
+    guard: HoleGuard
+
+    async def handle(key: bytes | None, value: bytes | None, hdrs: Any, o: Origin) -> None:
+        assert guard.lock_for(o.partition).locked()
+        handled.append(o.offset)
+
+    guard = HoleGuard(_app(topic), settings, topic, handle, per_partition=True)
+    assert guard.lock_for(0) is guard.lock_for(0)
+    assert guard.lock_for(0) is not guard.lock_for(1)
+    assert not guard.actors_idle()  # no actor yet: nothing to sweep for
+
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    def ev(offset: int) -> Any:
+        return SimpleNamespace(key=b"k", value=f"r{offset}".encode(), headers={},
+                               message=SimpleNamespace(topic=topic, partition=0, offset=offset))
+
+    class Stream:  # what guarded() uses of a Faust stream
+        channel = SimpleNamespace(queue=queue)
+
+        async def events(self) -> Any:
+            assert guard.queues == [queue]
+            assert guard.actors_idle()
+            for offset in (0, 3):  # Faust skipped 1 and 2
+                yield ev(offset)
+
+    try:
+        await guarded(guard, Stream())
+        assert handled == [0, 1, 2, 3]
+        assert guard.queues == []
+    finally:
+        await guard.close()

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from schemas import topics
+from schemas.delivery import DeliveryUpdate
 from schemas.envelope import InboundEvent
 from schemas.outbound import OutboundMessage
 from schemas.state import StateTransition
@@ -142,6 +143,21 @@ async def test_kill9_mid_conversation_resumes_with_no_reply_lost_or_doubled(syst
     assert len(by_id) >= len(sent), restarted.tail()
     _check(by_id, sent)
     await _check_states(system, users, len(SCRIPT))
+    # … and the sender (dry run here) sent every reply: Faust skips records of
+    # wa.outbound after a kill -9 too, and the sender's own hole guard reads them
+    await _check_sent(system, {f"{ev.event_id}:0" for _, ev, _ in sent}, restarted)
+
+
+async def _check_sent(system, ids: set[str], worker, timeout_s: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        recs = await system.read(topics.DELIVERY, min_count=len(ids), timeout_s=5)
+        updates = [DeliveryUpdate.from_bytes(r.value or b"") for r in recs]
+        unsent = ids - {u.outbound_id for u in updates if u.status == "accepted"}
+        if not unsent or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    assert not unsent, (sorted(unsent), worker.tail())
 
 
 async def test_second_worker_joins_and_conversations_continue(system) -> None:  # type: ignore[no-untyped-def]

@@ -18,8 +18,8 @@ import orjson
 
 from schemas import topics
 from schemas.envelope import InboundEvent
-from streams import retry
-from streams.failure import FailureRouter, Origin
+from streams import holes, retry
+from streams.failure import FailureRouter
 from wastream.config import Settings
 
 
@@ -44,13 +44,12 @@ def build(settings: Settings) -> faust.App:
             None, None, [])
 
     router = FailureRouter(app, settings, process)
+    # as the real conversation agent: Faust may skip records after a kill -9
+    guard = holes.install(app, settings, inbound.get_topic_name(), router.handle, "echo")
 
     @app.agent(inbound, concurrency=1)
     async def conversations(stream: Any) -> None:
-        async for event in stream.events():
-            msg = event.message
-            await router.handle(event.key, event.value, event.headers,
-                                Origin(msg.topic, msg.partition, msg.offset))
+        await holes.guarded(guard, stream)
 
     retry.register(app, settings)
     if settings.extra.get("WASTREAM_ECHO_SENDER") == "1":
