@@ -68,6 +68,10 @@ class HoleGuard:
         self.settlers: list[Callable[[], Awaitable[None]]] = []
         self.filled = 0  # records read by the guard (a metric for tests and operators)
         self._reader: AIOKafkaConsumer | None = None
+        # The private reader serves one fill at a time: actors of different partitions
+        # (the sender's) may find holes at once, and a consumer has one assignment.
+        self._reader_lock = asyncio.Lock()
+        self._admin_lock = asyncio.Lock()
         self._admin: AIOKafkaAdminClient | None = None
 
     def lock_for(self, partition: int) -> asyncio.Lock:
@@ -133,9 +137,10 @@ class HoleGuard:
         ]
         if not quiet:
             return
-        ends = await (await self.reader()).end_offsets(
-            [TopicPartition(self.topic, p) for p in quiet]
-        )
+        async with self._reader_lock:
+            ends = await (await self.reader()).end_offsets(
+                [TopicPartition(self.topic, p) for p in quiet]
+            )
         for p in quiet:
             async with self.lock_for(p):  # the actor may have moved on while we asked
                 if self.generation != int(self.app.consumer_generation_id):
@@ -155,6 +160,10 @@ class HoleGuard:
     async def _fill(self, partition: int, start: int, end: int) -> None:
         """Read and handle ``[start, end)`` of the partition, in order, retrying while
         the broker is away (an outage delays the agent, it does not skip records)."""
+        async with self._reader_lock:
+            await self._fill_locked(partition, start, end)
+
+    async def _fill_locked(self, partition: int, start: int, end: int) -> None:
         log.warning(
             "%s[%d]: offsets %d..%d were not delivered by Faust; reading them",
             self.topic,
@@ -193,14 +202,15 @@ class HoleGuard:
                 position = m.offset + 1
 
     async def reader(self) -> AIOKafkaConsumer:
-        if self._reader is None:
-            self._reader = AIOKafkaConsumer(
+        if self._reader is None:  # the caller holds _reader_lock
+            reader = AIOKafkaConsumer(
                 bootstrap_servers=self.settings.kafka_bootstrap_servers,
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
             )
-            await self._reader.start()
+            await reader.start()
+            self._reader = reader
         return self._reader
 
     async def _committed(self, partition: int) -> int | None:
@@ -211,11 +221,13 @@ class HoleGuard:
     async def _committed_many(self, partitions: list[int]) -> dict[int, int]:
         if not partitions:
             return {}
-        if self._admin is None:
-            self._admin = AIOKafkaAdminClient(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers
-            )
-            await self._admin.start()
+        async with self._admin_lock:  # actors of several partitions may ask at once
+            if self._admin is None:
+                admin = AIOKafkaAdminClient(
+                    bootstrap_servers=self.settings.kafka_bootstrap_servers
+                )
+                await admin.start()
+                self._admin = admin
         got = await self._admin.list_consumer_group_offsets(
             self.settings.faust_app_id,
             partitions=[TopicPartition(self.topic, p) for p in partitions],

@@ -158,3 +158,47 @@ async def test_guarded_agent_loop_fills_holes_and_locks_per_partition(system: Sy
         assert guard.queues == []
     finally:
         await guard.close()
+
+
+async def test_holes_of_two_partitions_found_at_once_are_both_filled(system: System) -> None:
+    """The sender's actors (one per partition) can find holes at the same moment: the
+    guard's one private reader serves the fills one after the other (it crashed the
+    agent with a half-started consumer, and two fills would steal its assignment)."""
+    settings = Settings.from_env(system.env)
+    topic = system.topic(topics.INBOUND)
+    producer = AIOKafkaProducer(bootstrap_servers=system.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for p in (0, 1):
+            for i in range(6):
+                await producer.send_and_wait(topic, f"p{p}r{i}".encode(), key=b"k", partition=p)
+    finally:
+        await producer.stop()
+    handled: dict[int, list[int]] = {0: [], 1: []}
+    guard: HoleGuard
+
+    async def handle(key: bytes | None, value: bytes | None, hdrs: Any, o: Origin) -> None:
+        assert value == f"p{o.partition}r{o.offset}".encode()
+        handled[o.partition].append(o.offset)
+        await asyncio.sleep(0.01)  # let the other partition's fill interleave if it can
+
+    committer = AIOKafkaConsumer(bootstrap_servers=system.bootstrap,
+                                 group_id=settings.faust_app_id, enable_auto_commit=False)
+    await committer.start()
+    try:  # the group has processed nothing of either partition
+        tps = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+        committer.assign(tps)
+        await committer.commit(dict.fromkeys(tps, 0))
+    finally:
+        await committer.stop()
+    guard = HoleGuard(_app(topic), settings, topic, handle, per_partition=True)
+
+    async def actor(partition: int) -> None:
+        async with guard.lock_for(partition):
+            await guard.before(partition, 5)
+
+    try:
+        await asyncio.gather(actor(0), actor(1))
+        assert handled == {0: [0, 1, 2, 3, 4], 1: [0, 1, 2, 3, 4]}
+    finally:
+        await guard.close()
