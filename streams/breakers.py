@@ -111,6 +111,20 @@ class Breaker:
         self.probe_in_flight = False
         self._set(CLOSED)
 
+    def failed(self, exc: BaseException, probe: bool,
+               outage: Callable[[BaseException], bool] = is_transient) -> None:
+        """Record a call ``check`` let through (``probe``: it was the probe) that raised:
+        held elsewhere, it never reached the dependency (the probe slot is freed); an
+        ``outage`` error counts against the dependency; any other error is an answer
+        (it refused: not an outage)."""
+        if is_hold(exc):
+            if probe:
+                self.release_probe()
+        elif outage(exc):
+            self.failure()
+        else:
+            self.success()
+
     def failure(self) -> None:
         if self.state == OPEN:
             return  # a call let through before it opened: the open period stands
@@ -162,9 +176,14 @@ class BreakerRegistry:
         b = self._breakers.get(name)
         if b is not None:
             b.success()
-            if not self.metric and b.state == CLOSED:
-                del self._breakers[name]
-                self._export()
+            self._settled(name)
+
+    def _settled(self, name: str) -> None:
+        """After an outcome: a closed per-conversation breaker is dropped."""
+        b = self._breakers.get(name)
+        if b is not None and not self.metric and b.state == CLOSED:
+            del self._breakers[name]
+            self._export()
 
     def failure(self, name: str) -> None:
         self.get(name).failure()
@@ -186,13 +205,9 @@ class BreakerRegistry:
         try:
             result = await fn()
         except Exception as exc:
-            if is_hold(exc):
-                if probe:
-                    breaker.release_probe()
-            elif is_transient(exc):
-                self.failure(name)
-            else:
-                self.success(name)
+            breaker.failed(exc, probe)
+            self._settled(name)
+            self._export()
             raise
         self.success(name)
         return result

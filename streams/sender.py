@@ -35,7 +35,7 @@ from schemas.outbound import OutboundMessage
 from schemas.record import RecordError
 from streams import holes
 from streams.breakers import BreakerPolicy, BreakerRegistry
-from streams.errors import GraphError, GraphPairRateLimited, is_hold, is_transient
+from streams.errors import GraphError, GraphPairRateLimited, is_transient
 from streams.failure import FailureRouter, FaustPublisher, Publisher
 from streams.graph_client import DryRunClient, MessagesClient, client_from_settings
 from streams.ledger import DONE, IN_DOUBT, Ledger, MemoryLedger
@@ -54,6 +54,11 @@ def _error_dict(exc: BaseException) -> dict[str, Any]:
         return exc.as_dict()
     return {"class": type(exc).__name__, "message": str(exc)[:500],
             "transient": is_transient(exc)}
+
+
+def _graph_outage(exc: BaseException) -> bool:
+    """The Graph API is unwell: a transient error, except a per-user rate limit."""
+    return is_transient(exc) and not isinstance(exc, GraphPairRateLimited)
 
 
 class Sender:
@@ -97,13 +102,7 @@ class Sender:
                 await self.pacer.acquire(msg.phone_number_id, msg.wa_id)
             result = await self.client.send(msg.phone_number_id, msg.body)
         except Exception as exc:
-            if is_hold(exc):
-                if probe:
-                    breaker.release_probe()
-            elif is_transient(exc) and not isinstance(exc, GraphPairRateLimited):
-                breaker.failure()  # the dependency is unwell (per-user limits are not)
-            else:
-                breaker.success()  # it answered: a refusal is not an outage
+            breaker.failed(exc, probe, outage=_graph_outage)
             await self.ledger.settle(msg.outbound_id, "retry" if is_transient(exc) else "failed",
                                      error=_error_dict(exc))
             raise
