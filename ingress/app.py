@@ -173,13 +173,14 @@ def serve(host: str, port: int, insecure_dev: bool) -> int:
     try:
         settings = Settings.from_env()
         logs.configure(settings.extra.get("WASTREAM_LOG_LEVEL", "INFO"))
-        app = make_app(settings, insecure_dev=insecure_dev)
+        options = IngressOptions.from_settings(settings)
+        app = make_app(settings, insecure_dev=insecure_dev, options=options)
     except (ConfigMissing, ConfigError) as exc:
         logs.configure("INFO")
         log.critical("ingress not started: %s", exc)
         print(f"wastream ingress: {exc}", file=sys.stderr)
         return 2
-    tune_gc(IngressOptions.from_settings(settings).gc_gen0)
+    tune_gc(options.gc_gen0)
     return asyncio.run(_serve(app, host, port))
 
 
