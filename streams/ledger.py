@@ -14,6 +14,7 @@ and a table's changelog write is buffered.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any
@@ -36,17 +37,30 @@ class Ledger:
         self.schema = settings.db_schema
         self.owner = uuid.uuid4().hex  # this process: a 'sending' row of another is in doubt
         self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
 
     async def pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            pool = await asyncpg.create_pool(self.settings.database_url, min_size=1, max_size=4)
+        """The pool, opened on first use. The sender's per-partition actors claim
+        concurrently: one opens it, the others wait for that one (no second pool)."""
+        if self._pool is not None:
+            return self._pool
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await self._open()
+        return self._pool
+
+    async def _open(self) -> asyncpg.Pool:
+        pool = await asyncpg.create_pool(self.settings.database_url, min_size=1, max_size=4)
+        try:
             table = f"{quote_ident(self.schema)}.wa_sender_ledger"
             if await pool.fetchval("SELECT to_regclass($1)", table) is None:
                 log.warning("%s does not exist: applying the migrations (run `wastream "
                             "migrate` before starting workers)", table)
                 await migrate(self.settings)
-            self._pool = pool
-        return self._pool
+        except BaseException:
+            await pool.close()
+            raise
+        return pool
 
     async def claim(self, outbound_id: str) -> tuple[str, str | None]:
         """FRESH: ours to send now; DONE: already accepted or failed (skip); IN_DOUBT: a

@@ -3,9 +3,12 @@ owned by the migrations (a sender started before ``wastream migrate`` applies th
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import Any
 
 import asyncpg
+import pytest
 
 from streams.ledger import DONE, FRESH, IN_DOUBT, Ledger
 from wastream.config import Settings
@@ -40,3 +43,33 @@ async def test_ledger_migrates_a_fresh_schema_and_sends_each_id_at_most_once(
             await ledger.close()
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await conn.close()
+
+
+async def test_concurrent_first_claims_open_one_pool(
+        dev_stack: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sender's per-partition actors claim at once on a fresh ledger: one pool is
+    opened (a second would be left open, holding connections, never closed)."""
+    schema = f"tl{uuid.uuid4().hex[:10]}"
+    settings = Settings.from_env({"DATABASE_URL": dev_stack["database_url"],
+                                  "KAFKA_BOOTSTRAP_SERVERS": dev_stack["bootstrap"],
+                                  "WASTREAM_DB_SCHEMA": schema})
+    opened: list[asyncpg.Pool] = []
+    real_create_pool = asyncpg.create_pool
+
+    async def counting_create_pool(*args: Any, **kwargs: Any) -> asyncpg.Pool:
+        pool = await real_create_pool(*args, **kwargs)
+        opened.append(pool)
+        return pool
+
+    monkeypatch.setattr(asyncpg, "create_pool", counting_create_pool)
+    ledger = Ledger(settings)
+    try:
+        claims = await asyncio.gather(*(ledger.claim(f"out-{i}") for i in range(8)))
+        assert claims == [(FRESH, None)] * 8
+        assert len(opened) == 1
+    finally:
+        await ledger.close()
+        for pool in opened:
+            await pool.close()
+        async with real_create_pool(dev_stack["database_url"], min_size=1, max_size=1) as pool:
+            await pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
