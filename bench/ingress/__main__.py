@@ -148,6 +148,8 @@ async def _main(seconds: float, concurrency: int, rounds: int, generator: str,
     if with_floor:
         servers["f"] = ("(floor) aiohttp + acked produce of raw body",
                         ["-m", "bench.ingress.servers", "floor"])
+        servers["g"] = ("(floor2) floor + one wa.inbound record",
+                        ["-m", "bench.ingress.servers", "floor2"])
     runs: dict[tuple[str, str], list[Result]] = {}
     # CPU of the server's own process per request: steadier than requests/s when the
     # machine is shared (it leaves out the broker's and PostgreSQL's CPU).
@@ -158,7 +160,7 @@ async def _main(seconds: float, concurrency: int, rounds: int, generator: str,
         for rnd in range(1, rounds + 1):
             for key, (label, args) in servers.items():
                 port = _free_port()
-                probe = (f"http://127.0.0.1:{port}/readyz" if key in ("b", "f")
+                probe = (f"http://127.0.0.1:{port}/readyz" if key in ("b", "f", "g")
                          else f"http://127.0.0.1:{port}/webhook")
                 proc = _start(key, [*args, "--port", str(port)], env, probe)
                 try:
@@ -210,9 +212,10 @@ async def _main(seconds: float, concurrency: int, rounds: int, generator: str,
               f"b/c events/s = {b.eps / c.eps:.2f}   "
               f"p50 b {b.p50_ms:.2f} ms vs c {c.p50_ms:.2f} ms")
         if with_floor:
-            f = results[("f", kind)]
+            f, g = results[("f", kind)], results[("g", kind)]
             print(f"  [{kind}] floor/a requests/s = {f.rps / a.rps:.2f}   "
-                  f"b/floor requests/s = {b.rps / f.rps:.2f}")
+                  f"floor2/a = {g.rps / a.rps:.2f}   b/floor = {b.rps / f.rps:.2f}   "
+                  f"b/floor2 = {b.rps / g.rps:.2f}")
     return 0
 
 
@@ -225,8 +228,9 @@ def main() -> int:
                    help="load generator: wrk (install: apt-get install -y wrk), the Python "
                         "fallback, or auto (wrk when installed)")
     p.add_argument("--with-floor", action="store_true",
-                   help="also measure a diagnostic server: aiohttp + the ingress's Kafka sink "
-                        "producing the raw body alone (what any acked ingress pays here)")
+                   help="also measure two diagnostic servers: aiohttp + the ingress's Kafka "
+                        "sink producing the raw body alone (floor), and the raw body plus one "
+                        "wa.inbound record (floor2: the records of a single-message body)")
     args = p.parse_args()
     generator = args.generator
     if generator == "auto":

@@ -8,6 +8,11 @@
   ingress's own ``KafkaSink`` producing the raw body alone (acks=all, idempotent,
   answered after the ack): no signature, no parsing, no events, no middleware. What
   any Kafka-acknowledged ingress costs in this process model before doing its work.
+- ``floor2`` (with ``--with-floor``): ``floor`` plus one record on ``wa.inbound`` (the
+  body's bytes as its value, keyed by one of 5,000 user-like ids, as the load's
+  senders): the two records the design writes for a single-message body, and nothing
+  else. The full ingress cannot be cheaper than this (for 50-update bodies it writes
+  49 records more than ``floor2`` does).
 
 The full ingress is the real ``wastream ingress`` command.
 
@@ -94,13 +99,21 @@ def seed_app(database_url: str, schema: str, secret: bytes) -> web.Application:
     return app
 
 
-def floor_app(bootstrap: str, raw_topic: str) -> web.Application:
+def floor_app(bootstrap: str, raw_topic: str, inbound_topic: str | None = None) -> web.Application:
+    """``floor``, or ``floor2`` when ``inbound_topic`` is given (see the module docstring)."""
     sink = KafkaSink(SinkOptions(bootstrap=bootstrap))
+    users = [f"2507{i:08d}".encode() for i in range(5000)]
+    served = 0
 
     async def handle(request: web.Request) -> web.Response:
+        nonlocal served
         raw = await request.read()
+        events = []
+        if inbound_topic is not None:
+            served += 1
+            events.append(OutRecord(inbound_topic, users[served % len(users)], raw, []))
         await sink.publish(OutRecord(raw_topic, os.urandom(16).hex().encode(), raw, [],
-                                     spread=True), [])
+                                     spread=True), events)
         return web.Response(body=b'{"status":"ok"}', content_type="application/json")
 
     async def readyz(request: web.Request) -> web.Response:
@@ -132,14 +145,15 @@ async def _run(app: web.Application, port: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["bare", "seed", "floor"])
+    p.add_argument("kind", choices=["bare", "seed", "floor", "floor2"])
     p.add_argument("--port", type=int, required=True)
     args = p.parse_args()
     if args.kind == "bare":
         app = bare_app()
-    elif args.kind == "floor":
+    elif args.kind in ("floor", "floor2"):
         settings = Settings.from_env()
-        app = floor_app(settings.kafka_bootstrap_servers, settings.topic(topics.RAW))
+        app = floor_app(settings.kafka_bootstrap_servers, settings.topic(topics.RAW),
+                        settings.topic(topics.INBOUND) if args.kind == "floor2" else None)
     else:
         app = seed_app(os.environ["DATABASE_URL"], os.environ["BENCH_SCHEMA"],
                        os.environ["WHATSAPP_APP_SECRET"].encode())
