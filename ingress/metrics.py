@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.core import HistogramMetricFamily
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -40,48 +41,76 @@ class LoopHistogram(Collector):
                                     sum_value=self.sum)
 
 
+class LoopCounter(Collector):
+    """A labelled Prometheus counter incremented from one event loop: ``inc`` is a dict
+    update (prometheus_client's Counter takes a lock per increment, and its ``labels``
+    another, three times per webhook). The exposition is the same (``_total`` and
+    ``_created`` per label set)."""
+
+    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...],
+                 registry: CollectorRegistry) -> None:
+        self.name, self.documentation, self.labelnames = name, documentation, labelnames
+        self.values: dict[tuple[str, ...], float] = {}
+        self.created: dict[tuple[str, ...], float] = {}
+        registry.register(self)
+
+    def inc(self, labels: tuple[str, ...], amount: float = 1.0) -> None:
+        value = self.values.get(labels)
+        if value is None:
+            self.created[labels] = time.time()
+            value = 0.0
+        self.values[labels] = value + amount
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for labels, value in self.values.items():
+            family.add_metric(list(labels), value, created=self.created[labels])
+        yield family
+
+
 class IngressMetrics:
     """Requests by status, request latency, events by type, produce latency, readiness."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("wastream_ingress_requests", "HTTP requests by route and status",
-                                ["route", "status"], registry=self.registry)
+        self.requests = LoopCounter("wastream_ingress_requests",
+                                    "HTTP requests by route and status", ("route", "status"),
+                                    self.registry)
         self.latency = LoopHistogram("wastream_ingress_request_seconds", "POST /webhook latency",
                                      _LATENCY_BUCKETS, self.registry)
-        self.events = Counter("wastream_ingress_events", "Events produced to wa.inbound by type",
-                              ["type"], registry=self.registry)
+        self.events = LoopCounter("wastream_ingress_events",
+                                  "Events produced to wa.inbound by type", ("type",),
+                                  self.registry)
         self.produce = LoopHistogram("wastream_ingress_produce_seconds",
                                      "Time until Kafka acknowledged every record of a body",
                                      _LATENCY_BUCKETS, self.registry)
         self.ready = Gauge("wastream_ingress_broker_ready", "1 when the producer reached Kafka",
                            registry=self.registry)
-        self._types: set[str] = set()
-        # labels() costs a lock and a dict lookup per call: keep the children we use.
-        self._request_children: dict[tuple[str, str], Counter] = {}
-        self._event_children: dict[str, Counter] = {}
+        # type -> its label (itself, or "other" past the bound)
+        self._type_labels: dict[str, tuple[str]] = {}
+        self._own_labels = 0
+        self._status_labels: dict[tuple[str, int], tuple[str, str]] = {}
 
     def count_request(self, route: str, status: int) -> None:
-        key = (route, str(status))
-        child = self._request_children.get(key)
-        if child is None:
-            child = self._request_children[key] = self.requests.labels(*key)
-        child.inc()
+        labels = self._status_labels.get((route, status))
+        if labels is None:
+            labels = self._status_labels[(route, status)] = (route, str(status))
+        self.requests.inc(labels)
 
     def count_events(self, types: dict[str, int]) -> None:
         """Add per-type counts; past a bound, new types share the label ``other`` (a
         label per distinct type must not grow without limit)."""
         for t, n in types.items():
-            child = self._event_children.get(t)
-            if child is None:
-                label = t
-                if t not in self._types:
-                    if len(self._types) >= _MAX_TYPE_LABELS:
-                        label = "other"
-                    else:
-                        self._types.add(t)
-                child = self._event_children[t] = self.events.labels(label)
-            child.inc(n)
+            labels = self._type_labels.get(t)
+            if labels is None:
+                # The first _MAX_TYPE_LABELS distinct types get a label of their own.
+                if self._own_labels < _MAX_TYPE_LABELS:
+                    self._own_labels += 1
+                    labels = (t,)
+                else:
+                    labels = ("other",)
+                self._type_labels[t] = labels
+            self.events.inc(labels, n)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
