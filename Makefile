@@ -35,7 +35,11 @@ lint: install
 	$(BIN)/ruff check wastream ingress streams schemas projections tests bench
 	$(BIN)/mypy
 
+## The benchmarks; wrk (the ingress bench's load generator) from Debian's packages if missing.
 bench: install
+	@command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; } || \
+	  echo "wrk not installed: bench.ingress falls back to its slower Python load generator"; }
 	$(BIN)/python -m bench
 
 dev-up: install

@@ -5,7 +5,7 @@ seed-style synchronous Postgres INSERT per event; single-message and 50-update b
 each server in its own process, all on loopback. Prints requests/s, events/s, p50/p99
 and the ratios b/a and b/c.
 
-The load generator is ``wrk`` when installed (``apt-get install -y wrk``), else the
+The load generator is ``wrk`` when installed (``make bench`` installs it), else the
 Python generator of ``load.py``; the same one, at the same concurrency, for a, b and c.
 The Python one is slower than the bare server (≈2,100 vs ≈8,600 requests/s on the
 2-core dev box), which squeezes every ratio towards 1: prefer wrk.
