@@ -16,6 +16,7 @@ import contextlib
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,56 @@ class MemoPartitioner:
         return h
 
 
+class Deadlines:
+    """The produce deadline of every request, kept by one timer.
+
+    Every request gets the same timeout, so deadlines fall due in the order requests
+    arrive: a queue, and one timer armed for the oldest request still waiting. (A
+    ``call_later`` per request cost a timer object, a heap push that compares timers in
+    Python, and a cancel, for a deadline that almost never fires.) Answered requests
+    leave the queue as new ones arrive: they are answered in about the order they came.
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self._queue: deque[tuple[float, asyncio.Future[None]]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def watch(self, request: asyncio.Future[None]) -> None:
+        """Fail ``request`` with :class:`ProduceTimeout` if it is not done in time."""
+        queue = self._queue
+        while queue and queue[0][1].done():
+            queue.popleft()
+        loop = asyncio.get_running_loop()
+        queue.append((loop.time() + self.timeout_s, request))
+        if self._timer is None:
+            self._timer = loop.call_at(queue[0][0], self._expire)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._queue.clear()
+
+    def _expire(self) -> None:
+        self._timer = None
+        queue = self._queue
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        while queue:
+            due, request = queue[0]
+            if not request.done():
+                if due > now:
+                    self._timer = loop.call_at(due, self._expire)
+                    return
+                request.set_exception(
+                    ProduceTimeout("kafka did not acknowledge the records in time"))
+            queue.popleft()
+
+
 @dataclass(frozen=True, slots=True)
 class SinkOptions:
     """``produce_timeout_s``: the deadline for every record of a body to be acked."""
@@ -111,6 +162,7 @@ class KafkaSink:
         self._probe_ok = False
         self._probe_lock = asyncio.Lock()
         self._retired: set[asyncio.Task[None]] = set()
+        self._deadlines = Deadlines(options.produce_timeout_s)
 
     @property
     def connected(self) -> bool:
@@ -172,12 +224,12 @@ class KafkaSink:
             # Only bodies near the broker's message size limit need gzip.
             await self._publish_split(ev_prod, raw_prod, batcher, raw, events)
             return
-        # The hot path: one future for the whole body and a timer for its deadline
-        # (cheaper per request than asyncio.timeout around asyncio.wait). On the deadline
-        # only our wait ends: the records stay queued or in flight, and land unobserved.
+        # The hot path: one future for the whole body, watched by the shared deadline
+        # timer (cheaper per request than asyncio.timeout around asyncio.wait). On the
+        # deadline only our wait ends: the records stay queued or in flight, and land
+        # unobserved.
         request = batcher.submit([raw, *events])
-        deadline = asyncio.get_running_loop().call_later(
-            self.options.produce_timeout_s, _expire, request)
+        self._deadlines.watch(request)
         try:
             await request
         except ProduceError:
@@ -185,8 +237,6 @@ class KafkaSink:
         except Exception as exc:
             self._maybe_replace(ev_prod, exc)
             raise ProduceError(f"kafka refused a record: {exc!r}") from exc
-        finally:
-            deadline.cancel()
 
     async def _publish_split(self, ev_prod: AIOKafkaProducer, raw_prod: AIOKafkaProducer,
                              batcher: Batcher, raw: OutRecord,
@@ -274,11 +324,7 @@ class KafkaSink:
                 await asyncio.wait_for(asyncio.gather(*(p.stop() for p in producers)), timeout_s)
             except TimeoutError:
                 log.error("kafka producers did not flush before the shutdown deadline")
-
-
-def _expire(request: asyncio.Future[None]) -> None:
-    if not request.done():
-        request.set_exception(ProduceTimeout("kafka did not acknowledge the records in time"))
+        self._deadlines.close()
 
 
 def _swallow(futures: Sequence[asyncio.Future[Any]]) -> None:
