@@ -89,13 +89,9 @@ class IngressMetrics:
         # type -> its label (itself, or "other" past the bound)
         self._type_labels: dict[str, tuple[str]] = {}
         self._own_labels = 0
-        self._status_labels: dict[tuple[str, int], tuple[str, str]] = {}
 
     def count_request(self, route: str, status: int) -> None:
-        labels = self._status_labels.get((route, status))
-        if labels is None:
-            labels = self._status_labels[(route, status)] = (route, str(status))
-        self.requests.inc(labels)
+        self.requests.inc((route, str(status)))
 
     def count_events(self, types: dict[str, int]) -> None:
         """Add per-type counts; past a bound, new types share the label ``other`` (a
