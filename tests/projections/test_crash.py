@@ -99,16 +99,29 @@ async def _tables(system: System, schema: str) -> dict[str, list[tuple[object, .
         await conn.close()
 
 
+def _chunks(records: list[tuple[str, object]], n: int) -> list[list[tuple[str, object]]]:
+    """``records`` cut into ``n`` consecutive slices (order within a key is kept)."""
+    size = -(-len(records) // n)
+    return [records[i * size:(i + 1) * size] for i in range(n)]
+
+
+KILLS = 6
+
+
 async def test_kill9_repeatedly_mid_batch_equals_clean_run(system: System) -> None:
+    """The records arrive in KILLS + 1 slices, one before each projector starts. So each
+    killed projector has work it has not done yet, whatever the machine's speed: it is
+    killed once it has written some of its slice, and the last one finishes the lot.
+    (With every record produced up front, a fast run could project everything before the
+    sixth start, and that projector then had nothing to write.)"""
     system.env_overrides.update({
         "WASTREAM_PROJECTOR_BATCH": "200", "WASTREAM_PROJECTOR_LINGER_MS": "20",
         "WASTREAM_PROJECTOR_SESSION_TIMEOUT_MS": "6000"})
     inbound = _inbound_records()
-    await pd.produce(system.bootstrap, system.topic(topics.INBOUND), inbound)
-    await pd.produce(system.bootstrap, system.topic(topics.STATE), _state_records())
     out_msgs, out_dels, n_deliveries = _outbound_records()
-    await pd.produce(system.bootstrap, system.topic(topics.DELIVERY), out_dels)
-    await pd.produce(system.bootstrap, system.topic(topics.OUTBOUND), out_msgs)
+    slices = list(zip(*(_chunks(records, KILLS + 1) for records in (
+        inbound, _state_records(), out_dels, out_msgs)), strict=True))
+    order = (topics.INBOUND, topics.STATE, topics.DELIVERY, topics.OUTBOUND)
 
     async def caught_up(c: object) -> bool:
         q = c.fetchval  # type: ignore[attr-defined]
@@ -119,35 +132,34 @@ async def test_kill9_repeatedly_mid_batch_equals_clean_run(system: System) -> No
                             "WHERE body IS NOT NULL") == N_OUTBOUND)
     distinct = len({r.event_id for _, r in inbound})  # type: ignore[attr-defined]
 
-    kills = 0
     progress: list[int] = []
-    deadline = time.monotonic() + 150
+    deadline = time.monotonic() + 240
     conn = await system.db()
     try:
-        while time.monotonic() < deadline:
+        for kill in range(KILLS + 1):
+            for topic, records in zip(order, slices[kill], strict=True):
+                await pd.produce(system.bootstrap, system.topic(topic), records)
+            # The previous projector is dead, so this count is settled; the new slice
+            # holds event ids not projected yet, so the count must move.
+            before = await conn.fetchval("SELECT count(*) FROM wa_events")
             proj = system.start_projector()
-            if kills < 6:
-                # Wait until it is writing (the count moves), then kill it a random few
-                # milliseconds later: while batches are in flight, often mid-transaction.
-                before = await conn.fetchval("SELECT count(*) FROM wa_events")
-                while await conn.fetchval("SELECT count(*) FROM wa_events") == before:
-                    assert proj.alive(), proj.tail()
-                    assert time.monotonic() < deadline, "projector made no progress"
-                    await asyncio.sleep(0.02)
-                await asyncio.sleep(random.uniform(0.0, 0.25))  # noqa: S311
-                proj.kill9()
-                kills += 1
-                progress.append(await conn.fetchval("SELECT count(*) FROM wa_events"))
-                continue
-            while time.monotonic() < deadline:
-                if await caught_up(conn):
-                    break
+            if kill == KILLS:
+                break
+            # Wait until it is writing (the count moves), then kill it a random few
+            # milliseconds later: while batches are in flight, often mid-transaction.
+            while await conn.fetchval("SELECT count(*) FROM wa_events") == before:
                 assert proj.alive(), proj.tail()
-                await asyncio.sleep(0.5)
-            proj.stop()
-            break
-        assert kills == 6
-        assert await caught_up(conn)  # every table complete after the kills
+                assert time.monotonic() < deadline, f"projector {kill + 1} made no progress"
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(random.uniform(0.0, 0.25))  # noqa: S311
+            proj.kill9()
+            progress.append(await conn.fetchval("SELECT count(*) FROM wa_events"))
+        while not await caught_up(conn):
+            assert proj.alive(), proj.tail()
+            assert time.monotonic() < deadline, "the last projector did not catch up"
+            await asyncio.sleep(0.5)
+        proj.stop()
+        assert len(progress) == KILLS
         # the kills landed while it was working: after some progress, before the end
         print(f"killed at wa_events counts {progress} of {distinct}")
         assert all(0 < c < distinct for c in progress), progress
