@@ -1,0 +1,380 @@
+"""The conversation agent: ``wa.inbound`` → engine → ``wa.outbound``/``wa.state``/… .
+
+One actor (concurrency=1) per worker so that the events of one wa_id are processed in
+log order. Every event goes through the ``FailureRouter`` boundary: decoding happens
+inside ``process``, so a bad record is routed (dead-lettered) and never kills the agent.
+
+Durability order: an event's effects are acknowledged by the broker BEFORE its
+conversation (state + seen event ids, one record) is written to the table, and the
+event is acked to Faust (so its offset can be committed) only after that. A crash in
+between therefore replays the event with the old state and the same deterministic
+output ids, instead of leaving a state that claims a reply which was never written.
+
+Group commit: the agent does not wait for the broker after every event. Events are
+processed one by one (a later event of the same user sees the earlier one's state from
+the group's overlay); when the agent has caught up with what Faust has fetched (or
+after WASTREAM_GROUP_MAX events), the group is settled: wait for every effect's ack,
+write the states, ack the events. Under load a group holds hundreds of events and costs
+one wait; when idle a group is one event, so no latency is added.
+WASTREAM_OUTPUT_ACKS=buffered skips the wait (faster; unsafe if a crash loses effects
+whose state was stored).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import logging
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiokafka.partitioner import murmur2
+
+from schemas import headers as h
+from schemas.delivery import DeliveryUpdate
+from schemas.domain import DomainEvent
+from schemas.envelope import InboundEvent
+from schemas.outbound import OutboundMessage
+from schemas.recovery import RecoveryUpdate
+from schemas.state import StateTransition
+from streams.agent.timers import DeadlineCache
+from streams.domains.rides.index import RidesIndex
+from streams.engine import process as engine
+from streams.engine.model import Conv, Ctx, Out
+from streams.failure.router import FailureRouter, Origin
+from streams.runtime import holes
+from streams.runtime.app import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def _bytes(rec: Any) -> bytes:
+    """``Record.to_bytes()`` without ``dataclasses.asdict``'s deep copy (same JSON)."""
+    d = {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}
+    d["schema_version"] = rec.SCHEMA_VERSION
+    return orjson.dumps(d)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+Record = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
+
+
+@dataclasses.dataclass
+class Group:
+    """What a group of processed events holds until it is settled: the new states
+    (visible to the group's later events) and the effects not yet acknowledged."""
+
+    states: dict[bytes, bytes] = dataclasses.field(default_factory=dict)
+    unsent: list[Record] = dataclasses.field(default_factory=list)
+    unacked: list[tuple[Any, list[Record]]] = dataclasses.field(default_factory=list)
+    events: int = 0
+
+
+# The group of the actor running now (each actor is its own task, so its own context).
+# Outside an actor's loop there is none, and each event is settled on its own.
+_GROUP: contextvars.ContextVar[Group | None] = contextvars.ContextVar("group", default=None)
+
+
+class ConversationProcessor:
+    """``process(key, value, headers)`` for the failure boundary; raises on failure."""
+
+    def __init__(self, rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> None:
+        self.rt = rt
+        self.index = index
+        self.deadlines = deadlines
+        self.wait_acks = rt.settings.extra.get("WASTREAM_OUTPUT_ACKS", "wait") != "buffered"
+        # Last resort for a user we never heard from (e.g. a ride request to a driver
+        # known only from the index): WASTREAM_PHONE_NUMBER_ID.
+        self.default_pnid = rt.settings.extra.get("WASTREAM_PHONE_NUMBER_ID") or ""
+        self.processed = 0
+        self.duplicates = 0
+        self._partitions: dict[str, int] = {}  # topic → partition count
+        self._changelog_known = False
+
+    async def process(
+        self, key: bytes | None, value: bytes | None, headers: Mapping[str, bytes]
+    ) -> None:
+        event = InboundEvent.from_bytes(value or b"")  # EnvelopeError: permanent
+        wkey = event.wa_id.encode()
+        group = _GROUP.get()
+        alone = group is None
+        if group is None:
+            group = Group()
+        stored = group.states.get(wkey)
+        conv = Conv.from_bytes(
+            self.rt.chat_state.get(wkey) if stored is None else stored, event.wa_id
+        )
+        now = time.time()
+        out = engine.process(conv, Ctx(event=event, now=now, opts=self.rt.opts, nearby=self.index))
+        if out is None:
+            self.duplicates += 1
+            log.debug("duplicate event %s for %s ignored", event.event_id, event.wa_id)
+            return
+        await self._emit(event, conv, out, now, group)
+        group.states[wkey] = conv.to_bytes()
+        group.events += 1
+        self.deadlines.update(event.wa_id, conv.deadlines)
+        self.processed += 1
+        if alone:
+            await self.settle(group)
+
+    async def settle(self, group: Group) -> None:
+        """Send the group's effects, wait until every one is acknowledged (re-sending
+        what the broker refused, with back-off: an outage delays the group, never drops
+        it), then write the group's states to the table."""
+        backoff = 0.2
+        await self._send_batches(group)
+        while self.wait_acks and group.unacked:
+            pending, group.unacked = group.unacked, []
+            results = await asyncio.gather(*(f for f, _ in pending), return_exceptions=True)
+            group.unsent = [
+                rec
+                for (_, recs), r in zip(pending, results, strict=True)
+                if isinstance(r, BaseException)
+                for rec in recs
+            ]
+            if group.unsent:
+                log.warning(
+                    "%d effect records were not acknowledged; re-sending in %.1fs",
+                    len(group.unsent),
+                    backoff,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                await self._send_batches(group)
+        group.unacked.clear()
+        if group.states and not self._changelog_known:
+            # The table picks the changelog partition from the key (use_partitioner),
+            # which needs the producer's metadata for the changelog topic; without it
+            # aiokafka's partitioner fails on the first write after a start.
+            faust_producer: Any = self.rt.app.producer
+            changelog = self.rt.chat_state.changelog_topic.get_topic_name()
+            await faust_producer._ensure_producer().partitions_for(changelog)
+            self._changelog_known = True
+        for wkey, conv in group.states.items():
+            self.rt.chat_state[wkey] = conv
+        group.states.clear()
+        group.events = 0
+
+    async def _send(self, topic: Any, key: str, value: bytes, corr: str, group: Group) -> None:
+        """Add one effect record to the group (sent when the group is settled)."""
+        hdrs = [(h.CORRELATION_ID, corr.encode())] if corr else []
+        group.unsent.append((topic.get_topic_name(), key.encode(), value, hdrs))
+
+    async def _send_batches(self, group: Group) -> None:
+        """Hand the group's unsent records to the app's producer, one batch per
+        partition (in order), each with one delivery future.
+
+        The aiokafka producer inside Faust's (not ``topic.send``, nor one ``send`` per
+        record: a tenth of the per-record cost), because it is the producer Faust
+        flushes before committing offsets, so no record is behind a committed offset.
+        Partitions are chosen like aiokafka's default partitioner (murmur2 of the key),
+        so a user's records land where the ingress puts them."""
+        faust_producer: Any = self.rt.app.producer
+        producer = faust_producer._ensure_producer()
+        by_tp: dict[tuple[str, int], list[Record]] = {}
+        for rec in group.unsent:
+            topic = rec[0]
+            n = self._partitions.get(topic)
+            if n is None:
+                n = self._partitions[topic] = len(await producer.partitions_for(topic))
+            by_tp.setdefault((topic, (murmur2(rec[1]) & 0x7FFFFFFF) % n), []).append(rec)
+        group.unsent = []
+        for (topic, partition), recs in by_tp.items():
+            batch, held = producer.create_batch(), list[Record]()
+            for rec in recs:
+                if batch.append(timestamp=None, key=rec[1], value=rec[2], headers=rec[3]) is None:
+                    fut = await producer.send_batch(batch, topic, partition=partition)
+                    group.unacked.append((fut, held))
+                    batch, held = producer.create_batch(), []
+                    batch.append(timestamp=None, key=rec[1], value=rec[2], headers=rec[3])
+                held.append(rec)
+            fut = await producer.send_batch(batch, topic, partition=partition)
+            group.unacked.append((fut, held))
+
+    async def _emit(self, ev: InboundEvent, conv: Conv, out: Out, now: float, group: Group) -> None:
+        rt, at, corr = self.rt, _iso(now), ev.correlation_id
+        if out.recovery is not None:
+            await self._recovery(ev, conv, out, "in_progress", at, group)
+        try:
+            pnid = ev.phone_number_id or conv.phone_number_id or self.default_pnid
+            for i, body in enumerate(out.replies):
+                to = str(body.get("to") or conv.wa_id)
+                msg = OutboundMessage(
+                    outbound_id=f"{ev.event_id}:{i}",
+                    wa_id=to,
+                    phone_number_id=pnid,
+                    body=body,
+                    in_reply_to=ev.event_id,
+                    correlation_id=corr,
+                    flow=conv.flow,
+                    created_at=at,
+                )
+                await self._send(rt.outbound, to, _bytes(msg), corr, group)
+            names: dict[str, int] = {}
+            for name, data in out.domain:
+                n = names[name] = names.get(name, 0) + 1
+                eid = f"{ev.event_id}:{name}" + (f":{n}" if n > 1 else "")
+                dom = DomainEvent(
+                    event_id=eid,
+                    name=name,
+                    wa_id=conv.wa_id,
+                    data=data,
+                    caused_by=ev.event_id,
+                    at=at,
+                    correlation_id=corr,
+                )
+                await self._send(rt.domain, conv.wa_id, _bytes(dom), corr, group)
+                self.index.apply(dom, now)  # our own facts are visible to us at once
+            for to, typ, payload in out.internal:
+                internal = InboundEvent(
+                    event_id=f"{ev.event_id}:{typ}:{to}",
+                    type=typ,
+                    wa_id=to,
+                    phone_number_id=pnid or None,
+                    timestamp=int(now),
+                    received_at=at,
+                    correlation_id=corr,
+                    payload=payload,
+                    field="wastream",
+                )
+                await self._send(rt.inbound, to, internal.to_bytes(), corr, group)
+            for d in out.delivery:
+                upd = DeliveryUpdate(
+                    wa_id=conv.wa_id,
+                    status=d["status"],
+                    wamid=d["wamid"],
+                    at=at,
+                    source="webhook",
+                    error=d["error"],
+                    correlation_id=corr,
+                )
+                await self._send(rt.delivery, conv.wa_id, _bytes(upd), corr, group)
+            if out.transition is not None:
+                st = StateTransition(
+                    wa_id=conv.wa_id,
+                    seq=conv.seq,
+                    event_id=ev.event_id,
+                    flow=conv.flow,
+                    step=conv.step,
+                    previous_flow=out.transition[0],
+                    previous_step=out.transition[1],
+                    language=conv.lang,
+                    data=conv.data,
+                    at=at,
+                    correlation_id=corr,
+                )
+                await self._send(rt.state, conv.wa_id, _bytes(st), corr, group)
+        except Exception as exc:
+            if out.recovery is not None:
+                out.recovery["error"] = repr(exc)[:500]
+                await self._recovery(ev, conv, out, "failed", at, group)
+            raise
+        if out.recovery is not None:
+            await self._recovery(ev, conv, out, "completed", at, group)
+
+    async def _recovery(
+        self, ev: InboundEvent, conv: Conv, out: Out, status: str, at: str, group: Group
+    ) -> None:
+        r = out.recovery or {}
+        upd = RecoveryUpdate(
+            recovery_id=r["recovery_id"],
+            conversation_id=conv.wa_id,
+            workflow_type="conversation",
+            recovery_action="reset_to_menu",
+            status=status,
+            details=dict(r),
+            at=at,
+        )
+        await self._send(self.rt.recovery, conv.wa_id, _bytes(upd), ev.correlation_id, group)
+
+
+def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> ConversationProcessor:
+    """Register the conversation agent on ``wa.inbound``."""
+    proc = ConversationProcessor(rt, index, deadlines)
+    router = FailureRouter(rt.app, rt.settings, proc.process)
+
+    # One actor for all of this worker's partitions (default), or one per partition
+    # (WASTREAM_ISOLATED_PARTITIONS=1): still one at a time per partition, so per-user
+    # order holds, but one partition's wait for acks no longer holds up the others.
+    isolated = rt.settings.extra.get("WASTREAM_ISOLATED_PARTITIONS", "0") == "1"
+    group_max = int(rt.settings.extra.get("WASTREAM_GROUP_MAX", "500"))
+
+    guard = holes.install(rt.app, rt.settings, rt.inbound.get_topic_name(), router.handle,
+                          "conversation")
+    # A group left open while the actor waits for an event that does not come (Faust
+    # may clear or skip what it queued, e.g. around a rebalance) is settled by a timer
+    # after this long: its events must not stay unacked.
+    linger_s = float(rt.settings.extra.get("WASTREAM_GROUP_LINGER_MS", "50")) / 1000
+
+    async def _settle(group: Group) -> None:
+        """Settle, however long it takes: if the actor crashed here instead, Faust would
+        restart it without ever re-delivering the group's unacked events."""
+        backoff = 0.5
+        while True:
+            try:
+                await proc.settle(group)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("settling a group of %d events failed; retrying", group.events)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    @rt.app.agent(rt.inbound, name="conversation", concurrency=1, isolated_partitions=isolated)
+    async def conversation(stream: Any) -> None:
+        # Manual acks: an event is acked (its offset may be committed) only once its
+        # group is settled, i.e. its effects and its state are stored. The guard's lock
+        # is held while an event is worked on or a group settled, never while waiting.
+        events = stream.noack()
+        fetched = stream.channel.queue
+        guard.queues.append(fetched)
+        group, done = Group(), list[Any]()
+        _GROUP.set(group)
+        last = [time.monotonic()]
+
+        async def settle_open() -> None:  # the caller holds the lock
+            if done:
+                await _settle(group)
+                for ev in done:
+                    await events.ack(ev)
+                done.clear()
+
+        async def settle_stale() -> None:
+            while True:
+                await asyncio.sleep(linger_s)
+                if done and time.monotonic() - last[0] >= linger_s and not guard.lock.locked():
+                    async with guard.lock:
+                        await settle_open()
+
+        guard.settlers.append(settle_open)
+        stale = asyncio.ensure_future(settle_stale())
+        try:
+            async for event in events.events():
+                msg = event.message
+                async with guard.lock:
+                    await guard.before(msg.partition, msg.offset)
+                    await router.handle(
+                        event.key,
+                        event.value,
+                        event.headers,
+                        Origin(msg.topic, msg.partition, msg.offset),
+                    )
+                    done.append(event)
+                    last[0] = time.monotonic()
+                    if len(done) >= group_max or fetched.empty():
+                        await settle_open()
+        finally:
+            stale.cancel()
+            guard.settlers.remove(settle_open)
+            guard.queues.remove(fetched)
+
+    return proc

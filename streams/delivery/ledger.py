@@ -1,0 +1,122 @@
+"""The sender's durable ledger: each ``outbound_id`` is sent at most once, across
+restarts and redeliveries.
+
+A row in PostgreSQL (``wa_sender_ledger`` in ``WASTREAM_DB_SCHEMA``, created by migration
+0004; a sender started before ``wastream migrate`` applies the migrations itself)
+is claimed (``sending``) BEFORE the POST and settled after it (``accepted`` with the
+wamid, ``retry`` after a failure Meta answered or a timeout, ``failed`` when Meta refused it;
+both of those may be sent again, by a retry or a redrive). A
+claim found still ``sending`` belongs to a process that died mid-POST: whether Meta got
+it is unknown, so it is NOT sent again (at most once) and is reported ``in_doubt``.
+PostgreSQL rather than a Faust Table because the claim must be durable before the POST,
+and a table's changelog write is buffered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+import asyncpg
+
+from projections.migrations import migrate, quote_ident
+from wastream.config import Settings
+
+log = logging.getLogger(__name__)
+
+FRESH, DONE, IN_DOUBT = "fresh", "done", "in_doubt"
+
+
+class Ledger:
+    """Claims and settles outbound ids (see the module docstring)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.schema = settings.db_schema
+        self.owner = uuid.uuid4().hex  # this process: a 'sending' row of another is in doubt
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def pool(self) -> asyncpg.Pool:
+        """The pool, opened on first use. The sender's per-partition actors claim
+        concurrently: one opens it, the others wait for that one (no second pool)."""
+        if self._pool is not None:
+            return self._pool
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await self._open()
+        return self._pool
+
+    async def _open(self) -> asyncpg.Pool:
+        pool = await asyncpg.create_pool(self.settings.database_url, min_size=1, max_size=4)
+        try:
+            table = f"{quote_ident(self.schema)}.wa_sender_ledger"
+            if await pool.fetchval("SELECT to_regclass($1)", table) is None:
+                log.warning("%s does not exist: applying the migrations (run `wastream "
+                            "migrate` before starting workers)", table)
+                await migrate(self.settings)
+        except BaseException:
+            await pool.close()
+            raise
+        return pool
+
+    async def claim(self, outbound_id: str) -> tuple[str, str | None]:
+        """FRESH: ours to send now; DONE: already accepted or failed (skip); IN_DOUBT: a
+        dead process was sending it (do not send again). With the wamid when DONE."""
+        pool = await self.pool()
+        row = await pool.fetchrow(
+            f'INSERT INTO "{self.schema}".wa_sender_ledger (outbound_id, status, owner) '
+            "VALUES ($1, 'sending', $2) "
+            "ON CONFLICT (outbound_id) DO UPDATE SET status = 'sending', owner = $2, "
+            "attempts = wa_sender_ledger.attempts + 1, updated_at = now() "
+            "WHERE wa_sender_ledger.status IN ('retry', 'failed') "
+            "RETURNING status", outbound_id, self.owner)
+        if row is not None:
+            return FRESH, None
+        cur = await pool.fetchrow(
+            f'SELECT status, wamid FROM "{self.schema}".wa_sender_ledger WHERE outbound_id = $1',
+            outbound_id)
+        if cur is not None and cur["status"] == "sending":
+            await self.settle(outbound_id, "in_doubt")
+            return IN_DOUBT, None
+        return DONE, None if cur is None else cur["wamid"]
+
+    async def settle(self, outbound_id: str, status: str, wamid: str | None = None,
+                     error: dict[str, Any] | None = None) -> None:
+        import orjson
+
+        pool = await self.pool()
+        await pool.execute(
+            f'UPDATE "{self.schema}".wa_sender_ledger SET status = $2, wamid = $3, '
+            "error = $4::jsonb, updated_at = now() WHERE outbound_id = $1",
+            outbound_id, status, wamid, orjson.dumps(error).decode() if error else None)
+
+    async def close(self) -> None:
+        """Close the pool; a later call opens a new one."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+
+class MemoryLedger:
+    """The ledger of the dry-run sender, which sends nothing and so needs no durability
+    (and no database)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, str | None]] = {}
+
+    async def claim(self, outbound_id: str) -> tuple[str, str | None]:
+        status, wamid = self.rows.get(outbound_id, ("retry", None))
+        if status in ("retry", "failed"):
+            self.rows[outbound_id] = ("sending", None)
+            return FRESH, None
+        return DONE, wamid
+
+    async def settle(self, outbound_id: str, status: str, wamid: str | None = None,
+                     error: dict[str, Any] | None = None) -> None:
+        self.rows[outbound_id] = (status, wamid)
+
+    async def close(self) -> None:
+        return None

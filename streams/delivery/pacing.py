@@ -1,0 +1,90 @@
+"""Pacing of outbound sends: token buckets per business number and per recipient.
+
+Meta's defaults: 80 messages/s per business phone number (up to 1000 when upgraded)
+and, to one user, a short burst then about one message per 6 s (error 131056 past that).
+Settings: ``WASTREAM_SENDER_RATE`` (80/s per number), ``WASTREAM_SENDER_RECIPIENT_RATE``
+(1/6 per s), ``WASTREAM_SENDER_RECIPIENT_BURST`` (10).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from streams.failure.errors import TransientError
+
+
+class Paced(TransientError):
+    """The recipient's pace is exhausted: the message waits (held, no budget spent)
+    instead of blocking the partition for every other recipient."""
+
+    hold = True
+
+
+@dataclass
+class TokenBucket:
+    """``rate`` tokens per second, up to ``burst``."""
+
+    rate: float
+    burst: float
+    clock: Callable[[], float] = time.monotonic
+    tokens: float = -1.0
+    stamp: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.tokens < 0:
+            self.tokens = self.burst
+        self.stamp = self.clock()
+
+    def reserve(self) -> float:
+        """Take a token (possibly on credit) and return how long to wait before using it."""
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def give_back(self) -> None:
+        self.tokens += 1
+
+
+@dataclass
+class Pacer:
+    """Per business number (waits in place: that limit is shared by every recipient)
+    and per recipient (raises :class:`Paced` when the wait would be longer than
+    ``max_inline_wait_s``)."""
+
+    rate: float = 80.0
+    recipient_rate: float = 1 / 6
+    recipient_burst: float = 10.0
+    max_inline_wait_s: float = 1.0
+    clock: Callable[[], float] = time.monotonic
+    numbers: dict[str, TokenBucket] = field(default_factory=dict)
+    recipients: dict[str, TokenBucket] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, extra: Mapping[str, str]) -> Pacer:
+        return cls(rate=float(extra.get("WASTREAM_SENDER_RATE", "80")),
+                   recipient_rate=float(extra.get("WASTREAM_SENDER_RECIPIENT_RATE", str(1 / 6))),
+                   recipient_burst=float(extra.get("WASTREAM_SENDER_RECIPIENT_BURST", "10")))
+
+    async def acquire(self, phone_number_id: str, recipient: str) -> None:
+        rb = self.recipients.get(recipient)
+        if rb is None:
+            if len(self.recipients) > 100_000:  # forget idle recipients (full buckets)
+                self.recipients.clear()
+            rb = self.recipients[recipient] = TokenBucket(self.recipient_rate,
+                                                          self.recipient_burst, self.clock)
+        wait = rb.reserve()
+        if wait > self.max_inline_wait_s:
+            rb.give_back()
+            raise Paced("recipient pace exhausted", retry_after_s=wait)
+        nb = self.numbers.get(phone_number_id)
+        if nb is None:
+            nb = self.numbers[phone_number_id] = TokenBucket(self.rate, max(1.0, self.rate),
+                                                             self.clock)
+        wait = max(wait, nb.reserve())
+        if wait > 0:
+            await asyncio.sleep(wait)

@@ -1,0 +1,169 @@
+"""The outbound sender: consumes ``wa.outbound`` and POSTs each message to the Graph API.
+
+Per message (``OutboundMessage``, key = recipient wa_id), inside the failure router
+(``name="outbound"``, so messages to one user stay in order across retries):
+
+1. claim the ``outbound_id`` in the durable ledger (``streams.delivery.ledger``): an id already
+   accepted is not sent again; one a dead process was sending is not re-sent (at most
+   once) and reported failed/in doubt;
+2. the Graph API breaker (``graph``) must let the call through, else the message is
+   held (no retry budget spent);
+3. pace per business number and per recipient (``streams.delivery.pacing``);
+4. POST; errors are classified by Meta's code (``streams.failure.errors``): 130429 / 131056 /
+   5xx / timeouts transient → retry tiers; 131047, 131026, 131051, 100 permanent →
+   ``wa.dlq``;
+5. emit ``DeliveryUpdate`` to ``wa.delivery``: ``accepted`` with the wamid (source
+   ``dry_run`` when no Graph URL/token is configured), or ``failed`` with the error when
+   the message is dead-lettered.
+
+A mark-as-read body (``{"messaging_product": "whatsapp", "status": "read",
+"message_id": …}``, see :func:`streams.delivery.receipts.mark_read`) goes the same way
+but yields no delivery record and is not paced per recipient.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas import headers as h
+from schemas import topics
+from schemas.delivery import DeliveryUpdate
+from schemas.outbound import OutboundMessage
+from schemas.record import RecordError
+from streams.delivery.graph import DryRunClient, MessagesClient, client_from_settings
+from streams.delivery.ledger import DONE, IN_DOUBT, Ledger, MemoryLedger
+from streams.delivery.pacing import Pacer
+from streams.delivery.receipts import mark_read
+from streams.failure.breakers import BreakerPolicy, BreakerRegistry
+from streams.failure.errors import GraphError, GraphPairRateLimited, is_transient
+from streams.failure.router import FailureRouter, FaustPublisher, Publisher
+from streams.runtime import holes
+from wastream.config import Settings
+
+log = logging.getLogger(__name__)
+
+GRAPH = "graph"
+__all__ = ["GRAPH", "Sender", "install", "mark_read", "register"]
+
+
+def _error_dict(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, GraphError):
+        return exc.as_dict()
+    return {"class": type(exc).__name__, "message": str(exc)[:500],
+            "transient": is_transient(exc)}
+
+
+def _graph_outage(exc: BaseException) -> bool:
+    """The Graph API is unwell: a transient error, except a per-user rate limit."""
+    return is_transient(exc) and not isinstance(exc, GraphPairRateLimited)
+
+
+class Sender:
+    """The ``process`` of the outbound router (see the module docstring)."""
+
+    def __init__(self, settings: Settings, client: MessagesClient, ledger: Ledger | MemoryLedger,
+                 pacer: Pacer, publisher: Publisher,
+                 breakers: BreakerRegistry | None = None) -> None:
+        self.client = client
+        self.ledger = ledger
+        self.pacer = pacer
+        self.publisher = publisher
+        self.delivery_topic = settings.topic(topics.DELIVERY)
+        self.breakers = breakers or BreakerRegistry(
+            BreakerPolicy.from_env(settings.extra, "WASTREAM_GRAPH_BREAKER"))
+
+    async def process(self, key: bytes | None, value: bytes | None,
+                      headers: Mapping[str, bytes]) -> None:
+        msg = OutboundMessage.from_bytes(value or b"")
+        if not msg.outbound_id or not msg.phone_number_id:
+            raise RecordError("outbound message without outbound_id or phone_number_id")
+        is_read = msg.body.get("status") == "read"
+        state, wamid = await self.ledger.claim(msg.outbound_id)
+        if state == DONE:
+            log.info("outbound %s already settled; not sent again", msg.outbound_id)
+            if wamid and not is_read:  # the delivery record may have been lost in a crash
+                await self._delivery(msg, "accepted", wamid=wamid)
+            return
+        if state == IN_DOUBT:
+            log.warning("outbound %s was in flight when a worker died; not re-sent",
+                        msg.outbound_id)
+            await self._delivery(msg, "failed", error={
+                "class": "InDoubt", "transient": False,
+                "message": "a worker died while sending; not sent again (at most once)"})
+            return
+        breaker = self.breakers.get(GRAPH)
+        probe = False
+        try:
+            probe = breaker.check()
+            if not is_read:
+                await self.pacer.acquire(msg.phone_number_id, msg.wa_id)
+            result = await self.client.send(msg.phone_number_id, msg.body)
+        except Exception as exc:
+            breaker.failed(exc, probe, outage=_graph_outage)
+            await self.ledger.settle(msg.outbound_id, "retry" if is_transient(exc) else "failed",
+                                     error=_error_dict(exc))
+            raise
+        breaker.success()
+        await self.ledger.settle(msg.outbound_id, "accepted", wamid=result.wamid)
+        if not is_read:
+            await self._delivery(msg, "accepted", wamid=result.wamid,
+                                 source="dry_run" if result.dry_run else "sender")
+
+    async def on_dead_letter(self, key: bytes | None, value: bytes | None,
+                             exc: BaseException) -> None:
+        try:
+            msg = OutboundMessage.from_bytes(value or b"")
+        except RecordError:
+            return  # not a message: nothing to report on
+        if msg.body.get("status") != "read":
+            await self._delivery(msg, "failed", error=_error_dict(exc))
+
+    async def _delivery(self, msg: OutboundMessage, status: str, *, wamid: str | None = None,
+                        error: dict[str, Any] | None = None, source: str = "sender") -> None:
+        update = DeliveryUpdate(wa_id=msg.wa_id, status=status, outbound_id=msg.outbound_id,
+                                wamid=wamid, at=datetime.now(UTC).isoformat(), source=source,
+                                error=error, correlation_id=msg.correlation_id)
+        await self.publisher.send(self.delivery_topic, msg.wa_id.encode(), update.to_bytes(),
+                                  {h.CORRELATION_ID: msg.correlation_id.encode()})
+
+
+def register(app: Any, settings: Settings) -> Sender:
+    """Add the sender agent (``wa.outbound``) to a Faust app."""
+    outbound = app.topic(settings.topic(topics.OUTBOUND), key_type=bytes, value_type=bytes,
+                         key_serializer="raw", value_serializer="raw")
+    client = client_from_settings(settings)
+    ledger = MemoryLedger() if isinstance(client, DryRunClient) else Ledger(settings)
+    sender = Sender(settings, client, ledger, Pacer.from_env(settings.extra), FaustPublisher(app))
+    router = FailureRouter(app, settings, sender.process, name="outbound", recovery=False,
+                           on_dead_letter=sender.on_dead_letter)
+
+    # One actor per partition: sends to different partitions overlap (a POST takes 100s of
+    # ms), while one recipient (one key, one partition) is still served in order.
+    # (WASTREAM_SENDER_ISOLATED=0: one actor for all partitions, the benchmark's baseline.)
+    isolated = settings.extra.get("WASTREAM_SENDER_ISOLATED", "1") != "0"
+
+    # Faust can skip records after a restart (see streams.runtime.holes): the guard reads them.
+    guard = holes.install(app, settings, outbound.get_topic_name(), router.handle, "sender",
+                          per_partition=isolated)
+
+    @app.agent(outbound, name="wastream.sender",  # type: ignore[untyped-decorator]
+               isolated_partitions=isolated)
+    async def send_outbound(stream: Any) -> None:
+        try:
+            await holes.guarded(guard, stream)
+        finally:
+            # An actor also stops when its partition is revoked; the session and pool are
+            # shared by every partition's actor, so close them only when the app stops.
+            if getattr(app, "should_stop", False):
+                await client.close()
+                await ledger.close()
+
+    return sender
+
+
+def install(rt: Any) -> Sender:
+    """``streams.runtime.worker`` hook: the sender agent on the worker's app."""
+    return register(rt.app, rt.settings)

@@ -1,0 +1,139 @@
+"""Ride requests between two users' conversations.
+
+A passenger and a driver usually live on different partitions, so neither
+conversation may touch the other's state. They talk through internal events on
+``wa.inbound`` keyed by the other user's wa_id (``wastream.ride.request``,
+``.answer``, ``.closed``, ``.offer``): each conversation changes only itself, in
+order, on its own partition, and the deterministic event ids make redelivery harmless.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams.engine import messages as m
+from streams.engine.common import say, t
+from streams.engine.flows import Go, TimerHandler
+from streams.engine.model import Conv, Ctx, Input, Out
+
+MENU_QUIET = Go(step="main", flow="menu", prompt=False)
+
+
+def on_request(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
+    """Driver side: a passenger asks me; show Accept / Decline."""
+    rid = str(p["request_id"])
+    conv.pending = {k: v for k, v in conv.pending.items() if v.get("until", 0) > ctx.now}
+    conv.pending[rid] = {
+        "passenger": p["passenger"],
+        "vehicle": p.get("vehicle", ""),
+        "until": ctx.now + ctx.opts.ride_timeout_s,
+    }
+    vehicle = t(conv, f"vehicle.{p.get('vehicle', 'moto')}")
+    out.replies.append(
+        m.buttons_body(
+            conv.wa_id,
+            t(conv, "ride.request", km=p.get("km", "?"), vehicle=vehicle),
+            [
+                m.Option(f"ride:accept:{rid}", t(conv, "ride.accept")),
+                m.Option(f"ride:decline:{rid}", t(conv, "ride.decline")),
+            ],
+        )
+    )
+    return None
+
+
+def driver_answer(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
+    """Driver side: the Accept / Decline tap (valid whatever flow the driver is in)."""
+    parts = inp.choice.split(":", 2)
+    if len(parts) != 3 or parts[1] not in ("accept", "decline"):
+        out.replies.append(say(conv, "ride.gone"))
+        return None
+    rid = parts[2]
+    req = conv.pending.pop(rid, None)
+    if req is None or req.get("until", 0) <= ctx.now:
+        out.replies.append(say(conv, "ride.gone"))
+        return None
+    accepted = parts[1] == "accept"
+    passenger = str(req["passenger"])
+    data = {"request_id": rid, "passenger": passenger, "driver": conv.wa_id}
+    out.domain.append(("RideAccepted" if accepted else "RideDeclined", data))
+    out.internal.append(
+        (
+            passenger,
+            "wastream.ride.answer",
+            {"request_id": rid, "accepted": accepted, "driver": conv.wa_id},
+        )
+    )
+    if accepted:
+        out.replies.append(say(conv, "ride.accepted.driver", passenger=passenger))
+    else:
+        out.replies.append(say(conv, "ride.declined.driver"))
+    return None
+
+
+def on_closed(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
+    """Driver side: the passenger's request timed out or was withdrawn."""
+    if conv.pending.pop(str(p.get("request_id")), None) is not None:
+        out.replies.append(say(conv, "ride.gone"))
+    return None
+
+
+def on_answer(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
+    """Passenger side: the driver's answer to my open request."""
+    rid = str(p.get("request_id"))
+    if not conv.ride or conv.ride.get("request_id") != rid:
+        # Too late (timed out) or withdrawn: tell the driver it is closed.
+        out.internal.append((str(p.get("driver")), "wastream.ride.closed", {"request_id": rid}))
+        return None
+    ride, conv.ride = conv.ride, None
+    conv.deadlines.pop("ride_timeout", None)
+    if p.get("accepted"):
+        out.replies.append(say(conv, "ride.accepted.passenger", driver=p.get("driver")))
+        return MENU_QUIET
+    out.replies.append(say(conv, "ride.declined.passenger"))
+    return _pick_again(ride)
+
+
+def _pick_again(ride: dict[str, Any]) -> Go:
+    """Back to the driver list of the passenger's search (even from another flow)."""
+    return Go(
+        step="pick",
+        flow="rides_drivers",
+        data={k: ride[k] for k in ("vehicle", "lat", "lon") if k in ride},
+    )
+
+
+def on_timeout(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
+    """Passenger side: the driver did not answer in time."""
+    ride, conv.ride = conv.ride, None
+    if not ride:
+        return None
+    out.domain.append(
+        (
+            "RideTimedOut",
+            {"request_id": ride["request_id"], "driver": ride["driver"], "passenger": conv.wa_id},
+        )
+    )
+    out.internal.append(
+        (ride["driver"], "wastream.ride.closed", {"request_id": ride["request_id"]})
+    )
+    out.replies.append(say(conv, "ride.timeout"))
+    return _pick_again(ride)
+
+
+def on_offer(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
+    """Passenger side: a driver nearby offers me a ride."""
+    vehicle = t(conv, f"vehicle.{p.get('vehicle', 'moto')}")
+    out.replies.append(
+        say(conv, "offer.received", vehicle=vehicle, km=p.get("km", "?"), driver=p.get("driver"))
+    )
+    return None
+
+
+HANDLERS = {
+    "wastream.ride.request": on_request,
+    "wastream.ride.answer": on_answer,
+    "wastream.ride.closed": on_closed,
+    "wastream.ride.offer": on_offer,
+}
+TIMERS: dict[str, TimerHandler] = {"ride_timeout": on_timeout}

@@ -1,0 +1,102 @@
+"""Graph API message bodies (the exact JSON POSTed to ``/{phone_number_id}/messages``).
+
+Reference: https://developers.facebook.com/docs/whatsapp/cloud-api/messages/interactive-list-messages
+(lists: ≤10 rows in total, row title ≤24, description ≤72, button ≤20) and
+https://developers.facebook.com/docs/whatsapp/cloud-api/messages/interactive-reply-buttons-messages
+(≤3 buttons, title ≤20). Builders truncate defensively, and the catalog unit tests
+check that no prompt of ours needs truncating.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MAX_ROWS = 10
+MAX_ROW_TITLE = 24
+MAX_ROW_DESC = 72
+MAX_BUTTONS = 3
+MAX_BUTTON_TITLE = 20
+MAX_LIST_BUTTON = 20
+MAX_BODY = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One choice offered to the user: a list row or a reply button."""
+
+    id: str
+    title: str
+    description: str = ""
+
+
+def _clip(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _base(to: str) -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+
+
+def text_body(to: str, body: str) -> dict[str, Any]:
+    """A plain text message."""
+    return {**_base(to), "type": "text", "text": {"preview_url": False, "body": body}}
+
+
+def list_body(
+    to: str,
+    body: str,
+    button: str,
+    options: list[Option],
+    *,
+    header: str | None = None,
+    section: str = "Options",
+) -> dict[str, Any]:
+    """An interactive list message with one section."""
+    rows = []
+    for opt in options[:MAX_ROWS]:
+        row: dict[str, str] = {"id": opt.id, "title": _clip(opt.title, MAX_ROW_TITLE)}
+        if opt.description:
+            row["description"] = _clip(opt.description, MAX_ROW_DESC)
+        rows.append(row)
+    interactive: dict[str, Any] = {
+        "type": "list",
+        "body": {"text": _clip(body, MAX_BODY)},
+        "action": {
+            "button": _clip(button, MAX_LIST_BUTTON),
+            "sections": [{"title": _clip(section, MAX_ROW_TITLE), "rows": rows}],
+        },
+    }
+    if header:
+        interactive["header"] = {"type": "text", "text": _clip(header, 60)}
+    return {**_base(to), "type": "interactive", "interactive": interactive}
+
+
+def buttons_body(to: str, body: str, options: list[Option]) -> dict[str, Any]:
+    """An interactive reply-buttons message."""
+    buttons = [
+        {"type": "reply", "reply": {"id": o.id, "title": _clip(o.title, MAX_BUTTON_TITLE)}}
+        for o in options[:MAX_BUTTONS]
+    ]
+    return {
+        **_base(to),
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": _clip(body, MAX_BODY)},
+            "action": {"buttons": buttons},
+        },
+    }
+
+
+def location_request_body(to: str, body: str) -> dict[str, Any]:
+    """An interactive location request message (the user taps "Send location")."""
+    return {
+        **_base(to),
+        "type": "interactive",
+        "interactive": {
+            "type": "location_request_message",
+            "body": {"text": _clip(body, MAX_BODY)},
+            "action": {"name": "send_location"},
+        },
+    }

@@ -1,0 +1,204 @@
+"""The conversation engine: one event in, the conversation updated and its effects out.
+
+Pure and synchronous (no I/O): the Faust agent (``streams/conversation.py``) loads the
+conversation, calls :func:`process`, writes the effects to topics and stores the
+conversation. Global rules (dedupe, expiry, menu, stop, re-prompt, recovery, delivery
+statuses, timers) live here; everything specific to a flow lives in its workflow module.
+"""
+
+from __future__ import annotations
+
+from schemas.delivery import rank
+from streams.domains import FLOWS, TIMERS, rides_requests
+from streams.engine import messages as m
+from streams.engine.catalog import MENU_WORDS, STOP_WORDS
+from streams.engine.common import say, t
+from streams.engine.flows import MENU, Go
+from streams.engine.menu import menu_body
+from streams.engine.model import Conv, Ctx, Input, Out, parse_input
+
+RESTING = frozenset({"new", "menu", "ended", "expired"})
+
+
+def process(conv: Conv, ctx: Ctx) -> Out | None:
+    """Apply one event to ``conv`` (mutated in place). None for a duplicate event (it
+    changes nothing and sends nothing); otherwise the effects, in order."""
+    ev = ctx.event
+    _prune(conv, ctx.now)
+    if ev.event_id in conv.seen:
+        return None
+    conv.seen[ev.event_id] = ctx.now + ctx.opts.dedupe_ttl_s
+    if ev.phone_number_id and ev.type.startswith("message."):
+        conv.phone_number_id = ev.phone_number_id
+    before = conv.snapshot()
+    prev = (conv.flow, conv.step)
+    out = Out()
+    kind = ev.type
+    if kind.startswith("status."):
+        _status(conv, ctx, out)
+    elif kind == "wastream.recovery":
+        _recover(conv, ctx, out)
+    elif kind == "wastream.timer":
+        _timer(conv, ctx, out)
+    elif kind in rides_requests.HANDLERS:
+        go = rides_requests.HANDLERS[kind](ctx, conv, dict(ev.payload), out)
+        if go is not None:
+            goto(conv, ctx, go, out)
+    elif kind.startswith("message."):
+        inp = parse_input(ev)
+        if inp is not None:
+            _user_input(conv, ctx, inp, out)
+            # Any input is activity: the idle deadline restarts (misses included).
+            if conv.flow in RESTING:
+                conv.deadlines.pop("idle", None)
+            else:
+                conv.deadlines["idle"] = ctx.now + ctx.opts.idle_s
+    if conv.snapshot() != before:
+        conv.seq += 1
+        out.transition = prev
+    return out
+
+
+def goto(conv: Conv, ctx: Ctx, go: Go, out: Out) -> None:
+    """Enter ``go``'s step (a new flow starts with empty data) and send its prompt."""
+    if go.flow is not None and go.flow != conv.flow:
+        conv.flow = go.flow
+        conv.data = {}
+    conv.data.update(go.data)
+    conv.step = go.step
+    conv.misses = 0
+    if conv.flow in RESTING:
+        conv.deadlines.pop("idle", None)
+    else:
+        conv.deadlines["idle"] = ctx.now + ctx.opts.idle_s
+    if go.prompt:
+        out.replies.extend(FLOWS[conv.flow].steps[conv.step].prompt(ctx, conv))
+
+
+def _user_input(conv: Conv, ctx: Ctx, inp: Input, out: Out) -> None:
+    idle = conv.last_at > 0 and ctx.now - conv.last_at > ctx.opts.idle_s
+    expired = conv.flow == "expired" or (idle and conv.flow not in RESTING)
+    conv.last_at = ctx.now
+    if expired:
+        conv.deadlines.pop("idle", None)
+        conv.flow, conv.step, conv.data, conv.misses = "menu", "main", {}, 0
+        out.replies.append(menu_body(conv, intro=t(conv, "expired")))
+        return
+    if inp.word in MENU_WORDS or inp.choice == "menu":
+        goto(conv, ctx, MENU, out)
+        return
+    if inp.word in STOP_WORDS:
+        _stop(conv, ctx, out)
+        return
+    if inp.choice.startswith("ride:"):
+        go = rides_requests.driver_answer(ctx, conv, inp, out)
+        if go is not None:
+            goto(conv, ctx, go, out)
+        return
+    flow = FLOWS.get(conv.flow)
+    step = flow.steps.get(conv.step) if flow else None
+    if flow is None or step is None or conv.flow in RESTING - {"menu"}:
+        goto(conv, ctx, MENU, out)
+        return
+    go = step.accept(ctx, conv, inp, out)
+    if go is None:
+        _miss(conv, ctx, out)
+    else:
+        goto(conv, ctx, go, out)
+
+
+def _miss(conv: Conv, ctx: Ctx, out: Out) -> None:
+    """Never silence: say so and ask again; every third miss offers the menu."""
+    conv.misses += 1
+    out.replies.append(say(conv, "reprompt"))
+    out.replies.extend(FLOWS[conv.flow].steps[conv.step].prompt(ctx, conv))
+    if conv.misses >= 3:
+        conv.misses = 0
+        out.replies.append(
+            m.buttons_body(
+                conv.wa_id, t(conv, "miss3"), [m.Option("menu", t(conv, "miss3.button"))]
+            )
+        )
+
+
+def _stop(conv: Conv, ctx: Ctx, out: Out) -> None:
+    if conv.deadlines.pop("online", None) is not None:
+        out.domain.append(("DriverOffline", {"reason": "stop"}))
+    for k in ("idle", "ride_timeout"):
+        conv.deadlines.pop(k, None)
+    if conv.ride:
+        out.internal.append(
+            (conv.ride["driver"], "wastream.ride.closed", {"request_id": conv.ride["request_id"]})
+        )
+        conv.ride = None
+    conv.flow, conv.step, conv.data, conv.misses = "ended", "stopped", {}, 0
+    out.replies.append(say(conv, "stop"))
+
+
+def _recover(conv: Conv, ctx: Ctx, out: Out) -> None:
+    """A dead-lettered event left this conversation somewhere unknown: apologise and
+    start again from the menu (the agent records in_progress/completed on wa.recovery)."""
+    p = ctx.event.payload
+    out.recovery = {
+        "recovery_id": str(p.get("recovery_id") or ctx.event.event_id),
+        "reason": str(p.get("reason") or ""),
+        "failed_event_id": p.get("failed_event_id"),
+        "from_flow": conv.flow,
+        "from_step": conv.step,
+    }
+    # An open ride request keeps its timeout: the driver's answer or the timeout still
+    # reaches the passenger after the reset.
+    conv.deadlines.pop("idle", None)
+    conv.flow, conv.step, conv.data, conv.misses = "menu", "main", {}, 0
+    out.replies.append(say(conv, "apology"))
+    out.replies.append(menu_body(conv))
+
+
+def _timer(conv: Conv, ctx: Ctx, out: Out) -> None:
+    kind = str(ctx.event.payload.get("kind", ""))
+    due = ctx.event.payload.get("due")
+    if kind not in conv.deadlines or conv.deadlines[kind] != due:
+        return  # stale: the deadline moved or was cleared after the timer fired
+    del conv.deadlines[kind]
+    if kind == "idle":
+        if conv.flow not in RESTING:
+            conv.flow, conv.step, conv.data, conv.misses = "expired", "idle", {}, 0
+        return
+    handler = TIMERS.get(kind.split(":", 1)[0])
+    if handler is not None:
+        go = handler(ctx, conv, {"kind": kind}, out)
+        if go is not None:
+            goto(conv, ctx, go, out)
+
+
+def _status(conv: Conv, ctx: Ctx, out: Out) -> None:
+    """Meta's status of one of our messages; a lower rank never overwrites a higher one."""
+    p = ctx.event.payload
+    status = str(p.get("status") or ctx.event.type.removeprefix("status."))
+    wamid = str(p.get("id") or "")
+    r = rank(status)
+    prev = conv.dlv.get(wamid)
+    if prev is not None and prev[0] >= r:
+        return
+    conv.dlv[wamid] = [float(r), ctx.now + ctx.opts.dedupe_ttl_s]
+    out.delivery.append({"status": status, "wamid": wamid or None, "error": _first_error(p)})
+
+
+def _first_error(p: dict[str, object]) -> dict[str, object] | None:
+    errors = p.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return errors[0]
+    return None
+
+
+MAX_SEEN = 5000  # per user: bounds the record of a very chatty user (oldest forgotten first)
+
+
+def _prune(conv: Conv, now: float) -> None:
+    """Drop dedupe and delivery entries past their TTL (the table's TTL, per key)."""
+    if conv.seen:
+        conv.seen = {k: v for k, v in conv.seen.items() if v > now}
+        if len(conv.seen) >= MAX_SEEN:  # insertion order = arrival order; room for one
+            conv.seen = dict(list(conv.seen.items())[-(MAX_SEEN - 1) :])
+    if conv.dlv:
+        conv.dlv = {k: v for k, v in conv.dlv.items() if v[1] > now}

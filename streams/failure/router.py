@@ -1,0 +1,341 @@
+"""The per-event failure boundary of every agent that processes a keyed topic
+(``wa.inbound`` for conversations, ``wa.outbound`` for the sender).
+
+INTERFACE (stable; the conversation agent depends on it):
+
+    router = FailureRouter(app, settings, process)
+    async for event in stream.events():
+        await router.handle(event.key, event.value, event.headers, Origin(topic, partition, offset))
+
+``process(key, value, headers)`` does the work of one event and raises on failure.
+``handle`` never raises: it runs ``process`` inside its own try block and routes the
+failure by the error's own classification (``streams.failure.errors``):
+
+- permanent → ``wa.dlq`` (with the error in headers), then workflow recovery;
+- transient → the next retry tier ``wa.retry.<delay>``; after the last tier → ``wa.dlq``;
+- hold (a circuit breaker is open) → a tier again at the SAME attempt, due when the
+  breaker lets a probe through: the retry budget is not spent.
+
+Order per key: while a record of a key is in retry (the key's *head*), the key's later
+records are parked (``streams.failure.parking``, a changelogged Faust Table) and released in
+order when the head succeeds or dead-letters.
+
+Why retries come back through the ORIGINAL topic: the tier consumer
+(``streams.failure.tiers``) is only a delay line; when a record is due it re-publishes it to
+its original topic and partition with a ``wastream.head`` token. So every call of
+``process`` for a key happens in the one actor that owns the key's partition (the
+conversation agent), the conversation table is only ever touched from there, and no
+co-partitioning of the tier consumer with the tables is needed. A re-published record
+runs only if its token is the key's current head; a duplicate (a tier consumer that
+crashed between publishing and committing) is stale and dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from prometheus_client import Counter
+
+from schemas import headers as h
+from schemas import topics
+from schemas.envelope import EnvelopeError, InboundEvent
+from standins.faults import FaultInjector
+from streams.delivery.receipts import mark_read
+from streams.failure import parking
+from streams.failure.breakers import BreakerPolicy, BreakerRegistry
+from streams.failure.errors import is_hold, is_transient
+from streams.failure.recovery import RecoveryEmitter
+from wastream.config import Settings
+
+log = logging.getLogger(__name__)
+
+Process = Callable[[bytes | None, bytes | None, Mapping[str, bytes]], Awaitable[None]]
+#: Called after a record is dead-lettered (the sender reports the message as failed).
+DeadLetterHook = Callable[[bytes | None, bytes | None, BaseException], Awaitable[None]]
+
+ROUTED = Counter("wastream_failure_routed_total", "Events by failure-router outcome",
+                 ["router", "outcome"])
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a record was read: its topic, partition and offset."""
+
+    topic: str
+    partition: int
+    offset: int
+
+    @property
+    def dlq_id(self) -> str:
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
+
+def error_headers(exc: BaseException, origin: Origin, attempt: int) -> dict[str, str | int | None]:
+    """The failure headers of a retry or dead-letter record (``schemas.headers``)."""
+    return {
+        h.ORIGINAL_TOPIC: origin.topic,
+        h.ORIGINAL_PARTITION: origin.partition,
+        h.ORIGINAL_OFFSET: origin.offset,
+        h.ATTEMPT: attempt,
+        h.ERROR_CLASS: f"{type(exc).__module__}.{type(exc).__qualname__}",
+        h.ERROR_KIND: "transient" if is_transient(exc) else "permanent",
+        h.ERROR_MESSAGE: str(exc)[:2000],
+        h.ERROR_TRACE: "".join(traceback.format_exception(exc))[-8000:],
+        h.FAILED_AT: datetime.now(UTC).isoformat(),
+        h.DLQ_ID: origin.dlq_id,
+    }
+
+
+def normalize_headers(headers: Any) -> dict[str, bytes]:
+    """Faust gives a mapping, aiokafka a list of pairs; we work on str → bytes."""
+    if not headers:
+        return {}
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {str(k): (v if isinstance(v, bytes) else str(v).encode()) for k, v in items}
+
+
+def original_origin(hdrs: Mapping[str, bytes], origin: Origin) -> Origin:
+    """The first place a record was read, which a retry re-publish carries in headers."""
+    try:
+        return Origin(hdrs[h.ORIGINAL_TOPIC].decode(), int(hdrs[h.ORIGINAL_PARTITION]),
+                      int(hdrs[h.ORIGINAL_OFFSET]))
+    except (KeyError, ValueError):
+        return origin
+
+
+def passthrough(hdrs: Mapping[str, bytes]) -> dict[str, bytes]:
+    """Headers that travel with a record through retries and dead letters (ours are
+    rewritten; a redrive marker is kept so the history stays linked)."""
+    keep = {h.REDRIVE_OF}
+    return {k: v for k, v in hdrs.items() if not k.startswith("wastream.") or k in keep}
+
+
+class Publisher(Protocol):
+    """Sends one record and waits for the broker's ack."""
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None,
+                   headers: Mapping[str, bytes], partition: int | None = None) -> None: ...
+
+
+class FaustPublisher:
+    """A :class:`Publisher` over the Faust app's own producer (flushed before commits)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None,
+                   headers: Mapping[str, bytes], partition: int | None = None) -> None:
+        await self.app.producer.send_and_wait(topic, key, value, partition, None,
+                                              list(headers.items()))
+
+
+class FailureRouter:
+    """Runs ``process`` for each record of one keyed topic and routes its failures.
+
+    ``name`` distinguishes the routers of one app (their parked tables); ``recovery``
+    turns on workflow recovery after a dead letter (the conversation router).
+    ``on_dead_letter`` runs after each dead letter.
+    ``parked`` and ``publisher`` default to a Faust Table and the app's producer;
+    tests pass a dict and a fake publisher.
+    """
+
+    def __init__(self, app: Any, settings: Settings, process: Process, *, name: str = "inbound",
+                 recovery: bool | None = None, parked: parking.Parked | None = None,
+                 publisher: Publisher | None = None,
+                 clock: Callable[[], float] = time.time,
+                 on_dead_letter: DeadLetterHook | None = None) -> None:
+        self.app = app
+        self.settings = settings
+        self.process = process
+        self.on_dead_letter = on_dead_letter
+        self.name = name
+        self.clock = clock
+        self.delays = topics.parse_delays(settings.extra.get("WASTREAM_RETRY_DELAYS"))
+        self.tiers = [settings.topic(topics.retry_topic(d)) for d in self.delays]
+        self.dlq = settings.topic(topics.DLQ)
+        self.publisher: Publisher = publisher or FaustPublisher(app)
+        self.parked: parking.Parked = parked if parked is not None else app.Table(
+            f"{name}-parked", default=None, partitions=settings.partitions,
+            # json keys and values (Faust's default for a Table), str keys after recovery
+            key_type=str,
+            help="records parked behind their key's retrying head")
+        self.faults = FaultInjector.from_env(settings.extra)
+        self.breakers = BreakerRegistry(
+            BreakerPolicy.from_env(settings.extra, "WASTREAM_CONVERSATION_BREAKER"),
+            metric=False)
+        self.recovery = RecoveryEmitter(settings, self.publisher) if (
+            name == "inbound" if recovery is None else recovery) else None
+        # Read receipts for handled messages (WASTREAM_MARK_READ=1; off by default so that
+        # wa.outbound carries only replies until every consumer of it expects receipts).
+        self.mark_read = name == "inbound" and settings.extra.get("WASTREAM_MARK_READ") == "1"
+        self.outbound = settings.topic(topics.OUTBOUND)
+
+    # -- the boundary ---------------------------------------------------------------------
+
+    async def handle(self, key: bytes | None, value: bytes | None,
+                     headers: Mapping[str, bytes] | None, origin: Origin) -> None:
+        """Process one record; never raises. If routing itself fails (the broker is
+        away), it is retried with back-off: the partition waits rather than losing the
+        record, since Faust acks it as soon as we return."""
+        hdrs = normalize_headers(headers)
+        backoff, tried_dlq = 0.2, False
+        while True:
+            try:
+                await self._handle(key, value, hdrs, origin)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("failure routing of %s failed; retrying in %.1fs",
+                              origin.dlq_id, backoff)
+                if not is_transient(exc) and not tried_dlq:
+                    # A bug in routing (or a record it cannot route): park the record in
+                    # the DLQ rather than retrying forever and stalling the partition.
+                    tried_dlq = True
+                    with contextlib.suppress(Exception):
+                        await self.dead_letter(key, value, hdrs, origin, exc, 0)
+                        return
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _handle(self, key: bytes | None, value: bytes | None, hdrs: dict[str, bytes],
+                      origin: Origin) -> None:
+        k = (key or b"").decode("utf-8", "replace")
+        token = hdrs.get(h.HEAD)
+        current = parking.head(self.parked, k)
+        if token is not None:
+            if current != token.decode():
+                ROUTED.labels(self.name, "stale").inc()
+                log.info("dropping stale re-published record %s (key waits for %s)",
+                         token.decode(), current)
+                return
+            try:
+                attempt = int(hdrs.get(h.ATTEMPT, b"0"))
+            except ValueError:
+                attempt = len(self.tiers)  # a mangled budget: no more retries
+            if await self._run(k, key, value, hdrs, origin, attempt) and \
+                    parking.head(self.parked, k) == current:
+                await self._release(k)
+            return
+        if current is not None:
+            parking.append(self.parked, k, parking.ParkedItem(
+                origin.dlq_id, origin.topic, origin.partition, origin.offset, key, value, hdrs))
+            ROUTED.labels(self.name, "parked").inc()
+            return
+        await self._run(k, key, value, hdrs, origin, 0)
+
+    async def _release(self, k: str) -> None:
+        """Run the key's parked records in order until one fails again (it becomes the
+        new head) or the queue is empty (the key is unparked)."""
+        while True:
+            item = parking.first(self.parked, k)
+            if item is None:
+                parking.unpark(self.parked, k)
+                return
+            token_before = parking.head(self.parked, k)
+            origin = Origin(item.topic, item.partition, item.offset)
+            ok = await self._run(k, item.key, item.value, item.headers, origin, 0)
+            if not ok or parking.head(self.parked, k) != token_before:
+                return  # re-parked behind this item (retry) or a recovery event
+            parking.remove(self.parked, k, item.origin_id)
+
+    async def _run(self, k: str, key: bytes | None, value: bytes | None,
+                   hdrs: dict[str, bytes], origin: Origin, attempt: int) -> bool:
+        """Process one record. True when the caller may go on with the key's next
+        record (success, or a dead letter without recovery); False when the key now
+        waits for a new head."""
+        probe = False
+        try:
+            if k:
+                probe = self.breakers.check(k)
+            if self.faults and not (self.recovery and self.recovery.is_recovery(hdrs)):
+                self.faults.check(value, attempt)
+            await self.process(key, value, hdrs)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the boundary: every failure is routed
+            if k and not is_hold(exc):
+                self.breakers.failure(k)
+            elif probe:  # held elsewhere: the probe was not made, the next event makes it
+                self.breakers.release_probe(k)
+            return await self._fail(k, key, value, hdrs, origin, attempt, exc)
+        if k:
+            self.breakers.success(k)
+        ROUTED.labels(self.name, "ok").inc()
+        if self.mark_read:
+            await self._mark_read(value)
+        return True
+
+    async def _mark_read(self, value: bytes | None) -> None:
+        try:
+            receipt = mark_read(InboundEvent.from_bytes(value or b""))
+        except EnvelopeError:
+            return
+        if receipt is not None:
+            await self.publisher.send(self.outbound, receipt.wa_id.encode(), receipt.to_bytes(),
+                                      {h.CORRELATION_ID: receipt.correlation_id.encode()})
+
+    async def _fail(self, k: str, key: bytes | None, value: bytes | None,
+                    hdrs: dict[str, bytes], origin: Origin, attempt: int,
+                    exc: BaseException) -> bool:
+        orig = original_origin(hdrs, origin)
+        hint = getattr(exc, "retry_after_s", None)
+        if is_hold(exc):
+            next_attempt, outcome = attempt, "hold"
+            tier = self._tier_for(float(hint or self.delays[0]))
+        elif is_transient(exc) and attempt < len(self.tiers):
+            next_attempt, outcome = attempt + 1, "retry"
+            tier = attempt if not hint or hint <= self.delays[attempt] else self._tier_for(hint)
+        else:
+            await self.dead_letter(key, value, hdrs, orig, exc, attempt)
+            ROUTED.labels(self.name, "dlq").inc()
+            if self.on_dead_letter is not None:
+                await self.on_dead_letter(key, value, exc)
+            if self.recovery is not None and k and not self.recovery.is_recovery(hdrs):
+                token = await self.recovery.start(k, key, value, hdrs, orig, exc)
+                parking.set_head(self.parked, k, token, drop_origin=orig.dlq_id)
+                return False
+            if self.recovery is not None and self.recovery.is_recovery(hdrs):
+                await self.recovery.failed(k, value, exc)
+            parking.remove(self.parked, k, orig.dlq_id)
+            return True
+        delay = float(self.delays[tier])
+        due_ms = int((self.clock() + delay) * 1000)
+        token = f"{orig.dlq_id}@{next_attempt}@{due_ms}"
+        out = passthrough(hdrs)
+        out.update(dict(h.to_headers(error_headers(exc, orig, next_attempt))))
+        out[h.DUE_AT] = str(due_ms).encode()
+        out[h.HEAD] = token.encode()
+        await self.publisher.send(self.tiers[tier], key, value, out, orig.partition)
+        parking.set_head(self.parked, k, token, drop_origin=orig.dlq_id)
+        ROUTED.labels(self.name, outcome).inc()
+        log.info("%s %s → %s (attempt %d, due in %.1fs): %s", outcome, orig.dlq_id,
+                 self.tiers[tier], next_attempt, delay, type(exc).__name__)
+        return False
+
+    def _tier_for(self, wait_s: float) -> int:
+        """The tier whose delay is the shortest at least ``wait_s`` (else the longest).
+        A record always waits exactly its tier's delay, so the records of one tier
+        partition are due in the order they were written and the tier consumer never
+        has a far-off record blocking nearer ones behind it (a longer wait, such as an
+        open breaker, is served by re-holding)."""
+        for i, d in enumerate(self.delays):
+            if d >= wait_s:
+                return i
+        return len(self.delays) - 1
+
+    async def dead_letter(self, key: bytes | None, value: bytes | None, hdrs: Mapping[str, bytes],
+                          origin: Origin, exc: BaseException, attempt: int) -> None:
+        """Publish the record verbatim to ``wa.dlq`` with its error and origin in headers."""
+        log.warning("dead-lettering %s: %s: %s", origin.dlq_id, type(exc).__name__, exc)
+        out = passthrough(hdrs)
+        out.update(dict(h.to_headers(error_headers(exc, origin, attempt))))
+        await self.publisher.send(self.dlq, key, value or b"", out)

@@ -1,0 +1,111 @@
+"""The Faust app of a wastream worker: its topics and tables, built from ``Settings``.
+
+Everything is named through ``settings`` so that two systems (two tests) share one
+broker unseen: topics via ``settings.topic``, the app id (= consumer group, = prefix of
+the changelog topics) via ``settings.faust_app_id``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from schemas import topics
+from streams.engine.model import Options
+from wastream.config import Settings
+
+
+def _raw_topic(app: faust.App, settings: Settings, logical: str) -> Any:
+    return app.topic(
+        settings.topic(logical),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+def data_dir(settings: Settings) -> Path:
+    """Faust's local data (RocksDB files) under WASTREAM_HOME, else a temp dir; keyed by
+    app id (and WASTREAM_WORKER_ID when several workers of one app share a machine)."""
+    base = settings.extra.get("WASTREAM_HOME") or tempfile.gettempdir()
+    worker = settings.extra.get("WASTREAM_WORKER_ID", "")
+    name = settings.faust_app_id.replace("/", "_") + (f".{worker}" if worker else "")
+    return Path(base) / "faust" / name
+
+
+@dataclass
+class Runtime:
+    """The app and what its agents share."""
+
+    app: faust.App
+    settings: Settings
+    opts: Options
+    inbound: Any
+    outbound: Any
+    state: Any
+    domain: Any
+    delivery: Any
+    recovery: Any
+    chat_state: Any
+
+
+def create_app(settings: Settings) -> Runtime:
+    """Build the app, its topics and the ``chat_state`` table (changelog-backed)."""
+    store = "rocksdb://" if settings.extra.get("WASTREAM_TABLE_STORE") == "rocksdb" else "memory://"
+    brokers = [
+        f"kafka://{b.strip()}" for b in settings.kafka_bootstrap_servers.split(",") if b.strip()
+    ]
+    ddir = data_dir(settings)
+    ddir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.faust_app_id,
+        broker=brokers,
+        store=store,
+        datadir=str(ddir),
+        autodiscover=False,
+        web_enabled=False,  # no port 6066 clash between parallel workers
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        # Records of one group go out in a few produce requests instead of one each.
+        producer_linger=float(settings.extra.get("WASTREAM_PRODUCER_LINGER_MS", "5")) / 1000,
+        processing_guarantee="at_least_once",
+        broker_commit_interval=float(settings.extra.get("WASTREAM_COMMIT_INTERVAL_S", "1.0")),
+        table_standby_replicas=int(settings.extra.get("WASTREAM_STANDBY_REPLICAS", "0")),
+        # How fast a dead worker's partitions move to the others (tests use ~6 s; the
+        # broker's group.min.session.timeout.ms is 6 s by default).
+        broker_session_timeout=float(settings.extra.get("WASTREAM_SESSION_TIMEOUT_S", "30")),
+        broker_heartbeat_interval=float(settings.extra.get("WASTREAM_HEARTBEAT_S", "3")),
+    )
+    # use_partitioner: the changelog partition comes from the key (murmur2, as for every
+    # record on wa.inbound, which is keyed by wa_id), not from the event being processed:
+    # the conversation agent writes a group's states after the group, outside any one
+    # event (streams/conversation.py).
+    chat_state = app.Table(
+        "chat_state",
+        default=None,
+        key_type=bytes,
+        value_type=bytes,
+        partitions=settings.partitions,
+        use_partitioner=True,
+    )
+    # Values are our own orjson bytes; Faust would pick "json" for a non-model type.
+    chat_state.key_serializer = chat_state.value_serializer = "raw"  # type: ignore[attr-defined]
+    return Runtime(
+        app=app,
+        settings=settings,
+        opts=Options.from_env(settings.extra),
+        inbound=_raw_topic(app, settings, topics.INBOUND),
+        outbound=_raw_topic(app, settings, topics.OUTBOUND),
+        state=_raw_topic(app, settings, topics.STATE),
+        domain=_raw_topic(app, settings, topics.DOMAIN),
+        delivery=_raw_topic(app, settings, topics.DELIVERY),
+        recovery=_raw_topic(app, settings, topics.RECOVERY),
+        chat_state=chat_state,
+    )

@@ -1,0 +1,285 @@
+"""A guard for every Faust agent against records Faust never delivers.
+
+faust-streaming 0.15.3 can, after a worker restart, resume a partition before seeking it
+to its committed offset while its fetcher runs (faust/tables/recovery.py,
+``on_recovery_completed``): records read across that rewind are taken for a gap and
+committed unprocessed, or dropped (consumer.py ``_drain_messages``), so a restarted
+worker skipped a user's message now and then (tests/streams/test_resilience_e2e.py).
+
+``wa.inbound`` and ``wa.outbound`` have no legitimate holes (not compacted, no
+transactions: offsets are contiguous), so each agent on them (the conversation agent,
+the sender; :func:`install` wires one) checks that it sees every offset of each
+partition, from the group's committed offset on, and reads what it missed itself:
+
+- ``before(partition, offset)``, called by the actor for each record: a record past the
+  next expected offset means a hole; the missing records are read with a private
+  consumer and handled first, in order.
+- ``sweep()``, from a timer: a partition whose records stopped arriving while the log
+  has more (dropped records at the end of the log) is filled the same way, once Faust
+  is not rebalancing or recovering and the actor is idle.
+
+Handling a record twice is harmless (the conversation remembers the event ids it has
+seen, and output ids are deterministic; the sender's ledger sends an outbound id at most
+once), so the guard errs on the side of re-reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from streams.failure.router import Origin
+from wastream.config import Settings
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[bytes | None, bytes | None, Any, Origin], Awaitable[None]]
+
+
+class HoleGuard:
+    """``lock_for(partition)`` is held by an actor while it works on an event of that
+    partition, and by the sweep while it fills it. ``per_partition``: one lock per
+    partition (agents with one actor per partition work concurrently); else one lock."""
+
+    def __init__(self, app: Any, settings: Settings, topic: str, handle: Handle,
+                 per_partition: bool = False) -> None:
+        self.app = app
+        self.settings = settings
+        self.topic = topic
+        self.handle = handle
+        self.idle_s = float(settings.extra.get("WASTREAM_HOLE_IDLE_S", "5"))
+        self.expected: dict[int, int] = {}  # partition → next offset the agent must see
+        self.seen_at: dict[int, float] = {}  # partition → when it last delivered a record
+        self.generation = -1
+        self.generation_at = time.monotonic()
+        self.lock = asyncio.Lock()  # held by the actor while it works on an event
+        self.per_partition = per_partition
+        self._locks: dict[int, asyncio.Lock] = {}
+        # The actors' queues of fetched events: the sweep reads only when all are empty.
+        self.queues: list[Any] = []
+        # Each actor's "settle my open group" (the caller holds the lock): the sweep
+        # calls them before reading, so that it never reads a state not stored yet.
+        self.settlers: list[Callable[[], Awaitable[None]]] = []
+        self.filled = 0  # records read by the guard (a metric for tests and operators)
+        self._reader: AIOKafkaConsumer | None = None
+        # The private reader serves one fill at a time: actors of different partitions
+        # (the sender's) may find holes at once, and a consumer has one assignment.
+        self._reader_lock = asyncio.Lock()
+        self._admin_lock = asyncio.Lock()
+        self._admin: AIOKafkaAdminClient | None = None
+
+    def lock_for(self, partition: int) -> asyncio.Lock:
+        if not self.per_partition:
+            return self.lock
+        lock = self._locks.get(partition)
+        if lock is None:
+            lock = self._locks[partition] = asyncio.Lock()
+        return lock
+
+    def actors_idle(self) -> bool:
+        """Every actor has handled all Faust fetched for it (and there is one)."""
+        return bool(self.queues) and all(q.empty() for q in self.queues)
+
+    def _new_generation(self) -> None:
+        gen = int(self.app.consumer_generation_id)
+        if gen != self.generation:  # a rebalance: where each partition starts is new
+            self.generation, self.generation_at = gen, time.monotonic()
+            self.expected.clear()
+            self.seen_at.clear()
+
+    async def on_assigned(self, assigned: Any) -> None:
+        """Faust's ``on_partitions_assigned``: note where each new partition starts (the
+        group's committed offsets) before Faust fetches or commits anything in it."""
+        self._new_generation()
+        mine = sorted(tp.partition for tp in assigned if tp.topic == self.topic)
+        try:
+            for p, offset in (await self._committed_many(mine)).items():
+                self.expected[p] = offset
+        except Exception:  # the broker is away: the first record of each is not checked
+            log.exception("%s: committed offsets unknown at assignment", self.topic)
+
+    async def before(self, partition: int, offset: int) -> None:
+        """The actor is about to handle ``partition``/``offset``: fill any hole first."""
+        self._new_generation()
+        expected = self.expected.get(partition)
+        if expected is None:
+            try:
+                expected = await self._committed(partition)
+            except Exception:  # the broker is away: this first record is not checked
+                log.exception("%s[%d]: committed offset unknown", self.topic, partition)
+        if expected is not None and offset > expected:
+            await self._fill(partition, expected, offset)
+        self.expected[partition] = offset + 1
+        self.seen_at[partition] = time.monotonic()
+
+    async def sweep(self, actor_idle: bool) -> None:
+        """Fill partitions whose delivery stopped short of the end of the log."""
+        self._new_generation()
+        recovery = getattr(self.app.tables, "recovery", None)
+        if (
+            not actor_idle
+            or getattr(self.app, "rebalancing", False)
+            or (recovery is not None and not recovery.completed.is_set())
+        ):
+            return
+        now = time.monotonic()
+        mine = [tp.partition for tp in self.app.consumer.assignment() if tp.topic == self.topic]
+        quiet = [
+            p
+            for p in mine
+            if now - max(self.seen_at.get(p, 0.0), self.generation_at) >= self.idle_s
+        ]
+        if not quiet:
+            return
+        async with self._reader_lock:
+            ends = await (await self.reader()).end_offsets(
+                [TopicPartition(self.topic, p) for p in quiet]
+            )
+        for p in quiet:
+            async with self.lock_for(p):  # the actor may have moved on while we asked
+                if self.generation != int(self.app.consumer_generation_id):
+                    return
+                for settle in self.settlers:
+                    await settle()
+                start = self.expected.get(p)
+                if start is None:
+                    start = await self._committed(p)
+                end = ends[TopicPartition(self.topic, p)]
+                if start is None or start >= end:
+                    continue
+                await self._fill(p, start, end)
+                self.expected[p] = end
+                self.seen_at[p] = time.monotonic()
+
+    async def _fill(self, partition: int, start: int, end: int) -> None:
+        """Read and handle ``[start, end)`` of the partition, in order, retrying while
+        the broker is away (an outage delays the agent, it does not skip records)."""
+        async with self._reader_lock:
+            await self._fill_locked(partition, start, end)
+
+    async def _fill_locked(self, partition: int, start: int, end: int) -> None:
+        log.warning(
+            "%s[%d]: offsets %d..%d were not delivered by Faust; reading them",
+            self.topic,
+            partition,
+            start,
+            end - 1,
+        )
+        tp = TopicPartition(self.topic, partition)
+        reader = await self.reader()
+        reader.assign([tp])
+        reader.seek(tp, start)
+        position, generation = start, self.generation
+        while position < end:
+            if int(self.app.consumer_generation_id) != generation:
+                log.warning(
+                    "%s[%d]: rebalanced while reading; left to the new owner", self.topic, partition
+                )
+                return
+            try:
+                batch = await reader.getmany(tp, timeout_ms=1000, max_records=500)
+            except Exception:  # the broker is away: wait for it, skip nothing
+                log.exception(
+                    "%s[%d]: reading offset %d failed; retrying", self.topic, partition, position
+                )
+                await asyncio.sleep(1.0)
+                reader.seek(tp, position)
+                continue
+            for m in batch.get(tp, []):
+                if m.offset >= end:
+                    position = end
+                    break
+                await self.handle(
+                    m.key, m.value, m.headers, Origin(self.topic, partition, m.offset)
+                )
+                self.filled += 1
+                position = m.offset + 1
+
+    async def reader(self) -> AIOKafkaConsumer:
+        if self._reader is None:  # the caller holds _reader_lock
+            reader = AIOKafkaConsumer(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                group_id=None,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            )
+            await reader.start()
+            self._reader = reader
+        return self._reader
+
+    async def _committed(self, partition: int) -> int | None:
+        """The group's committed offset for the partition (the next record to process),
+        or None when the group has none."""
+        return (await self._committed_many([partition])).get(partition)
+
+    async def _committed_many(self, partitions: list[int]) -> dict[int, int]:
+        if not partitions:
+            return {}
+        async with self._admin_lock:  # actors of several partitions may ask at once
+            if self._admin is None:
+                admin = AIOKafkaAdminClient(
+                    bootstrap_servers=self.settings.kafka_bootstrap_servers
+                )
+                await admin.start()
+                self._admin = admin
+        got = await self._admin.list_consumer_group_offsets(
+            self.settings.faust_app_id,
+            partitions=[TopicPartition(self.topic, p) for p in partitions],
+        )
+        return {tp.partition: meta.offset for tp, meta in got.items() if meta.offset >= 0}
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.stop()
+        if self._admin is not None:
+            await self._admin.close()
+
+
+def install(app: Any, settings: Settings, topic: str, handle: Handle, name: str,
+            per_partition: bool = False) -> HoleGuard:
+    """A guard for the agent ``name`` on ``topic``: committed offsets noted on every
+    assignment, a sweep every ``WASTREAM_HOLE_SWEEP_S`` (2 s), its clients closed at
+    shutdown. The agent calls :meth:`HoleGuard.before` for each event under
+    :meth:`HoleGuard.lock_for` (or simply runs :func:`guarded`)."""
+    guard = HoleGuard(app, settings, topic, handle, per_partition)
+
+    @app.on_partitions_assigned.connect  # type: ignore[untyped-decorator]
+    async def note_assignment(app: Any, assigned: Any, **_: Any) -> None:
+        await guard.on_assigned(assigned)
+
+    @app.on_before_shutdown.connect  # type: ignore[untyped-decorator]
+    async def close_guard(app: Any, **_: Any) -> None:
+        await guard.close()
+
+    sweep_s = float(settings.extra.get("WASTREAM_HOLE_SWEEP_S", "2"))
+
+    @app.timer(interval=sweep_s, name=f"{name}_holes")  # type: ignore[untyped-decorator]
+    async def sweep_holes() -> None:
+        try:
+            await guard.sweep(actor_idle=guard.actors_idle())
+        except Exception:  # the broker may be away: the next sweep tries again
+            log.exception("%s: hole sweep failed", topic)
+
+    return guard
+
+
+async def guarded(guard: HoleGuard, stream: Any) -> None:
+    """The loop of an agent that handles each event as it comes (Faust acks it once the
+    next is asked for): every offset of its partitions is handled, holes filled first."""
+    queue = stream.channel.queue
+    guard.queues.append(queue)
+    try:
+        async for event in stream.events():
+            msg = event.message
+            async with guard.lock_for(msg.partition):
+                await guard.before(msg.partition, msg.offset)
+                await guard.handle(event.key, event.value, event.headers,
+                                   Origin(msg.topic, msg.partition, msg.offset))
+    finally:
+        guard.queues.remove(queue)
