@@ -32,7 +32,7 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not integration and not slow"
 
 lint: install
-	$(BIN)/ruff check wastream ingress streams schemas projections tests bench
+	$(BIN)/ruff check wastream ingress streams schemas projections standins tests bench
 	$(BIN)/mypy
 
 ## The benchmarks; wrk (the ingress bench's load generator) from Debian's packages if missing.

@@ -79,7 +79,7 @@ def _ingress(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from streams.worker import run_worker
+    from streams.runtime.worker import run_worker
 
     return run_worker(loglevel=args.loglevel)
 
@@ -219,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--url", default="http://127.0.0.1:8080/webhook", help="ingress webhook URL")
     chat.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for replies")
     chat.set_defaults(func=_chat)
-    from streams.dlq_cli import add_parsers  # dlq, graph-stub (failure handling)
+    from streams.dlq.cli import add_parsers  # dlq, graph-stub (failure handling)
 
     add_parsers(sub)
     from projections.replay_cli import add_parser as add_replay  # replay (projections)

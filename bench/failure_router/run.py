@@ -24,8 +24,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from schemas.envelope import InboundEvent
-from streams.errors import TransientError
-from streams.failure import FailureRouter, Origin
+from streams.failure.errors import TransientError
+from streams.failure.router import FailureRouter, Origin
 from wastream.config import Settings
 
 

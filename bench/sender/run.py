@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from schemas.outbound import OutboundMessage
-from streams.graph_stub import GraphStub
+from standins.graph import GraphStub
 from tests.support import kafka as tk
 from tests.support.failure import start_echo_worker, wait_until
 from tests.support.system import System

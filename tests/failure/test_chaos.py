@@ -13,9 +13,9 @@ import orjson
 import pytest
 
 from schemas.envelope import InboundEvent
-from streams.dlq import read_all
-from streams.errors import is_transient
-from streams.faults import FaultInjector
+from standins.faults import FaultInjector
+from streams.dlq.ops import read_all
+from streams.failure.errors import is_transient
 from tests.support import kafka as tk
 from tests.support.failure import event, inbound_records, start_echo_worker
 from tests.support.system import System

@@ -11,10 +11,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from schemas import headers as h
 from schemas.dlq import DlqDecision
-from streams.dlq import DlqOps
-from streams.dlq_api import create_app
-from streams.errors import PermanentError, TransientError
-from streams.failure import Origin, error_headers
+from streams.dlq.api import create_app
+from streams.dlq.ops import DlqOps
+from streams.failure.errors import PermanentError, TransientError
+from streams.failure.router import Origin, error_headers
 from tests.support import kafka as tk
 from tests.support.failure import event
 from tests.support.system import ADMIN_TOKEN, System

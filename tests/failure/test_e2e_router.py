@@ -41,9 +41,9 @@ async def test_poison_goes_to_dlq_while_others_flow(system: System) -> None:
     dlq = await system.read("wa.dlq", min_count=2, timeout_s=30, settle_s=1)
     assert len(dlq) == 2
     by_class = {r.headers[h.ERROR_CLASS].decode(): r for r in dlq}
-    assert set(by_class) == {"streams.errors.InjectedPermanent",
+    assert set(by_class) == {"streams.failure.errors.InjectedPermanent",
                              "schemas.envelope.EnvelopeError"}
-    assert by_class["streams.errors.InjectedPermanent"].json()["event_id"] == "wamid.bad.0"
+    assert by_class["streams.failure.errors.InjectedPermanent"].json()["event_id"] == "wamid.bad.0"
     assert by_class["schemas.envelope.EnvelopeError"].value == b"\xffnot json"
     assert all(r.headers[h.ERROR_TRACE] for r in dlq)
     rec = await system.read("wa.recovery", min_count=2, timeout_s=30)
@@ -52,7 +52,7 @@ async def test_poison_goes_to_dlq_while_others_flow(system: System) -> None:
 
 
 def dlq_partition(by_class: dict[str, tk.Record]) -> str:
-    r = by_class["streams.errors.InjectedPermanent"]
+    r = by_class["streams.failure.errors.InjectedPermanent"]
     return f"{r.headers[h.ORIGINAL_PARTITION].decode()}:{r.headers[h.ORIGINAL_OFFSET].decode()}"
 
 

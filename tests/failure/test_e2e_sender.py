@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from schemas.outbound import OutboundMessage
-from streams.graph_stub import GraphStub
+from standins.graph import GraphStub
 from tests.support import kafka as tk
 from tests.support.failure import start_echo_worker, wait_until
 from tests.support.system import System
@@ -75,7 +75,8 @@ async def test_permanent_code_dead_letters_and_reports_failed(system: System) ->
         msgs = [outbound("250788000001", 0), outbound("250788000001", 1)]
         await run_sender(system, stub, msgs)
         dlq = await system.read("wa.dlq", min_count=1, timeout_s=60)
-        assert dlq[0].headers["wastream.error_class"] == b"streams.errors.GraphOutsideWindow"
+        assert (dlq[0].headers["wastream.error_class"]
+                == b"streams.failure.errors.GraphOutsideWindow")
         deliveries = await system.read("wa.delivery", min_count=2, timeout_s=60, settle_s=1)
         by_id = {d.json()["outbound_id"]: d.json() for d in deliveries}
         assert by_id[msgs[0].outbound_id]["status"] == "failed"

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from streams.ledger import DONE, FRESH, IN_DOUBT, Ledger
+from streams.delivery.ledger import DONE, FRESH, IN_DOUBT, Ledger
 from wastream.config import Settings
 
 

@@ -32,7 +32,7 @@ async def test_poison_in_a_conversation_recovers_it_before_the_next_message(
     dlq = await system.read("wa.dlq", min_count=1, timeout_s=90)
     assert dlq, worker.tail()
     assert orjson.loads(dlq[0].value or b"")["event_id"] == f"wamid.{USER}.1"
-    assert dlq[0].headers[h.ERROR_CLASS] == b"streams.errors.InjectedPermanent"
+    assert dlq[0].headers[h.ERROR_CLASS] == b"streams.failure.errors.InjectedPermanent"
 
     recovery = await system.read("wa.recovery", min_count=3, timeout_s=60)
     statuses = [r.json()["status"] for r in recovery]
@@ -68,7 +68,7 @@ async def test_real_replies_pass_the_stand_in_graph_api_and_are_delivered_once(
         system: System) -> None:
     """The engine's real reply bodies, sent by the real worker's sender, match Meta's
     documented shape (the stand-in rejects anything else) and each is accepted once."""
-    from streams.graph_stub import GraphStub
+    from standins.graph import GraphStub
 
     stub = await GraphStub().start()
     try:

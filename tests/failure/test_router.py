@@ -12,8 +12,8 @@ import pytest
 
 from schemas import headers as h
 from schemas.envelope import InboundEvent
-from streams.errors import BreakerOpen, PermanentError, TransientError
-from streams.failure import FailureRouter, Origin
+from streams.failure.errors import BreakerOpen, PermanentError, TransientError
+from streams.failure.router import FailureRouter, Origin
 from tests.support.failure import MemoryPublisher, event
 from wastream.config import Settings
 
@@ -79,7 +79,7 @@ async def test_permanent_failure_goes_to_dlq_with_error_and_recovery() -> None:
     dlq = w.pub.on(P + "wa.dlq")
     assert len(dlq) == 1
     assert dlq[0].headers[h.ERROR_KIND] == b"permanent"
-    assert dlq[0].headers[h.ERROR_CLASS] == b"streams.errors.PermanentError"
+    assert dlq[0].headers[h.ERROR_CLASS] == b"streams.failure.errors.PermanentError"
     assert dlq[0].headers[h.ERROR_MESSAGE] == b"bad input"
     assert dlq[0].headers[h.DLQ_ID] == f"{INBOUND}:0:1".encode()
     assert orjson.loads(dlq[0].value or b"")["event_id"] == "wamid.a.0"
@@ -186,7 +186,7 @@ async def test_conversation_breaker_opens_after_n_failures_holds_then_probes() -
     await w.pump_tiers()  # attempt 2 is held by the open breaker: same attempt, not run
     held = w.pub.on(P + "wa.retry.1s")
     assert held
-    assert held[-1].headers[h.ERROR_CLASS] == b"streams.errors.BreakerOpen"
+    assert held[-1].headers[h.ERROR_CLASS] == b"streams.failure.errors.BreakerOpen"
     assert held[-1].headers[h.ATTEMPT] == b"2"
     assert w.done == []
     await asyncio.sleep(0.25)

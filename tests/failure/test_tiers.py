@@ -9,7 +9,7 @@ import time
 import pytest
 
 from schemas import headers as h
-from streams.retry import TierConsumer
+from streams.failure.tiers import TierConsumer
 from tests.support import kafka as tk
 from tests.support.failure import wait_until
 from tests.support.system import System

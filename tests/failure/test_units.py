@@ -10,11 +10,11 @@ from aiokafka.errors import KafkaConnectionError, RecordTooLargeError
 from prometheus_client import REGISTRY
 
 from schemas.envelope import EnvelopeError
-from streams import errors as e
-from streams.breakers import CLOSED, HALF_OPEN, OPEN, Breaker, BreakerPolicy
-from streams.faults import FaultInjector
-from streams.graph_stub import ShapeError, validate
-from streams.pacing import Paced, Pacer, TokenBucket
+from standins.faults import FaultInjector
+from standins.graph import ShapeError, validate
+from streams.delivery.pacing import Paced, Pacer, TokenBucket
+from streams.failure import errors as e
+from streams.failure.breakers import CLOSED, HALF_OPEN, OPEN, Breaker, BreakerPolicy
 
 
 class Clock:
@@ -229,7 +229,7 @@ def test_stub_rejects_malformed_requests(body: dict[str, object]) -> None:
 
 
 async def test_registry_call_guards_a_dependency() -> None:
-    from streams.breakers import BreakerRegistry
+    from streams.failure.breakers import BreakerRegistry
 
     clock = Clock()
     reg = BreakerRegistry(BreakerPolicy(failures=2, open_s=30), clock)

@@ -138,7 +138,7 @@ async def test_dead_letters_and_decisions(system: System) -> None:
             h.DLQ_ID: f"{system.topic(topics.INBOUND)}:0:{origin_offset}",
             h.ORIGINAL_TOPIC: system.topic(topics.INBOUND), h.ORIGINAL_PARTITION: 0,
             h.ORIGINAL_OFFSET: origin_offset, h.ATTEMPT: 3, h.ERROR_KIND: "permanent",
-            h.ERROR_CLASS: "streams.errors.BadInput", h.ERROR_MESSAGE: "bad input",
+            h.ERROR_CLASS: "streams.failure.errors.BadInput", h.ERROR_MESSAGE: "bad input",
             h.FAILED_AT: "2026-01-05T10:00:00+00:00"})
 
     dlq = system.topic(topics.DLQ)
@@ -164,9 +164,9 @@ async def test_dead_letters_and_decisions(system: System) -> None:
     inbound = system.topic(topics.INBOUND)
     assert got == [
         (f"{inbound}:0:7", u, {"event_id": "e1"}, "bad input", 3, 3, True, "redrive", "op1",
-         "streams.errors.BadInput", 7, b'{"event_id": "e1"}'),
+         "streams.failure.errors.BadInput", 7, b'{"event_id": "e1"}'),
         (f"{inbound}:0:8", u, {"raw_base64": "/wBnYXJiYWdl"}, "bad input", 3, 3, False, "open",
-         None, "streams.errors.BadInput", 8, b"\xff\x00garbage")]
+         None, "streams.failure.errors.BadInput", 8, b"\xff\x00garbage")]
 
 
 async def test_recovery_and_domain_events(system: System) -> None:

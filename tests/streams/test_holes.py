@@ -15,8 +15,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas import topics
-from streams.failure import Origin
-from streams.holes import HoleGuard
+from streams.failure.router import Origin
+from streams.runtime.holes import HoleGuard
 from tests.support.system import System
 from wastream.config import Settings
 
@@ -120,7 +120,7 @@ async def test_guarded_agent_loop_fills_holes_and_locks_per_partition(system: Sy
     """``guarded`` (the loop of the sender's and the echo worker's agents): each event is
     handled under its partition's lock after the holes before it are filled; the sweep
     waits until every actor's queue is empty."""
-    from streams.holes import guarded
+    from streams.runtime.holes import guarded
 
     settings = Settings.from_env(system.env)
     topic = system.topic(topics.INBOUND)

@@ -12,10 +12,10 @@ from schemas.delivery import DeliveryUpdate
 from schemas.domain import DomainEvent
 from schemas.outbound import OutboundMessage
 from schemas.state import StateTransition
-from streams.conversation import ConversationProcessor, Group, _bytes
-from streams.rides_index import RidesIndex
-from streams.state import Conv
-from streams.timers import DeadlineCache, timer_event, timer_id
+from streams.agent.conversation import ConversationProcessor, Group, _bytes
+from streams.agent.timers import DeadlineCache, timer_event, timer_id
+from streams.domains.rides.index import RidesIndex
+from streams.engine.model import Conv
 
 
 def test_fast_record_bytes_equal_the_contract_bytes() -> None:

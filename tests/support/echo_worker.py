@@ -18,8 +18,9 @@ import orjson
 
 from schemas import topics
 from schemas.envelope import InboundEvent
-from streams import holes, retry
-from streams.failure import FailureRouter
+from streams.failure import tiers as retry
+from streams.failure.router import FailureRouter
+from streams.runtime import holes
 from wastream.config import Settings
 
 
@@ -53,7 +54,7 @@ def build(settings: Settings) -> faust.App:
 
     retry.register(app, settings)
     if settings.extra.get("WASTREAM_ECHO_SENDER") == "1":
-        from streams import sender
+        from streams.delivery import sender
 
         sender.register(app, settings)
     return app

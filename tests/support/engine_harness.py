@@ -1,4 +1,4 @@
-"""A pure, in-process harness around ``streams.engine``: several users' conversations,
+"""A pure, in-process harness around ``streams.engine.process``: several users' conversations,
 the rides index and a clock, with internal events routed between conversations the way
 ``wa.inbound`` routes them (no broker; for fast unit tests of the state machines)."""
 
@@ -9,10 +9,10 @@ from typing import Any
 
 from schemas.domain import DomainEvent
 from schemas.envelope import InboundEvent
-from streams import engine
-from streams.rides_index import RidesIndex
-from streams.state import Conv, Ctx, Options, Out
-from streams.timers import timer_event
+from streams.agent.timers import timer_event
+from streams.domains.rides.index import RidesIndex
+from streams.engine import process as engine
+from streams.engine.model import Conv, Ctx, Options, Out
 from tests.support import conversations as c
 
 T0 = 1_790_000_000.0  # a fixed clock start (2026-09-21 UTC): deterministic tests

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from streams import messages as m
-from streams.catalog import LANGUAGE_NAMES, LANGUAGES, en, text
-from streams.workflows.menu import ITEMS
+from streams.engine import messages as m
+from streams.engine.catalog import LANGUAGE_NAMES, LANGUAGES, en, text
+from streams.engine.menu import ITEMS
 from tests.support.engine_harness import Harness
 
 ROW_TITLES = [f"menu.{k}" for k, _ in ITEMS] + [

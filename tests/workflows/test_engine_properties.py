@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streams.engine import RESTING
-from streams.state import Conv
-from streams.workflows import FLOWS
+from streams.domains import FLOWS
+from streams.engine.model import Conv
+from streams.engine.process import RESTING
 from tests.support import conversations as c
 from tests.support.engine_harness import Harness
 from tests.workflows.test_catalog import check_limits

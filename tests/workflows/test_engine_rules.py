@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from streams.recovery import recovery_event
-from streams.state import Options
+from streams.engine.model import Options
+from streams.failure.recovery import recovery_event
 from tests.support import conversations as c
 from tests.support.engine_harness import Harness
 
@@ -182,7 +182,7 @@ def test_recovery_resets_to_the_menu_with_an_apology() -> None:
 def test_state_round_trips_through_bytes_with_unknown_fields_ignored() -> None:
     import orjson
 
-    from streams.state import Conv
+    from streams.engine.model import Conv
 
     conv = Conv(wa_id=U, flow="schedule", step="day", data={"x": 1}, deadlines={"idle": 5.0})
     raw = orjson.dumps({**orjson.loads(conv.to_bytes()), "from_the_future": True})
@@ -190,7 +190,7 @@ def test_state_round_trips_through_bytes_with_unknown_fields_ignored() -> None:
 
 
 def test_the_dedupe_record_of_one_user_is_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from streams import engine
+    from streams.engine import process as engine
 
     monkeypatch.setattr(engine, "MAX_SEEN", 50)
     h = Harness()

@@ -3,9 +3,9 @@ passengers (pure engine + rides index)."""
 
 from __future__ import annotations
 
-from streams.rides_index import RidesIndex
-from streams.state import Options
-from streams.workflows.common import haversine_km
+from streams.domains.rides.index import RidesIndex
+from streams.engine.common import haversine_km
+from streams.engine.model import Options
 from tests.support import conversations as c
 from tests.support.engine_harness import Harness
 
@@ -180,7 +180,7 @@ def test_pick_by_typed_number() -> None:
 
 
 def test_recovery_while_waiting_keeps_the_request_alive_until_its_timeout() -> None:
-    from streams.recovery import recovery_event
+    from streams.failure.recovery import recovery_event
 
     h = Harness(opts=Options(ride_timeout_s=300))
     _online(h, D, "moto", *KIGALI)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from streams.state import Options
-from streams.workflows.schedule import at_slot, parse_when, show
+from streams.domains.rides.schedule import at_slot, parse_when, show
+from streams.engine.model import Options
 from tests.support import conversations as c
 from tests.support.engine_harness import T0, Harness
 
