@@ -79,9 +79,11 @@ def _ingress(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from streams.runtime.worker import run_worker
+    from projections.migrations import migrate
+    from streams.worker import run_worker
 
-    return run_worker(loglevel=args.loglevel)
+    # The worker creates the sender's ledger table with the migrations when it is missing.
+    return run_worker(loglevel=args.loglevel, prepare_db=migrate)
 
 
 def _project(args: argparse.Namespace) -> int:

@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from schemas.envelope import InboundEvent
 from streams.failure.errors import TransientError
-from streams.failure.router import FailureRouter, Origin
+from streams.failure.records import Origin
+from streams.failure.router import FailureRouter
 from wastream.config import Settings
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import faust
 
 from schemas import topics
-from streams.runtime.worker import run_app
+from streams.worker import run_app
 from wastream.config import Settings
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from streams.runtime import worker
+from streams import worker
 
 if __name__ == "__main__":
     worker.AGENT_MODULES.clear()

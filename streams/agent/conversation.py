@@ -45,8 +45,9 @@ from streams.agent.timers import DeadlineCache
 from streams.domains.rides.index import RidesIndex
 from streams.engine import process as engine
 from streams.engine.model import Conv, Ctx, Out
-from streams.failure.router import FailureRouter, Origin
-from streams.runtime import holes
+from streams.failure.records import Origin
+from streams.failure.router import FailureRouter
+from streams.runtime import faust_internals, holes
 from streams.runtime.app import Runtime
 
 log = logging.getLogger(__name__)
@@ -154,9 +155,8 @@ class ConversationProcessor:
             # The table picks the changelog partition from the key (use_partitioner),
             # which needs the producer's metadata for the changelog topic; without it
             # aiokafka's partitioner fails on the first write after a start.
-            faust_producer: Any = self.rt.app.producer
             changelog = self.rt.chat_state.changelog_topic.get_topic_name()
-            await faust_producer._ensure_producer().partitions_for(changelog)
+            await faust_internals.kafka_producer(self.rt.app).partitions_for(changelog)
             self._changelog_known = True
         for wkey, conv in group.states.items():
             self.rt.chat_state[wkey] = conv
@@ -177,8 +177,7 @@ class ConversationProcessor:
         flushes before committing offsets, so no record is behind a committed offset.
         Partitions are chosen like aiokafka's default partitioner (murmur2 of the key),
         so a user's records land where the ingress puts them."""
-        faust_producer: Any = self.rt.app.producer
-        producer = faust_producer._ensure_producer()
+        producer = faust_internals.kafka_producer(self.rt.app)
         by_tp: dict[tuple[str, int], list[Record]] = {}
         for rec in group.unsent:
             topic = rec[0]
@@ -335,7 +334,7 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
         # group is settled, i.e. its effects and its state are stored. The guard's lock
         # is held while an event is worked on or a group settled, never while waiting.
         events = stream.noack()
-        fetched = stream.channel.queue
+        fetched = faust_internals.fetched_queue(stream)
         guard.queues.append(fetched)
         group, done = Group(), list[Any]()
         _GROUP.set(group)

@@ -2,7 +2,8 @@
 restarts and redeliveries.
 
 A row in PostgreSQL (``wa_sender_ledger`` in ``WASTREAM_DB_SCHEMA``, created by migration
-0004; a sender started before ``wastream migrate`` applies the migrations itself)
+0004; a sender started before ``wastream migrate`` runs the ``prepare`` hook it was given,
+which ``wastream worker`` sets to the migrations: streams/ does not import projections/)
 is claimed (``sending``) BEFORE the POST and settled after it (``accepted`` with the
 wamid, ``retry`` after a failure Meta answered or a timeout, ``failed`` when Meta refused it;
 both of those may be sent again, by a retry or a redrive). A
@@ -17,23 +18,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 
-from projections.migrations import migrate, quote_ident
+from streams.failure.errors import TransientError
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
 
 FRESH, DONE, IN_DOUBT = "fresh", "done", "in_doubt"
 
+#: Makes the ledger's table exist (``wastream worker`` passes the projector's migrations).
+Prepare = Callable[[Settings], Awaitable[object]]
+
+
+class LedgerMissing(TransientError):
+    """The ledger's table does not exist and nothing was given to create it: the send
+    waits in the retry tiers until ``wastream migrate`` has run."""
+
 
 class Ledger:
     """Claims and settles outbound ids (see the module docstring)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, prepare: Prepare | None = None) -> None:
         self.settings = settings
+        self.prepare = prepare
         self.schema = settings.db_schema
         self.owner = uuid.uuid4().hex  # this process: a 'sending' row of another is in doubt
         self._pool: asyncpg.Pool | None = None
@@ -52,11 +63,13 @@ class Ledger:
     async def _open(self) -> asyncpg.Pool:
         pool = await asyncpg.create_pool(self.settings.database_url, min_size=1, max_size=4)
         try:
-            table = f"{quote_ident(self.schema)}.wa_sender_ledger"
+            table = f'"{self.schema}".wa_sender_ledger'  # schema names are validated
             if await pool.fetchval("SELECT to_regclass($1)", table) is None:
+                if self.prepare is None:
+                    raise LedgerMissing(f"{table} does not exist: run `wastream migrate`")
                 log.warning("%s does not exist: applying the migrations (run `wastream "
                             "migrate` before starting workers)", table)
-                await migrate(self.settings)
+                await self.prepare(self.settings)
         except BaseException:
             await pool.close()
             raise

@@ -17,7 +17,7 @@ Per message (``OutboundMessage``, key = recipient wa_id), inside the failure rou
    the message is dead-lettered.
 
 A mark-as-read body (``{"messaging_product": "whatsapp", "status": "read",
-"message_id": …}``, see :func:`streams.delivery.receipts.mark_read`) goes the same way
+"message_id": …}``, see :func:`schemas.outbound.mark_read`) goes the same way
 but yields no delivery record and is not paced per recipient.
 """
 
@@ -34,19 +34,19 @@ from schemas.delivery import DeliveryUpdate
 from schemas.outbound import OutboundMessage
 from schemas.record import RecordError
 from streams.delivery.graph import DryRunClient, MessagesClient, client_from_settings
-from streams.delivery.ledger import DONE, IN_DOUBT, Ledger, MemoryLedger
+from streams.delivery.ledger import DONE, IN_DOUBT, Ledger, MemoryLedger, Prepare
 from streams.delivery.pacing import Pacer
-from streams.delivery.receipts import mark_read
 from streams.failure.breakers import BreakerPolicy, BreakerRegistry
 from streams.failure.errors import GraphError, GraphPairRateLimited, is_transient
-from streams.failure.router import FailureRouter, FaustPublisher, Publisher
+from streams.failure.records import FaustPublisher, Publisher
+from streams.failure.router import FailureRouter
 from streams.runtime import holes
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
 
 GRAPH = "graph"
-__all__ = ["GRAPH", "Sender", "install", "mark_read", "register"]
+__all__ = ["GRAPH", "Sender", "install", "register"]
 
 
 def _error_dict(exc: BaseException) -> dict[str, Any]:
@@ -130,12 +130,13 @@ class Sender:
                                   {h.CORRELATION_ID: msg.correlation_id.encode()})
 
 
-def register(app: Any, settings: Settings) -> Sender:
-    """Add the sender agent (``wa.outbound``) to a Faust app."""
+def register(app: Any, settings: Settings, prepare_db: Prepare | None = None) -> Sender:
+    """Add the sender agent (``wa.outbound``) to a Faust app; ``prepare_db`` creates the
+    ledger's table when it is missing (see :mod:`streams.delivery.ledger`)."""
     outbound = app.topic(settings.topic(topics.OUTBOUND), key_type=bytes, value_type=bytes,
                          key_serializer="raw", value_serializer="raw")
     client = client_from_settings(settings)
-    ledger = MemoryLedger() if isinstance(client, DryRunClient) else Ledger(settings)
+    ledger = MemoryLedger() if isinstance(client, DryRunClient) else Ledger(settings, prepare_db)
     sender = Sender(settings, client, ledger, Pacer.from_env(settings.extra), FaustPublisher(app))
     router = FailureRouter(app, settings, sender.process, name="outbound", recovery=False,
                            on_dead_letter=sender.on_dead_letter)
@@ -165,5 +166,5 @@ def register(app: Any, settings: Settings) -> Sender:
 
 
 def install(rt: Any) -> Sender:
-    """``streams.runtime.worker`` hook: the sender agent on the worker's app."""
-    return register(rt.app, rt.settings)
+    """``streams.worker`` hook: the sender agent on the worker's app."""
+    return register(rt.app, rt.settings, rt.prepare_db)

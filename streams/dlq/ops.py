@@ -28,6 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from schemas import headers as h
 from schemas import topics
 from schemas.dlq import DlqDecision
+from streams.runtime import faust_internals
 from wastream.config import Settings
 
 DONE_STATUS = {"redrive": "redriven", "discard": "discarded"}
@@ -106,7 +107,7 @@ async def read_all(settings: Settings, topic: str, timeout_s: float = 30.0) -> l
         deadline = time.monotonic() + timeout_s
         parts = consumer.partitions_for_topic(topic)
         while not parts and time.monotonic() < deadline:
-            await consumer._client.force_metadata_update()
+            await faust_internals.force_metadata_update(consumer)
             parts = consumer.partitions_for_topic(topic)
             if not parts:
                 await asyncio.sleep(0.1)

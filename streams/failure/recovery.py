@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import orjson
 
@@ -29,10 +28,8 @@ from schemas import headers as h
 from schemas import topics
 from schemas.envelope import EnvelopeError, InboundEvent
 from schemas.recovery import RecoveryUpdate
+from streams.failure.records import Origin, Publisher
 from wastream.config import Settings
-
-if TYPE_CHECKING:
-    from streams.failure.router import Origin, Publisher
 
 log = logging.getLogger(__name__)
 

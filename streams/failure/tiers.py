@@ -166,5 +166,5 @@ def register(app: Any, settings: Settings) -> TierConsumer:
 
 
 def install(rt: Any) -> TierConsumer:
-    """``streams.runtime.worker`` hook: the tier consumer in the worker."""
+    """``streams.worker`` hook: the tier consumer in the worker."""
     return register(rt.app, rt.settings)

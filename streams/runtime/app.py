@@ -8,6 +8,7 @@ the changelog topics) via ``settings.faust_app_id``.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,9 @@ class Runtime:
     delivery: Any
     recovery: Any
     chat_state: Any
+    #: Creates the database tables the worker writes itself (the sender's ledger) when
+    #: they are missing; ``wastream worker`` passes the migrations (None: not created).
+    prepare_db: Callable[[Settings], Awaitable[object]] | None = None
 
 
 def create_app(settings: Settings) -> Runtime:

@@ -34,7 +34,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from streams.failure.router import Origin
+from streams.failure.records import Origin
+from streams.runtime import faust_internals
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class HoleGuard:
         return bool(self.queues) and all(q.empty() for q in self.queues)
 
     def _new_generation(self) -> None:
-        gen = int(self.app.consumer_generation_id)
+        gen = faust_internals.generation(self.app)
         if gen != self.generation:  # a rebalance: where each partition starts is new
             self.generation, self.generation_at = gen, time.monotonic()
             self.expected.clear()
@@ -121,11 +122,10 @@ class HoleGuard:
     async def sweep(self, actor_idle: bool) -> None:
         """Fill partitions whose delivery stopped short of the end of the log."""
         self._new_generation()
-        recovery = getattr(self.app.tables, "recovery", None)
         if (
             not actor_idle
-            or getattr(self.app, "rebalancing", False)
-            or (recovery is not None and not recovery.completed.is_set())
+            or faust_internals.rebalancing(self.app)
+            or faust_internals.recovering(self.app)
         ):
             return
         now = time.monotonic()
@@ -143,7 +143,7 @@ class HoleGuard:
             )
         for p in quiet:
             async with self.lock_for(p):  # the actor may have moved on while we asked
-                if self.generation != int(self.app.consumer_generation_id):
+                if self.generation != faust_internals.generation(self.app):
                     return
                 for settle in self.settlers:
                     await settle()
@@ -177,7 +177,7 @@ class HoleGuard:
         reader.seek(tp, start)
         position, generation = start, self.generation
         while position < end:
-            if int(self.app.consumer_generation_id) != generation:
+            if faust_internals.generation(self.app) != generation:
                 log.warning(
                     "%s[%d]: rebalanced while reading; left to the new owner", self.topic, partition
                 )
@@ -272,7 +272,7 @@ def install(app: Any, settings: Settings, topic: str, handle: Handle, name: str,
 async def guarded(guard: HoleGuard, stream: Any) -> None:
     """The loop of an agent that handles each event as it comes (Faust acks it once the
     next is asked for): every offset of its partitions is handled, holes filled first."""
-    queue = stream.channel.queue
+    queue = faust_internals.fetched_queue(stream)
     guard.queues.append(queue)
     try:
         async for event in stream.events():

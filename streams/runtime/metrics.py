@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def install(rt: Any) -> None:
-    """``streams.runtime.worker`` hook: start the metrics endpoint (a daemon thread)."""
+    """``streams.worker`` hook: start the metrics endpoint (a daemon thread)."""
     port = rt.settings.extra.get("WASTREAM_METRICS_PORT")
     if port:
         host = rt.settings.extra.get("WASTREAM_METRICS_HOST", "127.0.0.1")

@@ -14,7 +14,7 @@ from schemas.dlq import DlqDecision
 from streams.dlq.api import create_app
 from streams.dlq.ops import DlqOps
 from streams.failure.errors import PermanentError, TransientError
-from streams.failure.router import Origin, error_headers
+from streams.failure.records import Origin, error_headers
 from tests.support import kafka as tk
 from tests.support.failure import event
 from tests.support.system import ADMIN_TOKEN, System

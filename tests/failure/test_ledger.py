@@ -10,7 +10,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from streams.delivery.ledger import DONE, FRESH, IN_DOUBT, Ledger
+from projections.migrations import migrate
+from streams.delivery.ledger import DONE, FRESH, IN_DOUBT, Ledger, LedgerMissing
+from streams.failure.errors import is_transient
 from wastream.config import Settings
 
 
@@ -21,7 +23,7 @@ async def test_ledger_migrates_a_fresh_schema_and_sends_each_id_at_most_once(
                                   "KAFKA_BOOTSTRAP_SERVERS": dev_stack["bootstrap"],
                                   "WASTREAM_DB_SCHEMA": schema})
     conn = await asyncpg.connect(dev_stack["database_url"])
-    first, other = Ledger(settings), Ledger(settings)
+    first, other = Ledger(settings, migrate), Ledger(settings, migrate)
     try:
         assert await conn.fetchval("SELECT to_regclass($1)", f"{schema}.wa_sender_ledger") is None
         assert await first.claim("out-1") == (FRESH, None)
@@ -62,7 +64,7 @@ async def test_concurrent_first_claims_open_one_pool(
         return pool
 
     monkeypatch.setattr(asyncpg, "create_pool", counting_create_pool)
-    ledger = Ledger(settings)
+    ledger = Ledger(settings, migrate)
     try:
         claims = await asyncio.gather(*(ledger.claim(f"out-{i}") for i in range(8)))
         assert claims == [(FRESH, None)] * 8
@@ -73,3 +75,19 @@ async def test_concurrent_first_claims_open_one_pool(
             await pool.close()
         async with real_create_pool(dev_stack["database_url"], min_size=1, max_size=1) as pool:
             await pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+async def test_without_a_prepare_hook_a_missing_table_is_a_transient_error(
+        dev_stack: dict[str, str]) -> None:
+    """streams/ does not import the projector's migrations: a ledger given no hook says
+    what to run, and the send waits in the retry tiers (transient) instead of failing."""
+    schema = f"tl{uuid.uuid4().hex[:10]}"
+    settings = Settings.from_env({"DATABASE_URL": dev_stack["database_url"],
+                                  "WASTREAM_DB_SCHEMA": schema})
+    ledger = Ledger(settings)
+    try:
+        with pytest.raises(LedgerMissing, match="wastream migrate") as info:
+            await ledger.claim("out-1")
+        assert is_transient(info.value)
+    finally:
+        await ledger.close()

@@ -13,7 +13,8 @@ import pytest
 from schemas import headers as h
 from schemas.envelope import InboundEvent
 from streams.failure.errors import BreakerOpen, PermanentError, TransientError
-from streams.failure.router import FailureRouter, Origin
+from streams.failure.records import Origin
+from streams.failure.router import FailureRouter
 from tests.support.failure import MemoryPublisher, event
 from wastream.config import Settings
 

@@ -15,7 +15,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas import topics
-from streams.failure.router import Origin
+from streams.failure.records import Origin
 from streams.runtime.holes import HoleGuard
 from tests.support.system import System
 from wastream.config import Settings

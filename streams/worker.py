@@ -1,34 +1,35 @@
-"""``wastream worker``: the Faust worker process.
+"""``wastream worker``: the Faust worker process, and where its parts are put together.
 
-Agents are registered by the modules in ``AGENT_MODULES`` (each has an
-``install(rt, ...)``); the failure-handling work adds its tier consumers and sender
-to that list.
+:func:`build` creates the app (``streams.runtime``) and installs, in order: the
+conversation agent and its timers (``streams.agent``), the retry tiers
+(``streams.failure``), the sender (``streams.delivery``) and the metrics endpoint.
+This is the one module that knows every part; no part imports it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from streams.agent import conversation, timers
+from streams.delivery import sender
 from streams.domains.rides.index import RidesIndex, follow
+from streams.failure import tiers
+from streams.runtime import faust_internals, metrics
 from streams.runtime.app import Runtime, create_app
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
 
-# Other areas' agents: module paths whose ``install(rt)`` registers them on the app.
-AGENT_MODULES: list[str] = [
-    "streams.failure.tiers",
-    "streams.delivery.sender",
-    "streams.runtime.metrics",
-]
-
-
-def build(settings: Settings) -> Runtime:
-    """The app with every agent of a worker registered (also used by the benchmark)."""
+def build(
+    settings: Settings, prepare_db: Callable[[Settings], Awaitable[object]] | None = None
+) -> Runtime:
+    """The app with every agent of a worker registered (also used by the benchmark).
+    ``prepare_db`` creates the tables the worker writes itself when they are missing."""
     rt = create_app(settings)
+    rt.prepare_db = prepare_db
     index = RidesIndex(radius_km=rt.opts.radius_km)
     cache = timers.DeadlineCache()
     conversation.install(rt, index, cache)
@@ -39,18 +40,18 @@ def build(settings: Settings) -> Runtime:
     async def rides_index() -> None:
         await follow(index, settings, window)
 
-    import importlib
-
-    for path in AGENT_MODULES:
-        mod: Any = importlib.import_module(path)
-        mod.install(rt)
+    tiers.install(rt)
+    sender.install(rt)
+    metrics.install(rt)
     return rt
 
 
-def run_worker(loglevel: str = "info") -> int:
+def run_worker(
+    loglevel: str = "info", prepare_db: Callable[[Settings], Awaitable[object]] | None = None
+) -> int:
     """Run the worker until SIGTERM/SIGINT; returns the process exit code."""
     settings = Settings.from_env()
-    rt = build(settings)
+    rt = build(settings, prepare_db)
     asyncio.set_event_loop(asyncio.new_event_loop())
     return run_app(rt.app, loglevel)
 
@@ -60,10 +61,7 @@ def run_app(app: Any, loglevel: str) -> int:
     import faust
 
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
-    # At WARNING and above Faust installs a terminal spinner that sets the root logger
-    # to DEBUG (so it can spin on every record): every library's debug call then builds
-    # a LogRecord, about six per event (measured: ~10% of the worker's CPU).
-    worker.spinner = None
+    faust_internals.no_spinner(worker)
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:

@@ -1,0 +1,63 @@
+"""Every use of a private part of faust-streaming (and of aiokafka under it), in one place.
+
+wastream relies on a few things the libraries do not publish. Each is wrapped here with
+the reason and the version it was read against (faust-streaming 0.15.x, aiokafka 0.12),
+so that an upgrade is one module to re-read, not a hunt through the agents:
+
+- :func:`kafka_producer`: the aiokafka producer inside Faust's producer. The
+  conversation agent's group commit hands it whole batches (``create_batch`` /
+  ``send_batch``), because it is the producer Faust flushes before committing offsets.
+- :func:`fetched_queue`: the queue of events Faust has fetched for an agent's stream
+  (``stream.channel.queue``): "caught up" for group commit, "idle" for the hole guard.
+- :func:`generation`, :func:`rebalancing`, :func:`recovering`: where the consumer group
+  and table recovery stand (the hole guard must not read while Faust seeks).
+- :func:`no_spinner`: Faust's terminal spinner turns the root logger to DEBUG.
+- :func:`force_metadata_update`: aiokafka's consumer cannot list a topic's partitions
+  before its client has fetched metadata; the public API has no way to ask for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def kafka_producer(app: Any) -> Any:
+    """The started ``aiokafka.AIOKafkaProducer`` of a Faust app
+    (``faust.transport.drivers.aiokafka.Producer._ensure_producer``)."""
+    return app.producer._ensure_producer()
+
+
+def fetched_queue(stream: Any) -> Any:
+    """The queue of events fetched for ``stream`` and not yet taken by its agent
+    (``faust.Stream.channel`` is a ``faust.Channel``; its ``queue`` is a
+    ``mode.utils.queues.ThrowableQueue``); ``empty()`` means the agent has caught up."""
+    return stream.channel.queue
+
+
+def generation(app: Any) -> int:
+    """The consumer group generation Faust last joined (changes on every rebalance)."""
+    return int(app.consumer_generation_id)
+
+
+def rebalancing(app: Any) -> bool:
+    """True while Faust is between revoking and assigning partitions."""
+    return bool(getattr(app, "rebalancing", False))
+
+
+def recovering(app: Any) -> bool:
+    """True while Faust's table recovery has not completed (it seeks the partitions)."""
+    recovery = getattr(app.tables, "recovery", None)
+    return recovery is not None and not recovery.completed.is_set()
+
+
+def no_spinner(worker: Any) -> None:
+    """Drop ``faust.Worker``'s terminal spinner. At WARNING and above Faust installs one
+    that sets the root logger to DEBUG so it can spin on every record: every library's
+    debug call then builds a LogRecord, about six per event (~10% of the worker's CPU)."""
+    worker.spinner = None
+
+
+async def force_metadata_update(consumer: Any) -> None:
+    """Make an ``aiokafka.AIOKafkaConsumer`` fetch cluster metadata now
+    (``consumer._client.force_metadata_update``), so ``partitions_for_topic`` answers."""
+    await consumer._client.force_metadata_update()
