@@ -40,6 +40,8 @@ def wastream(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
      "(e.g. 1m,2m,4m), got '1m,soon'"),
     (("dev", "status"), "WASTREAM_KAFKA_PORT", "70000",
      "WASTREAM_KAFKA_PORT: must be an integer from 1 to 65535, got '70000'"),
+    (("ingress", "--port", "0"), "WASTREAM_INGRESS_GC_GEN0", "-1",
+     "WASTREAM_INGRESS_GC_GEN0: must be an integer >= 0, got '-1'"),
 ])
 def test_a_bad_value_stops_the_command_with_one_line_and_exit_2(
         args: tuple[str, ...], var: str, value: str, line: str) -> None:
