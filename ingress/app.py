@@ -2,13 +2,8 @@
 
     wastream ingress --host 0.0.0.0 --port 8080   # WHATSAPP_APP_SECRET required
 
-Options (environment, read through ``Settings.extra``):
-``WASTREAM_INGRESS_MAX_BODY_BYTES`` (default 3 MiB), ``WASTREAM_INGRESS_PRODUCE_TIMEOUT_S``
-(default 5: past it the answer is 503 and Meta retries), ``WASTREAM_INGRESS_LINGER_MS``
-(default 0), ``WASTREAM_INGRESS_REQUEST_TIMEOUT_MS`` (aiokafka's request timeout, after
-which unsent records expire; default 30000), ``WASTREAM_INGRESS_GC_GEN0`` (allocations
-between young-generation garbage collections, default 20000; 0 keeps Python's 700),
-``WASTREAM_LOG_LEVEL`` (default INFO).
+Options: ``settings.ingress`` (the ``WASTREAM_INGRESS_*`` variables, listed with the rest
+in the README's configuration tables and by ``wastream config``).
 """
 
 from __future__ import annotations
@@ -21,7 +16,6 @@ import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -31,7 +25,7 @@ from ingress.logs import correlation_id
 from ingress.metrics import IngressMetrics
 from ingress.routes import Handlers, error_response
 from ingress.sink import KafkaSink, SinkOptions
-from wastream.config import ConfigError, Settings
+from wastream.config import ConfigError, Settings, reveal
 
 log = logging.getLogger(__name__)
 
@@ -42,34 +36,6 @@ METRICS: web.AppKey[IngressMetrics] = web.AppKey("metrics", IngressMetrics)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-_DEFAULT_MAX_BODY = 3 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class IngressOptions:
-    """Tunables of the ingress, from ``WASTREAM_INGRESS_*``."""
-
-    max_body_bytes: int = _DEFAULT_MAX_BODY
-    produce_timeout_s: float = 5.0
-    linger_ms: int = 0
-    request_timeout_ms: int = 30_000
-    gc_gen0: int = 20_000
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> IngressOptions:
-        env = settings.extra
-        try:
-            return cls(
-                max_body_bytes=int(env.get("WASTREAM_INGRESS_MAX_BODY_BYTES", _DEFAULT_MAX_BODY)),
-                produce_timeout_s=float(env.get("WASTREAM_INGRESS_PRODUCE_TIMEOUT_S", 5.0)),
-                linger_ms=int(env.get("WASTREAM_INGRESS_LINGER_MS", 0)),
-                request_timeout_ms=int(env.get("WASTREAM_INGRESS_REQUEST_TIMEOUT_MS", 30_000)),
-                gc_gen0=int(env.get("WASTREAM_INGRESS_GC_GEN0", 20_000)),
-            )
-        except ValueError as exc:
-            raise ConfigError(f"bad WASTREAM_INGRESS_* setting: {exc}") from exc
 
 
 def contained(metrics: IngressMetrics, route: str, handler: Handler) -> Handler:
@@ -118,12 +84,12 @@ def _method_not_allowed(allowed: str) -> Handler:
     return answer
 
 
-def make_app(settings: Settings, *, insecure_dev: bool = False,
-             options: IngressOptions | None = None) -> web.Application:
+def make_app(settings: Settings, *, insecure_dev: bool = False) -> web.Application:
     """The ingress app. Raises :class:`ConfigMissing` without an app secret unless
     ``insecure_dev`` (then signatures are NOT checked, and the log says so loudly)."""
-    opts = options or IngressOptions.from_settings(settings)
-    if settings.app_secret is None:
+    opts = settings.ingress
+    secret = reveal(settings.meta.app_secret)
+    if secret is None:
         if not insecure_dev:
             raise ConfigMissing("WHATSAPP_APP_SECRET is not set: refusing to accept unsigned "
                                 "webhooks (use --insecure-dev for local development only)")
@@ -135,7 +101,7 @@ def make_app(settings: Settings, *, insecure_dev: bool = False,
                                  linger_ms=opts.linger_ms, max_raw_bytes=opts.max_body_bytes,
                                  request_timeout_ms=opts.request_timeout_ms))
     handlers = Handlers(settings, sink, metrics,
-                        secret=settings.app_secret.encode() if settings.app_secret else None,
+                        secret=secret.encode() if secret else None,
                         max_body_bytes=opts.max_body_bytes)
     app = web.Application(client_max_size=opts.max_body_bytes)
     app[SINK] = sink
@@ -172,15 +138,14 @@ def serve(host: str, port: int, insecure_dev: bool) -> int:
     flush before exit. Exit code 2 when misconfigured."""
     try:
         settings = Settings.from_env()
-        logs.configure(settings.extra.get("WASTREAM_LOG_LEVEL", "INFO"))
-        options = IngressOptions.from_settings(settings)
-        app = make_app(settings, insecure_dev=insecure_dev, options=options)
+        logs.configure(settings.observability.log_level)
+        app = make_app(settings, insecure_dev=insecure_dev)
     except (ConfigMissing, ConfigError) as exc:
         logs.configure("INFO")
         log.critical("ingress not started: %s", exc)
         print(f"wastream ingress: {exc}", file=sys.stderr)
         return 2
-    tune_gc(options.gc_gen0)
+    tune_gc(settings.ingress.gc_gen0)
     return asyncio.run(_serve(app, host, port))
 
 

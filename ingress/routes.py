@@ -18,7 +18,7 @@ from ingress.signature import Verdict, verify
 from ingress.sink import KafkaSink, OutRecord
 from schemas import headers, topics
 from schemas.meta import InvalidJson, MetaPayloadError, parse_bytes
-from wastream.config import Settings
+from wastream.config import Settings, reveal
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Handlers:
     async def verify_subscription(self, request: web.Request) -> web.StreamResponse:
         """Meta's GET handshake: echo ``hub.challenge`` for the right token, else 403."""
         q = request.query
-        token = self.settings.verify_token
+        token = reveal(self.settings.meta.verify_token)
         given = q.get("hub.verify_token", "")
         challenge = q.get("hub.challenge")
         if (token is not None and q.get("hub.mode") == "subscribe" and challenge

@@ -4,7 +4,6 @@ the flow again starts a new session; leaving it ends the session."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,16 +14,8 @@ from projections.chat_state import decode
 from schemas import topics
 from schemas.state import StateTransition
 
-DEFAULT_AGENT_FLOWS = ("general_broker", "farmer_market")
 COLUMNS = ("wa_id", "flow", "status", "step", "data", "language", "started_seq", "seq",
            "started_at", "updated_at", "ended_at")
-
-
-def agent_flows() -> frozenset[str]:
-    """Agent flows, from WASTREAM_AGENT_FLOWS (comma separated) or the defaults."""
-    raw = os.environ.get("WASTREAM_AGENT_FLOWS")
-    names = raw.split(",") if raw else DEFAULT_AGENT_FLOWS
-    return frozenset(n.strip() for n in names if n.strip())
 
 
 def session_row(st: StateTransition, flows: frozenset[str]) -> tuple[Any, ...] | None:
@@ -50,8 +41,8 @@ class AgentSessionsProjection:
     topics = (topics.STATE,)
     tables = ("agent_sessions",)
 
-    def __init__(self, flows: frozenset[str] | None = None) -> None:
-        self.flows = flows if flows is not None else agent_flows()
+    def __init__(self, flows: frozenset[str]) -> None:
+        self.flows = flows  # settings.projector.agent_flows (WASTREAM_AGENT_FLOWS)
 
     async def apply(self, conn: asyncpg.Connection, msgs: Sequence[Msg]) -> None:
         rows = []

@@ -5,7 +5,6 @@ happens once). Key and value are kept verbatim; the failure headers become colum
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,16 +29,6 @@ def _int(v: str | None) -> int | None:
         return None if v is None else int(v)
     except ValueError:
         return None
-
-
-def max_retries() -> int:
-    """Retry tiers configured (WASTREAM_RETRY_DELAYS), i.e. retries before a dead letter."""
-    from schemas.topics import parse_delays
-
-    try:
-        return len(parse_delays(os.environ.get("WASTREAM_RETRY_DELAYS")))
-    except ValueError:
-        return 3
 
 
 def dlq_row(msg: Msg, retries: int) -> tuple[Any, ...]:
@@ -68,10 +57,14 @@ class DeadLettersProjection:
     topics = (topics.DLQ, topics.DLQ_OPS)
     tables = ("wa_dead_letter_queue", "wa_dlq_decisions")
 
+    def __init__(self, max_retries: int) -> None:
+        # Retry tiers configured (settings.failure.retry_delays): retries before a letter.
+        self.max_retries = max_retries
+
     async def apply(self, conn: asyncpg.Connection, msgs: Sequence[Msg]) -> None:
         letters: list[tuple[Any, ...]] = []
         decisions: list[tuple[Any, ...]] = []
-        retries = max_retries()
+        retries = self.max_retries
         for m in msgs:
             if m.topic == topics.DLQ:
                 letters.append(dlq_row(m, retries))

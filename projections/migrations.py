@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 
 from projections import analytics
-from wastream.config import Settings
+from wastream.config import Settings, reveal
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ async def migrate(settings: Settings, schema: str | None = None) -> list[str]:
                     await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
                 applied.append(name)
                 log.info("applied migration %s to schema %s", name, schema)
-            await analytics.set_key(conn, settings.extra.get("WASTREAM_ANALYTICS_KEY"))
+            await analytics.set_key(conn, reveal(settings.database.analytics_key))
             await analytics.create_views(conn)
             await analytics.grant(conn, schema)
     finally:

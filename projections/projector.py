@@ -31,19 +31,6 @@ T = TypeVar("T")
 CHUNK = 200
 
 
-class Options:
-    """Batch bounds and retry pacing (WASTREAM_PROJECTOR_* variables)."""
-
-    def __init__(self, settings: Settings) -> None:
-        x = settings.extra
-        self.batch_max = int(x.get("WASTREAM_PROJECTOR_BATCH", "5000"))
-        self.linger_s = int(x.get("WASTREAM_PROJECTOR_LINGER_MS", "200")) / 1000
-        self.backoff_max_s = float(x.get("WASTREAM_PROJECTOR_BACKOFF_MAX_S", "10"))
-        # How soon a crashed instance's partitions move to the others (and, after a
-        # kill -9, how long a restarted instance waits for its dead self to time out).
-        self.session_timeout_ms = int(x.get("WASTREAM_PROJECTOR_SESSION_TIMEOUT_MS", "10000"))
-
-
 def to_msg(logical: str, r: ConsumerRecord[bytes, bytes]) -> Msg:
     """Our view of an aiokafka record (``logical`` is the topic without its prefix)."""
     return Msg(logical, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()),
@@ -71,8 +58,12 @@ class Projector:
     def __init__(self, settings: Settings, projections: Sequence[Projection] | None = None,
                  schema: str | None = None) -> None:
         self.settings = settings
-        self.projections = list(projections) if projections is not None else all_projections()
-        self.opts = Options(settings)
+        self.projections = (list(projections) if projections is not None
+                            else all_projections(settings))
+        # Batch bounds and retry pacing; the session timeout is how soon a crashed
+        # instance's partitions move to the others (and, after a kill -9, how long a
+        # restarted instance waits for its dead self to time out).
+        self.opts = settings.projector
         logical = sorted({t for p in self.projections for t in p.topics})
         self.logical = {settings.topic(t): t for t in logical}
         self.store = Store(settings, self.projections, schema=schema)

@@ -12,18 +12,22 @@ from projections.interactions import InteractionsProjection
 from projections.outbound import OutboundProjection
 from projections.recovery import RecoveryProjection
 from projections.webhook_logs import WebhookLogsProjection
+from wastream.config import Settings
 
 
-def all_projections() -> list[Projection]:
+def all_projections(settings: Settings) -> list[Projection]:
     """A fresh instance of every projection, in a fixed order."""
     return [EventsProjection(), WebhookLogsProjection(), ChatStateProjection(),
-            InteractionsProjection(), AgentSessionsProjection(), OutboundProjection(),
-            DeadLettersProjection(), RecoveryProjection(), DomainEventsProjection()]
+            InteractionsProjection(),
+            AgentSessionsProjection(frozenset(settings.projector.agent_flows)),
+            OutboundProjection(),
+            DeadLettersProjection(max_retries=len(settings.failure.retry_delays)),
+            RecoveryProjection(), DomainEventsProjection()]
 
 
-def by_name(names: list[str] | None = None) -> list[Projection]:
+def by_name(settings: Settings, names: list[str] | None = None) -> list[Projection]:
     """The projections named (all when ``names`` is None); KeyError on an unknown name."""
-    every = {p.name: p for p in all_projections()}
+    every = {p.name: p for p in all_projections(settings)}
     if names is None:
         return list(every.values())
     return [every[n] for n in names]

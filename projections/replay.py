@@ -126,7 +126,7 @@ class Replay:
 
     def __init__(self, settings: Settings, projection: str, *, shadow: str | None = None) -> None:
         try:
-            (self.projection,) = by_name([projection])
+            (self.projection,) = by_name(settings, [projection])
         except KeyError as exc:
             raise ReplayError(f"unknown projection {projection!r}") from exc
         self.settings = settings

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +52,8 @@ class FaultInjector:
         self.rules = rules
 
     @classmethod
-    def from_env(cls, extra: Mapping[str, str]) -> FaultInjector:
-        spec = extra.get("WASTREAM_FAULTS")
+    def from_spec(cls, spec: str | None) -> FaultInjector:
+        """The rules of a ``WASTREAM_FAULTS`` value (``settings.failure.faults``)."""
         if not spec:
             return cls([])
         raw: list[dict[str, Any]] = orjson.loads(spec)

@@ -13,7 +13,7 @@ from wastream.config import Settings
 
 
 def retry_delays(settings: Settings) -> tuple[int, ...]:
-    return topics.parse_delays(settings.extra.get("WASTREAM_RETRY_DELAYS"))
+    return settings.failure.retry_delays
 
 
 def topic_plan(settings: Settings) -> dict[str, int]:

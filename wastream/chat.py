@@ -59,7 +59,7 @@ async def chat(settings: Settings, url: str, wa_id: str, timeout_s: float) -> in
 def run_chat(url: str, wa_id: str, timeout_s: float = 15.0) -> int:
     """Entry point of ``wastream chat``."""
     settings = Settings.from_env()
-    if not settings.app_secret:
+    if settings.meta.app_secret is None:
         print("wastream chat: WHATSAPP_APP_SECRET is needed to sign webhooks", file=sys.stderr)
         return 2
     return asyncio.run(chat(settings, url, wa_id, timeout_s))

@@ -10,6 +10,29 @@ from collections.abc import Callable, Sequence
 Handler = Callable[[argparse.Namespace], int]
 
 
+def _config(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from wastream.config import Settings
+    from wastream.config.components import component_groups
+    from wastream.config.show import readme_block, render_text, replace_readme_block
+
+    components = component_groups()
+    if args.readme is not None:
+        path = Path(args.readme)
+        try:
+            path.write_text(replace_readme_block(path.read_text(), readme_block(components)))
+        except (OSError, ValueError) as exc:
+            print(f"wastream config: {path}: {exc}", file=sys.stderr)
+            return 1
+        print(f"{path}: configuration tables written")
+    elif args.markdown:
+        print(readme_block(components))
+    else:
+        print(render_text(Settings.from_env(), components), end="")
+    return 0
+
+
 def _dev(args: argparse.Namespace) -> int:
     from wastream.dev import DevStackError, stack_from_env
 
@@ -136,6 +159,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.set_defaults(func=_dev)
 
+    config = sub.add_parser(
+        "config",
+        help="print the effective settings (secrets masked)",
+        description="Print every setting, grouped per service, as this environment sets "
+        "it (secrets masked; '(default)' where unset). A bad value exits 2.",
+    )
+    config.add_argument("--markdown", action="store_true",
+                        help="print the README's configuration tables instead")
+    config.add_argument("--readme", metavar="PATH", default=None,
+                        help="rewrite the configuration tables of the README at PATH")
+    config.set_defaults(func=_config)
+
     topics = sub.add_parser(
         "topics",
         help="create every topic the system needs (idempotent)",
@@ -231,10 +266,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from wastream.config import ConfigError, Settings
+
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.func
-    return handler(args)
+    try:
+        # Every command refuses a bad setting before it starts anything: one line per
+        # bad variable on stderr, exit 2, never a traceback.
+        Settings.from_env()
+        return handler(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

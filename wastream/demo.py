@@ -93,12 +93,13 @@ async def _demo(settings: Settings, url: str, wa_id: str, text: str, timeout_s: 
     reply = replies[0]
     print(f"\nbot replies (wa.outbound, id {reply.outbound_id}):\n{render(reply.body)}\n")
 
-    if settings.graph_url and settings.access_token:
+    if settings.meta.graph_url and settings.meta.access_token:
         done = await _delivery_of(settings, reply.outbound_id, timeout_s)
         if done is None:
             print(f"✗ the sender did not report {reply.outbound_id} in time")
             return 1
-        print(f"sender: POSTed to {settings.graph_url} → {done.status}, wamid {done.wamid}\n")
+        print(f"sender: POSTed to {settings.meta.graph_url} → {done.status}, "
+              f"wamid {done.wamid}\n")
 
     events, state = await _rows(settings, wamid, wa_id, timeout_s)
     print("Postgres wa_events:")
@@ -116,7 +117,7 @@ async def _demo(settings: Settings, url: str, wa_id: str, text: str, timeout_s: 
 
 def run_demo(url: str, wa_id: str, text: str, timeout_s: float) -> int:
     settings = Settings.from_env()
-    if not settings.app_secret:
+    if settings.meta.app_secret is None:
         print(
             "wastream demo: WHATSAPP_APP_SECRET is not set (the ingress checks signatures)",
             file=sys.stderr,

@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas import topics
 from schemas.outbound import OutboundMessage
-from wastream.config import Settings
+from wastream.config import Settings, reveal
 
 PHONE_NUMBER_ID = "106540352242922"
 DISPLAY_NUMBER = "15550783881"
@@ -82,7 +82,7 @@ class ConversationDriver:
     def from_settings(cls, settings: Settings, webhook_url: str, wa_id: str) -> ConversationDriver:
         return cls(
             webhook_url=webhook_url,
-            app_secret=settings.app_secret or "",
+            app_secret=reveal(settings.meta.app_secret) or "",
             bootstrap=settings.kafka_bootstrap_servers,
             outbound_topic=settings.topic(topics.OUTBOUND),
             wa_id=wa_id,

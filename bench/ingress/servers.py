@@ -42,7 +42,7 @@ from ingress.signature import Verdict, verify
 from ingress.sink import KafkaSink, OutRecord, SinkOptions
 from schemas import topics
 from schemas.meta import MetaPayloadError, parse_bytes
-from wastream.config import Settings
+from wastream.config import Settings, reveal
 
 DDL = """
 CREATE TABLE IF NOT EXISTS webhook_logs (id bigserial PRIMARY KEY, correlation_id text,
@@ -155,8 +155,9 @@ def main() -> None:
         app = floor_app(settings.kafka_bootstrap_servers, settings.topic(topics.RAW),
                         settings.topic(topics.INBOUND) if args.kind == "floor2" else None)
     else:
-        app = seed_app(os.environ["DATABASE_URL"], os.environ["BENCH_SCHEMA"],
-                       os.environ["WHATSAPP_APP_SECRET"].encode())
+        settings = Settings.from_env()
+        app = seed_app(settings.database_url, os.environ["BENCH_SCHEMA"],
+                       (reveal(settings.meta.app_secret) or "").encode())
     # The same garbage-collector settings as the ingress (``ingress.app.tune_gc``), so
     # that no ratio owes anything to a runtime setting only one side has.
     tune_gc(20_000)

@@ -90,10 +90,10 @@ class ConversationProcessor:
         self.rt = rt
         self.index = index
         self.deadlines = deadlines
-        self.wait_acks = rt.settings.extra.get("WASTREAM_OUTPUT_ACKS", "wait") != "buffered"
+        self.wait_acks = rt.settings.conversation.output_acks == "wait"
         # Last resort for a user we never heard from (e.g. a ride request to a driver
         # known only from the index): WASTREAM_PHONE_NUMBER_ID.
-        self.default_pnid = rt.settings.extra.get("WASTREAM_PHONE_NUMBER_ID") or ""
+        self.default_pnid = rt.settings.meta.phone_number_id
         self.processed = 0
         self.duplicates = 0
         self._partitions: dict[str, int] = {}  # topic → partition count
@@ -303,15 +303,15 @@ def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> Convers
     # One actor for all of this worker's partitions (default), or one per partition
     # (WASTREAM_ISOLATED_PARTITIONS=1): still one at a time per partition, so per-user
     # order holds, but one partition's wait for acks no longer holds up the others.
-    isolated = rt.settings.extra.get("WASTREAM_ISOLATED_PARTITIONS", "0") == "1"
-    group_max = int(rt.settings.extra.get("WASTREAM_GROUP_MAX", "500"))
+    isolated = rt.settings.conversation.isolated_partitions
+    group_max = rt.settings.conversation.group_max
 
     guard = holes.install(rt.app, rt.settings, rt.inbound.get_topic_name(), router.handle,
                           "conversation")
     # A group left open while the actor waits for an event that does not come (Faust
     # may clear or skip what it queued, e.g. around a rebalance) is settled by a timer
     # after this long: its events must not stay unacked.
-    linger_s = float(rt.settings.extra.get("WASTREAM_GROUP_LINGER_MS", "50")) / 1000
+    linger_s = rt.settings.conversation.group_linger_ms / 1000
 
     async def _settle(group: Group) -> None:
         """Settle, however long it takes: if the actor crashed here instead, Faust would

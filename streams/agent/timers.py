@@ -80,8 +80,8 @@ def timer_event(wa_id: str, kind: str, due: float) -> InboundEvent:
 
 def install(rt: Any, cache: DeadlineCache) -> None:
     """Register the timer task on the app (tick WASTREAM_TIMER_TICK_S, default 1 s)."""
-    tick = float(rt.settings.extra.get("WASTREAM_TIMER_TICK_S", "1.0"))
-    rescan_s = float(rt.settings.extra.get("WASTREAM_TIMER_RESCAN_S", "30"))
+    tick = rt.settings.conversation.timer_tick_s
+    rescan_s = rt.settings.conversation.timer_rescan_s
     state: dict[str, Any] = {"assignment": None, "scanned": 0.0}
 
     @rt.app.timer(interval=tick, name="conversation_timers")  # type: ignore[untyped-decorator]

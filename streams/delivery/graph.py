@@ -97,8 +97,9 @@ class DryRunClient:
 
 
 def client_from_settings(settings: Settings) -> MessagesClient:
-    if settings.graph_url and settings.access_token:
-        return GraphClient(settings.graph_url, settings.graph_api_version, settings.access_token,
-                           float(settings.extra.get("WASTREAM_GRAPH_TIMEOUT_S", "10")))
+    meta = settings.meta
+    if meta.graph_url and meta.access_token:
+        return GraphClient(meta.graph_url, meta.graph_api_version,
+                           meta.access_token.get_secret_value(), settings.sender.graph_timeout_s)
     log.warning("no WHATSAPP_GRAPH_URL / WHATSAPP_ACCESS_TOKEN: the sender runs dry")
     return DryRunClient()

@@ -3,17 +3,18 @@
 Meta's defaults: 80 messages/s per business phone number (up to 1000 when upgraded)
 and, to one user, a short burst then about one message per 6 s (error 131056 past that).
 Settings: ``WASTREAM_SENDER_RATE`` (80/s per number), ``WASTREAM_SENDER_RECIPIENT_RATE``
-(1/6 per s), ``WASTREAM_SENDER_RECIPIENT_BURST`` (10).
+(1/6 per s), ``WASTREAM_SENDER_RECIPIENT_BURST`` (10), in ``settings.sender``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from streams.failure.errors import TransientError
+from wastream.config import SenderSettings
 
 
 class Paced(TransientError):
@@ -65,10 +66,9 @@ class Pacer:
     recipients: dict[str, TokenBucket] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, extra: Mapping[str, str]) -> Pacer:
-        return cls(rate=float(extra.get("WASTREAM_SENDER_RATE", "80")),
-                   recipient_rate=float(extra.get("WASTREAM_SENDER_RECIPIENT_RATE", str(1 / 6))),
-                   recipient_burst=float(extra.get("WASTREAM_SENDER_RECIPIENT_BURST", "10")))
+    def from_settings(cls, s: SenderSettings) -> Pacer:
+        return cls(rate=s.rate, recipient_rate=s.recipient_rate,
+                   recipient_burst=s.recipient_burst)
 
     async def acquire(self, phone_number_id: str, recipient: str) -> None:
         rb = self.recipients.get(recipient)

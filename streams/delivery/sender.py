@@ -73,7 +73,8 @@ class Sender:
         self.publisher = publisher
         self.delivery_topic = settings.topic(topics.DELIVERY)
         self.breakers = breakers or BreakerRegistry(
-            BreakerPolicy.from_env(settings.extra, "WASTREAM_GRAPH_BREAKER"))
+            BreakerPolicy(settings.sender.graph_breaker_failures,
+                          settings.sender.graph_breaker_open_s))
 
     async def process(self, key: bytes | None, value: bytes | None,
                       headers: Mapping[str, bytes]) -> None:
@@ -137,14 +138,15 @@ def register(app: Any, settings: Settings, prepare_db: Prepare | None = None) ->
                          key_serializer="raw", value_serializer="raw")
     client = client_from_settings(settings)
     ledger = MemoryLedger() if isinstance(client, DryRunClient) else Ledger(settings, prepare_db)
-    sender = Sender(settings, client, ledger, Pacer.from_env(settings.extra), FaustPublisher(app))
+    sender = Sender(settings, client, ledger, Pacer.from_settings(settings.sender),
+                    FaustPublisher(app))
     router = FailureRouter(app, settings, sender.process, name="outbound", recovery=False,
                            on_dead_letter=sender.on_dead_letter)
 
     # One actor per partition: sends to different partitions overlap (a POST takes 100s of
     # ms), while one recipient (one key, one partition) is still served in order.
     # (WASTREAM_SENDER_ISOLATED=0: one actor for all partitions, the benchmark's baseline.)
-    isolated = settings.extra.get("WASTREAM_SENDER_ISOLATED", "1") != "0"
+    isolated = settings.sender.isolated
 
     # Faust can skip records after a restart (see streams.runtime.holes): the guard reads them.
     guard = holes.install(app, settings, outbound.get_topic_name(), router.handle, "sender",

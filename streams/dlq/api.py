@@ -24,7 +24,7 @@ import orjson
 from aiohttp import web
 
 from streams.dlq.ops import DlqOps
-from wastream.config import Settings
+from wastream.config import Settings, reveal
 
 log = logging.getLogger(__name__)
 
@@ -103,17 +103,16 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[_auth(settings.admin_token)])
+    app = web.Application(middlewares=[_auth(reveal(settings.dlq.admin_token))])
     app[OPS] = DlqOps(settings)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/dlq", _list)
     app.router.add_get("/dlq/{dlq_id}", _show)
     app.router.add_post("/dlq/{dlq_id}/redrive", _redrive)
     app.router.add_post("/dlq/{dlq_id}/discard", _discard)
-    cooldown = settings.extra.get("WASTREAM_DLQ_AUTO_REDRIVE_S")
-    if cooldown:
-        interval = float(settings.extra.get("WASTREAM_DLQ_AUTO_INTERVAL_S", "60"))
-        app.cleanup_ctx.append(_auto_redrive(float(cooldown), interval))
+    cooldown = settings.dlq.auto_redrive_s
+    if cooldown is not None:
+        app.cleanup_ctx.append(_auto_redrive(cooldown, settings.dlq.auto_interval_s))
     return app
 
 
@@ -140,7 +139,7 @@ def serve(host: str, port: int) -> int:
     """Run the admin API (``wastream dlq serve``)."""
     logging.basicConfig(level=logging.INFO)
     settings = Settings.from_env()
-    if not settings.admin_token:
+    if settings.dlq.admin_token is None:
         log.warning("WASTREAM_ADMIN_TOKEN is not set: every request will get 401")
     web.run_app(create_app(settings), host=host, port=port, print=lambda *_: None)
     return 0

@@ -6,6 +6,7 @@ from streams.domains.rides import find_drivers, find_passengers, schedule
 from streams.domains.rides import requests as rides_requests
 from streams.engine.flows import Flow, TimerHandler
 from streams.engine.menu import LANGUAGE_FLOW, MENU_FLOW
+from wastream.config import Group
 
 FLOWS: dict[str, Flow] = {
     f.name: f
@@ -16,4 +17,8 @@ FLOWS: dict[str, Flow] = {
 TIMERS: dict[str, TimerHandler] = {k: h for f in FLOWS.values() for k, h in f.timers.items()}
 TIMERS.update(rides_requests.TIMERS)
 
-__all__ = ["FLOWS", "TIMERS", "rides_requests"]
+# Every domain's option group (wastream.config.components): `wastream config`, the README's
+# tables and the worker read them. None yet: the rides options are still Options.from_env's.
+OPTION_GROUPS: tuple[type[Group], ...] = ()
+
+__all__ = ["FLOWS", "OPTION_GROUPS", "TIMERS", "rides_requests"]

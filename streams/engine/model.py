@@ -109,7 +109,8 @@ def parse_input(event: InboundEvent) -> Input | None:
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """Engine options (from WASTREAM_* variables; short values in tests)."""
+    """Engine options (short values in tests). The engine-wide ones come from
+    ``settings.conversation``; ``from_env`` reads the rides ones."""
 
     idle_s: float = 1800.0
     ride_timeout_s: float = 300.0
@@ -128,14 +129,11 @@ class Options:
 
         d = cls()
         return cls(
-            idle_s=f("WASTREAM_IDLE_TIMEOUT_S", d.idle_s),
             ride_timeout_s=f("WASTREAM_RIDE_TIMEOUT_S", d.ride_timeout_s),
             radius_km=f("WASTREAM_RADIUS_KM", d.radius_km),
             online_s=f("WASTREAM_DRIVER_ONLINE_S", d.online_s),
             search_window_s=f("WASTREAM_SEARCH_WINDOW_S", d.search_window_s),
             reminder_before_s=f("WASTREAM_REMINDER_BEFORE_S", d.reminder_before_s),
-            dedupe_ttl_s=f("WASTREAM_DEDUPE_TTL_S", d.dedupe_ttl_s),
-            tz=extra.get("WASTREAM_TZ") or d.tz,
         )
 
 

@@ -9,13 +9,14 @@ State is per process (a breaker is about the live health of a dependency as this
 sees it) and exported as Prometheus metrics: ``wastream_breaker_state`` (0 closed,
 1 half-open, 2 open) and ``wastream_breaker_transitions_total``.
 
-Settings: ``WASTREAM_BREAKER_FAILURES`` (5), ``WASTREAM_BREAKER_OPEN_S`` (60).
+Settings: ``WASTREAM_GRAPH_BREAKER_*`` and ``WASTREAM_CONVERSATION_BREAKER_*``
+(``settings.sender`` and ``settings.failure``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -41,11 +42,6 @@ class BreakerPolicy:
 
     failures: int = 5
     open_s: float = 60.0
-
-    @classmethod
-    def from_env(cls, extra: Mapping[str, str], prefix: str = "WASTREAM_BREAKER") -> BreakerPolicy:
-        return cls(failures=int(extra.get(f"{prefix}_FAILURES", "5")),
-                   open_s=float(extra.get(f"{prefix}_OPEN_S", "60")))
 
 
 @dataclass
@@ -216,11 +212,11 @@ class BreakerRegistry:
 _DEPENDENCIES: BreakerRegistry | None = None
 
 
-def dependencies(extra: Mapping[str, str] | None = None) -> BreakerRegistry:
+def dependencies(policy: BreakerPolicy | None = None) -> BreakerRegistry:
     """The process-wide breakers of downstream dependencies (``graph``, ``agent:<name>``),
-    configured by ``WASTREAM_BREAKER_FAILURES`` / ``WASTREAM_BREAKER_OPEN_S`` on first use.
+    with ``policy`` (the default policy when None) on first use.
     An agent backend wraps each call: ``await dependencies().call("agent:http", fn)``."""
     global _DEPENDENCIES
     if _DEPENDENCIES is None:
-        _DEPENDENCIES = BreakerRegistry(BreakerPolicy.from_env(extra or {}))
+        _DEPENDENCIES = BreakerRegistry(policy or BreakerPolicy())
     return _DEPENDENCIES

@@ -79,11 +79,11 @@ class FaultCheck(Protocol):
 def _fault_injector(settings: Settings) -> FaultCheck | None:
     """The fault injector when ``WASTREAM_FAULTS`` asks for a drill, else None: the
     stand-in is imported only then, so production never loads it."""
-    if not settings.extra.get("WASTREAM_FAULTS"):
+    if not settings.failure.faults:
         return None
     from standins.faults import FaultInjector
 
-    return FaultInjector.from_env(settings.extra)
+    return FaultInjector.from_spec(settings.failure.faults)
 
 
 class FailureRouter:
@@ -107,7 +107,7 @@ class FailureRouter:
         self.on_dead_letter = on_dead_letter
         self.name = name
         self.clock = clock
-        self.delays = topics.parse_delays(settings.extra.get("WASTREAM_RETRY_DELAYS"))
+        self.delays = settings.failure.retry_delays
         self.tiers = [settings.topic(topics.retry_topic(d)) for d in self.delays]
         self.dlq = settings.topic(topics.DLQ)
         self.publisher: Publisher = publisher or FaustPublisher(app)
@@ -118,13 +118,14 @@ class FailureRouter:
             help="records parked behind their key's retrying head")
         self.faults = _fault_injector(settings)
         self.breakers = BreakerRegistry(
-            BreakerPolicy.from_env(settings.extra, "WASTREAM_CONVERSATION_BREAKER"),
+            BreakerPolicy(settings.failure.conversation_breaker_failures,
+                          settings.failure.conversation_breaker_open_s),
             metric=False)
         self.recovery = RecoveryEmitter(settings, self.publisher) if (
             name == "inbound" if recovery is None else recovery) else None
         # Read receipts for handled messages (WASTREAM_MARK_READ=1; off by default so that
         # wa.outbound carries only replies until every consumer of it expects receipts).
-        self.mark_read = name == "inbound" and settings.extra.get("WASTREAM_MARK_READ") == "1"
+        self.mark_read = name == "inbound" and settings.failure.mark_read
         self.outbound = settings.topic(topics.OUTBOUND)
 
     # -- the boundary ---------------------------------------------------------------------

@@ -43,7 +43,7 @@ PAUSED = Gauge("wastream_retry_paused_partitions", "Tier partitions waiting for 
 
 def tier_topics(settings: Settings) -> list[str]:
     return [settings.topic(topics.retry_topic(d))
-            for d in topics.parse_delays(settings.extra.get("WASTREAM_RETRY_DELAYS"))]
+            for d in settings.failure.retry_delays]
 
 
 def _due_s(headers: dict[str, bytes]) -> float:

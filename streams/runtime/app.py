@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,8 @@ def _raw_topic(app: faust.App, settings: Settings, logical: str) -> Any:
 def data_dir(settings: Settings) -> Path:
     """Faust's local data (RocksDB files) under WASTREAM_HOME, else a temp dir; keyed by
     app id (and WASTREAM_WORKER_ID when several workers of one app share a machine)."""
-    base = settings.extra.get("WASTREAM_HOME") or tempfile.gettempdir()
-    worker = settings.extra.get("WASTREAM_WORKER_ID", "")
+    base = settings.dev.home or tempfile.gettempdir()
+    worker = settings.worker.worker_id
     name = settings.faust_app_id.replace("/", "_") + (f".{worker}" if worker else "")
     return Path(base) / "faust" / name
 
@@ -60,7 +60,8 @@ class Runtime:
 
 def create_app(settings: Settings) -> Runtime:
     """Build the app, its topics and the ``chat_state`` table (changelog-backed)."""
-    store = "rocksdb://" if settings.extra.get("WASTREAM_TABLE_STORE") == "rocksdb" else "memory://"
+    w = settings.worker
+    store = f"{w.table_store}://"
     brokers = [
         f"kafka://{b.strip()}" for b in settings.kafka_bootstrap_servers.split(",") if b.strip()
     ]
@@ -78,14 +79,14 @@ def create_app(settings: Settings) -> Runtime:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         # Records of one group go out in a few produce requests instead of one each.
-        producer_linger=float(settings.extra.get("WASTREAM_PRODUCER_LINGER_MS", "5")) / 1000,
+        producer_linger=w.producer_linger_ms / 1000,
         processing_guarantee="at_least_once",
-        broker_commit_interval=float(settings.extra.get("WASTREAM_COMMIT_INTERVAL_S", "1.0")),
-        table_standby_replicas=int(settings.extra.get("WASTREAM_STANDBY_REPLICAS", "0")),
+        broker_commit_interval=w.commit_interval_s,
+        table_standby_replicas=w.standby_replicas,
         # How fast a dead worker's partitions move to the others (tests use ~6 s; the
         # broker's group.min.session.timeout.ms is 6 s by default).
-        broker_session_timeout=float(settings.extra.get("WASTREAM_SESSION_TIMEOUT_S", "30")),
-        broker_heartbeat_interval=float(settings.extra.get("WASTREAM_HEARTBEAT_S", "3")),
+        broker_session_timeout=w.session_timeout_s,
+        broker_heartbeat_interval=w.heartbeat_s,
     )
     # use_partitioner: the changelog partition comes from the key (murmur2, as for every
     # record on wa.inbound, which is keyed by wa_id), not from the event being processed:
@@ -101,10 +102,14 @@ def create_app(settings: Settings) -> Runtime:
     )
     # Values are our own orjson bytes; Faust would pick "json" for a non-model type.
     chat_state.key_serializer = chat_state.value_serializer = "raw"  # type: ignore[attr-defined]
+    c = settings.conversation
     return Runtime(
         app=app,
         settings=settings,
-        opts=Options.from_env(settings.extra),
+        # The rides options are still read raw (settings.extra) until the rides domain
+        # declares its option group; the engine-wide ones come typed.
+        opts=replace(Options.from_env(settings.extra), idle_s=c.idle_timeout_s,
+                     dedupe_ttl_s=c.dedupe_ttl_s, tz=c.tz),
         inbound=_raw_topic(app, settings, topics.INBOUND),
         outbound=_raw_topic(app, settings, topics.OUTBOUND),
         state=_raw_topic(app, settings, topics.STATE),

@@ -54,7 +54,7 @@ class HoleGuard:
         self.settings = settings
         self.topic = topic
         self.handle = handle
-        self.idle_s = float(settings.extra.get("WASTREAM_HOLE_IDLE_S", "5"))
+        self.idle_s = settings.worker.hole_idle_s
         self.expected: dict[int, int] = {}  # partition → next offset the agent must see
         self.seen_at: dict[int, float] = {}  # partition → when it last delivered a record
         self.generation = -1
@@ -257,7 +257,7 @@ def install(app: Any, settings: Settings, topic: str, handle: Handle, name: str,
     async def close_guard(app: Any, **_: Any) -> None:
         await guard.close()
 
-    sweep_s = float(settings.extra.get("WASTREAM_HOLE_SWEEP_S", "2"))
+    sweep_s = settings.worker.hole_sweep_s
 
     @app.timer(interval=sweep_s, name=f"{name}_holes")  # type: ignore[untyped-decorator]
     async def sweep_holes() -> None:

@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 
 def install(rt: Any) -> None:
     """``streams.worker`` hook: start the metrics endpoint (a daemon thread)."""
-    port = rt.settings.extra.get("WASTREAM_METRICS_PORT")
+    port = rt.settings.observability.metrics_port
     if port:
-        host = rt.settings.extra.get("WASTREAM_METRICS_HOST", "127.0.0.1")
-        start_http_server(int(port), addr=host)
+        host = rt.settings.observability.metrics_host
+        start_http_server(port, addr=host)
         log.info("metrics on http://%s:%s/metrics", host, port)

@@ -64,7 +64,7 @@ async def test_chaos_kill9_every_event_processed_or_dead_lettered_once(system: S
     events = [event(f"c{c:03d}", n) for c in range(CONVERSATIONS) for n in range(PER_CONVERSATION)]
     # interleave conversations the way traffic does
     events.sort(key=lambda e: (int(e.event_id.rsplit(".", 1)[1]), e.wa_id))
-    injector = FaultInjector.from_env({"WASTREAM_FAULTS": orjson.dumps(FAULTS).decode()})
+    injector = FaultInjector.from_spec(orjson.dumps(FAULTS).decode())
     expected = {e.event_id: expected_fate(injector, e.to_bytes()) for e in events}
 
     worker = start_echo_worker(system)

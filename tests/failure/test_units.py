@@ -176,16 +176,15 @@ async def test_pacer_waits_for_the_business_number_rate() -> None:
 
 
 def test_fault_rules() -> None:
-    inj = FaultInjector.from_env({"WASTREAM_FAULTS":
-                                  '[{"match": "X", "kind": "transient", "attempts": 2}]'})
+    inj = FaultInjector.from_spec('[{"match": "X", "kind": "transient", "attempts": 2}]')
     with pytest.raises(e.InjectedTransient):
         inj.check(b"aXb", 0)
     with pytest.raises(e.InjectedTransient):
         inj.check(b"aXb", 1)
     inj.check(b"aXb", 2)
     inj.check(b"ab", 0)
-    assert not FaultInjector.from_env({})
-    rate = FaultInjector.from_env({"WASTREAM_FAULTS": '[{"kind": "permanent", "rate": 0.5}]'})
+    assert not FaultInjector.from_spec("")
+    rate = FaultInjector.from_spec('[{"kind": "permanent", "rate": 0.5}]')
     hits = 0
     for i in range(1000):
         try:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ingress.app import IngressOptions, tune_gc
+from ingress.app import tune_gc
 from wastream.config import Settings
 
 
@@ -22,7 +22,7 @@ def restore_gc() -> Iterator[None]:
 def test_tune_gc_freezes_what_is_alive_and_raises_the_young_threshold(restore_gc: None) -> None:
     _, gen1, gen2 = gc.get_threshold()
     gc.unfreeze()
-    tune_gc(IngressOptions.from_settings(Settings.from_env({})).gc_gen0)
+    tune_gc(Settings.from_env({}).ingress.gc_gen0)
     assert gc.get_threshold() == (20_000, gen1, gen2)
     assert gc.get_freeze_count() > 1000  # the modules and objects loaded so far
 
@@ -30,7 +30,6 @@ def test_tune_gc_freezes_what_is_alive_and_raises_the_young_threshold(restore_gc
 def test_gen0_zero_keeps_pythons_defaults(restore_gc: None) -> None:
     gc.set_threshold(700, 10, 10)
     gc.unfreeze()
-    opts = IngressOptions.from_settings(Settings.from_env({"WASTREAM_INGRESS_GC_GEN0": "0"}))
-    tune_gc(opts.gc_gen0)
+    tune_gc(Settings.from_env({"WASTREAM_INGRESS_GC_GEN0": "0"}).ingress.gc_gen0)
     assert gc.get_threshold() == (700, 10, 10)
     assert gc.get_freeze_count() == 0

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import pytest
 
 from projections import agent_sessions, dead_letters, interactions, outbound, webhook_logs
 from projections.base import Msg, ts
+from projections.registry import all_projections
 from projections.replay import Plan, Progress, ReplayError, parse_offsets, shadow_name
 from schemas import headers as h
 from schemas import topics
@@ -72,11 +74,16 @@ def test_agent_session_rows() -> None:
     assert agent_sessions.session_row(other, flows) is None
 
 
-def test_agent_flows_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WASTREAM_AGENT_FLOWS", "a, b,")
-    assert agent_sessions.agent_flows() == frozenset({"a", "b"})
-    monkeypatch.delenv("WASTREAM_AGENT_FLOWS")
-    assert agent_sessions.agent_flows() == frozenset(agent_sessions.DEFAULT_AGENT_FLOWS)
+def test_agent_flows_and_retries_come_from_the_settings() -> None:
+    def built(env: dict[str, str]) -> dict[str, Any]:
+        return {p.name: p for p in all_projections(Settings.from_env(env))}
+
+    got = built({"WASTREAM_AGENT_FLOWS": "a, b,", "WASTREAM_RETRY_DELAYS": "1s,2s,3s,4s"})
+    assert got["agent_sessions"].flows == frozenset({"a", "b"})
+    assert got["dead_letters"].max_retries == 4
+    default = built({})
+    assert default["agent_sessions"].flows == frozenset({"general_broker", "farmer_market"})
+    assert default["dead_letters"].max_retries == 3
 
 
 def test_delivery_row_ranks_and_error_code() -> None:
@@ -111,7 +118,7 @@ def test_webhook_log_row_needs_a_correlation_id() -> None:
 
 
 def test_parse_offsets_accepts_logical_and_broker_names() -> None:
-    s = Settings(topic_prefix="p.")
+    s = Settings.from_env({"WASTREAM_TOPIC_PREFIX": "p."})
     got = parse_offsets(["wa.inbound:0:5", "p.wa.inbound:1:7"], s, (topics.INBOUND,))
     assert got == {(topics.INBOUND, 0): 5, (topics.INBOUND, 1): 7}
     with pytest.raises(ReplayError):

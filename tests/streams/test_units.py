@@ -16,6 +16,7 @@ from streams.agent.conversation import ConversationProcessor, Group, _bytes
 from streams.agent.timers import DeadlineCache, timer_event, timer_id
 from streams.domains.rides.index import RidesIndex
 from streams.engine.model import Conv
+from wastream.config import Settings
 
 
 def test_fast_record_bytes_equal_the_contract_bytes() -> None:
@@ -145,7 +146,7 @@ async def test_group_settles_effects_before_states_and_resends_refused_records()
     producer = _Producer(refuse=1)
     table = _Table(producer)
     rt = SimpleNamespace(
-        app=SimpleNamespace(producer=producer), chat_state=table, settings=SimpleNamespace(extra={})
+        app=SimpleNamespace(producer=producer), chat_state=table, settings=Settings.from_env({})
     )
     proc = ConversationProcessor(rt, RidesIndex(), DeadlineCache())  # type: ignore[arg-type]
     group = Group()

@@ -2,7 +2,8 @@
 a trivial ``process`` (decode the envelope, publish ``{"event_id", "type"}`` to
 ``wa.state``), so that the failure machinery is tested against the real broker on its
 own. Run as ``python -m tests.support.echo_worker`` with a System's env;
-``WASTREAM_FAULTS`` injects failures; ``WASTREAM_ECHO_SENDER=1`` also runs the sender."""
+``WASTREAM_FAULTS`` injects failures; ``WASTREAM_ECHO_SENDER=1`` also runs the sender (an
+option group of its own, as a component declares one: ``EchoOptions``)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,22 @@ from typing import Any
 
 import faust
 import orjson
+from pydantic import Field
 
 from schemas import topics
 from schemas.envelope import InboundEvent
 from streams.failure import tiers as retry
 from streams.failure.router import FailureRouter
 from streams.runtime import holes
-from wastream.config import Settings
+from wastream.config import Group, Settings
+
+
+class EchoOptions(Group):
+    section = "echo"
+    title = "The echo worker (tests only)"
+
+    sender: bool = Field(False, alias="WASTREAM_ECHO_SENDER",
+                         description="also run the real sender on wa.outbound")
 
 
 def build(settings: Settings) -> faust.App:
@@ -29,9 +39,8 @@ def build(settings: Settings) -> faust.App:
                     store="memory://", autodiscover=False, web_enabled=False,
                     topic_partitions=settings.partitions, consumer_auto_offset_reset="earliest",
                     producer_acks=-1, broker_commit_interval=0.5,
-                    # a kill -9'd member is noticed in 10 s, not Faust's default 60 s
-                    broker_session_timeout=float(
-                        settings.extra.get("WASTREAM_SESSION_TIMEOUT_S", "10")),
+                    # start_echo_worker sets 10 s: a kill -9'd member is noticed sooner
+                    broker_session_timeout=settings.worker.session_timeout_s,
                     datadir=str(Path(tempfile.gettempdir()) / f"echo-{settings.faust_app_id}"))
     inbound = app.topic(settings.topic(topics.INBOUND), key_type=bytes, value_type=bytes,
                         key_serializer="raw", value_serializer="raw")
@@ -53,7 +62,7 @@ def build(settings: Settings) -> faust.App:
         await holes.guarded(guard, stream)
 
     retry.register(app, settings)
-    if settings.extra.get("WASTREAM_ECHO_SENDER") == "1":
+    if settings.options(EchoOptions).sender:
         from streams.delivery import sender
 
         sender.register(app, settings)

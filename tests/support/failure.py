@@ -58,8 +58,10 @@ def start_echo_worker(system: Any, name: str = "echo") -> Any:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"{system.schema}-{name}-{len(system.services)}.log"
     with log.open("wb") as out:
+        # a kill -9'd member is noticed in 10 s, not the worker's default 30 s
+        env = {"WASTREAM_SESSION_TIMEOUT_S": "10", **system.env}
         proc = subprocess.Popen([sys.executable, "-m", "tests.support.echo_worker"],
-                                env=system.env, stdout=out, stderr=subprocess.STDOUT,
+                                env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO)
     svc = Service(name, proc, log)
     system.services.append(svc)

@@ -11,6 +11,7 @@ from wastream.cli import build_parser
 
 COMMANDS = [
     "dev",
+    "config",
     "topics",
     "migrate",
     "ingress",

@@ -6,15 +6,15 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from wastream.config import DEFAULT_KAFKA_PORT, DEFAULT_PG_PORT
+from wastream.config import DevSettings, Settings
 from wastream.dev.kafka import DevStackError, KafkaNode
 from wastream.dev.postgres import PostgresNode
 
-__all__ = ["DevStack", "DevStackError", "stack_from_env"]
+__all__ = ["DevStack", "DevStackError", "stack_from_env", "stack_from_settings"]
 
 
 def _repo_root(start: Path) -> Path:
@@ -45,15 +45,19 @@ class DevStack:
         ]
 
 
-def stack_from_env(env: dict[str, str] | None = None) -> DevStack:
-    env = dict(os.environ if env is None else env)
-    home = Path(env.get("WASTREAM_HOME") or _repo_root(Path.cwd()) / ".wastream").resolve()
-    kafka_port = int(env.get("WASTREAM_KAFKA_PORT") or DEFAULT_KAFKA_PORT)
+def stack_from_settings(dev: DevSettings) -> DevStack:
+    """The dev stack that ``settings.dev`` describes (its home, its ports)."""
+    home = (dev.home or _repo_root(Path.cwd()) / ".wastream").resolve()
     return DevStack(
         kafka=KafkaNode(
             home=home / "kafka",
-            port=kafka_port,
-            controller_port=int(env.get("WASTREAM_KAFKA_CONTROLLER_PORT") or kafka_port + 1),
+            port=dev.kafka_port,
+            controller_port=dev.kafka_controller_port or dev.kafka_port + 1,
         ),
-        postgres=PostgresNode(home=home, port=int(env.get("WASTREAM_PG_PORT") or DEFAULT_PG_PORT)),
+        postgres=PostgresNode(home=home, port=dev.pg_port),
     )
+
+
+def stack_from_env(env: Mapping[str, str] | None = None) -> DevStack:
+    """The dev stack of ``env`` (the process environment when None)."""
+    return stack_from_settings(Settings.from_env(env).dev)

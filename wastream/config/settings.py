@@ -1,0 +1,155 @@
+"""``Settings``: every option group of a process, read from its environment once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import SecretStr
+
+from wastream.config.base import ConfigError, Group
+from wastream.config.groups import (
+    CORE_GROUPS,
+    DEV_DATABASE_URL,
+    ConversationSettings,
+    DatabaseSettings,
+    DevSettings,
+    DlqSettings,
+    FailureSettings,
+    IngressSettings,
+    KafkaSettings,
+    MetaSettings,
+    ObservabilitySettings,
+    ProjectorSettings,
+    SenderSettings,
+    WorkerSettings,
+)
+
+G = TypeVar("G", bound=Group)
+
+
+def reveal(secret: SecretStr | None) -> str | None:
+    """The value of a secret setting (None when unset), for the one place that uses it."""
+    return None if secret is None else secret.get_secret_value()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a wastream process reads from its environment, one group per service.
+
+    Each reader takes its typed group (``settings.sender.rate``); the names every service
+    shares have shortcuts (``topic``, ``group``, ``faust_app_id``, the Kafka and database
+    identity below). A component's own group (a domain's options) is read with
+    :meth:`options`."""
+
+    kafka: KafkaSettings
+    database: DatabaseSettings
+    meta: MetaSettings
+    ingress: IngressSettings
+    worker: WorkerSettings
+    conversation: ConversationSettings
+    failure: FailureSettings
+    sender: SenderSettings
+    projector: ProjectorSettings
+    dlq: DlqSettings
+    dev: DevSettings
+    observability: ObservabilitySettings
+    # The environment the groups were read from: component groups are read from it on
+    # first use (``options``) and ``wastream config`` tells set values from defaults.
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _components: dict[type[Group], Group] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read every core group from ``env`` (the process environment when None).
+        Raises :class:`ConfigError` with one line per bad variable."""
+        env = dict(os.environ if env is None else env)
+        read: dict[type[Group], Group] = {}
+        problems: list[str] = []
+        for group_cls in CORE_GROUPS:
+            try:
+                read[group_cls] = group_cls.from_env(env)
+            except ConfigError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ConfigError("\n".join(problems))
+
+        def get(group_cls: type[G]) -> G:
+            got = read[group_cls]
+            assert isinstance(got, group_cls)
+            return got
+
+        dev, kafka, database = get(DevSettings), get(KafkaSettings), get(DatabaseSettings)
+        # The broker and database default to the dev stack's, whose ports are settings too.
+        if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
+            kafka = kafka.model_copy(update={"bootstrap_servers": f"127.0.0.1:{dev.kafka_port}"})
+        if not env.get("DATABASE_URL"):
+            database = database.model_copy(
+                update={"url": DEV_DATABASE_URL.format(port=dev.pg_port)})
+        return cls(kafka=kafka, database=database, meta=get(MetaSettings),
+                   ingress=get(IngressSettings), worker=get(WorkerSettings),
+                   conversation=get(ConversationSettings), failure=get(FailureSettings),
+                   sender=get(SenderSettings), projector=get(ProjectorSettings),
+                   dlq=get(DlqSettings), dev=dev, observability=get(ObservabilitySettings),
+                   env=env)
+
+    def options(self, group_cls: type[G]) -> G:
+        """A component's option group (e.g. a domain's), read from the same environment on
+        first use. Raises :class:`ConfigError` naming each bad variable."""
+        got = self._components.get(group_cls)
+        if got is None:
+            got = self._components[group_cls] = group_cls.from_env(self.env)
+        assert isinstance(got, group_cls)
+        return got
+
+    def core_groups(self) -> list[Group]:
+        """The core groups, in the order ``wastream config`` prints them."""
+        return [getattr(self, g.section) for g in CORE_GROUPS]
+
+    # -- what every service shares ----------------------------------------------------
+
+    def topic(self, name: str) -> str:
+        """The broker-side name of one of our logical topics (``wa.inbound`` …)."""
+        return f"{self.kafka.topic_prefix}{name}"
+
+    def group(self, name: str) -> str:
+        """The consumer group id of one of our services."""
+        return f"{self.kafka.topic_prefix}{name}"
+
+    @property
+    def faust_app_id(self) -> str:
+        return f"{self.kafka.topic_prefix}wastream"
+
+    @property
+    def kafka_bootstrap_servers(self) -> str:
+        return self.kafka.bootstrap_servers
+
+    @property
+    def topic_prefix(self) -> str:
+        return self.kafka.topic_prefix
+
+    @property
+    def partitions(self) -> int:
+        return self.kafka.partitions
+
+    @property
+    def replication_factor(self) -> int:
+        return self.kafka.replication_factor
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url
+
+    @property
+    def db_schema(self) -> str:
+        return self.database.db_schema
+
+    @property
+    def extra(self) -> Mapping[str, Any]:
+        """Raw ``WASTREAM_*`` values, kept for ONE reader: ``Options.from_env``'s rides
+        options, until the rides domain declares its option group. Nothing else reads it
+        (tests/unit/test_settings.py checks)."""
+        return {k: v for k, v in self.env.items() if k.startswith("WASTREAM_")}
