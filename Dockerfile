@@ -7,6 +7,8 @@ COPY ingress ./ingress
 COPY streams ./streams
 COPY schemas ./schemas
 COPY projections ./projections
+# stand-ins (`wastream graph-stub`) and fault injection for drills
+COPY standins ./standins
 RUN pip install --no-cache-dir .
 USER nobody
 CMD ["wastream", "--help"]
