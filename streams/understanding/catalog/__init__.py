@@ -1,0 +1,1 @@
+"""The catalogs of the rule-based backend, as data: services.json, crops.json, units.json, cues.json."""
