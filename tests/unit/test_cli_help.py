@@ -21,6 +21,7 @@ COMMANDS = [
     "chat",
     "dlq",
     "graph-stub",
+    "agent-stub",
     "replay",
 ]
 
