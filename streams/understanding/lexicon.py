@@ -29,6 +29,8 @@ class Phrase:
     words: tuple[str, ...]
     accented: bool  # compared with its accents (written with a leading '=')
     rank: int  # its place in the catalog: the first listed wins a tie
+    weight: float = 1.0  # a half-weight word (written with a leading '~') names a key
+    # only when no other word does
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +109,12 @@ class Lexicon:
 
 
 def _phrase(kind: str, key: str, raw: str, rank: int) -> Phrase:
-    accented = raw.startswith("=")
-    text = raw[1:] if accented else raw
+    accented, weak = raw.startswith("="), raw.startswith("~")
+    text = raw[1:] if accented or weak else raw
     words = tuple(t.lower if accented else t.norm for t in tokens(text))
     if not words:
         raise ValueError(f"empty {kind} phrase {raw!r} for {key!r}")
-    return Phrase(kind, key, words, accented, rank)
+    return Phrase(kind, key, words, accented, rank, 0.5 if weak else 1.0)
 
 
 def _entries(kind: str, entries: list[dict[str, Any]], out: list[Phrase],

@@ -93,13 +93,31 @@ class RuleBased:
         return None
 
 
+def _objects(matches: list[Match]) -> set[int]:
+    """The matches right after an intent cue, small words aside (``looking for a
+    watchman``, ``ndashaka umufundi``): what the user asks for, rather than its context."""
+    out: set[int] = set()
+    after_cue = False
+    for i, m in enumerate(matches):
+        if after_cue and m.kind in ("category", "crop"):
+            out.add(i)
+        if m.kind in ("sell", "buy", "want"):
+            after_cue = True
+        elif m.kind not in ("filler", "locative") or matches[i - 1].end != m.start:
+            after_cue = False
+    return out
+
+
 def _best(matches: list[Match], kind: str) -> Match | None:
-    """The key named by the most words (the first listed on a tie), as its best match."""
+    """The key named by the most words (doubled for what follows an intent cue; the first
+    listed on a tie), as its best match."""
     score: dict[str, float] = {}
     first: dict[str, Match] = {}
-    for m in matches:
+    objects = _objects(matches)
+    for i, m in enumerate(matches):
         if m.kind == kind:
-            score[m.key] = score.get(m.key, 0.0) + (m.end - m.start) - 0.25 * m.edits
+            words = (m.end - m.start) * m.phrase.weight * (2 if i in objects else 1)
+            score[m.key] = score.get(m.key, 0.0) + words - 0.25 * m.edits
             if m.key not in first or m.edits < first[m.key].edits:
                 first[m.key] = m
     if not score:

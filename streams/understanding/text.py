@@ -72,13 +72,24 @@ def distance(a: str, b: str, limit: int) -> int:
     return min(prev[-1], limit + 1)
 
 
+#: Endings of English and French inflection: ``repainted`` is ``repaint``, ``washes`` is
+#: ``wash``, ``draining`` is ``drain`` (one edit, so that a written form wins a tie).
+_ENDINGS = ("ing", "ed", "es", "s")
+
+
 def similar(seen: str, word: str) -> int | None:
     """The number of edits between a word of the text and a catalog word, or None when
     they are further apart than the catalog word tolerates."""
     if seen == word:
         return 0
-    limit = allowed_edits(word)
-    if limit == 0 or seen.isdigit():
+    if seen.isdigit():
         return None
-    d = distance(seen, word, limit)
-    return d if d <= limit else None
+    limit = allowed_edits(word)
+    d = distance(seen, word, limit) if limit else limit + 1
+    if d <= limit:
+        return d
+    for ending in _ENDINGS:
+        stem = seen[: -len(ending)]
+        if seen.endswith(ending) and len(stem) >= 4 and stem == word:
+            return 1
+    return None
