@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -57,12 +58,31 @@ class Lexicon:
     names: dict[str, dict[str, dict[str, str]]]  # kind -> id -> lang -> label
     _by_first: dict[tuple[str, bool], list[Phrase]] = field(init=False, repr=False,
                                                             compare=False)
+    _words: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _near: Callable[[str], dict[str, int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_first: dict[tuple[str, bool], list[Phrase]] = {}
         for p in self.phrases:
             by_first.setdefault((p.words[0], p.accented), []).append(p)
         object.__setattr__(self, "_by_first", by_first)
+        words = {w for p in self.phrases if not p.accented for w in p.words}
+        object.__setattr__(self, "_words", tuple(sorted(words)))
+        # The words of a text repeat (across texts too): each is compared with the
+        # catalog once.
+        object.__setattr__(self, "_near", functools.lru_cache(maxsize=16384)(self._near_words))
+
+    def _near_words(self, seen: str) -> dict[str, int]:
+        """The catalog words within reach of ``seen``, with the edits between them."""
+        out: dict[str, int] = {}
+        if seen[0].isdigit():
+            return out
+        for word in self._words:
+            if abs(len(word) - len(seen)) <= 3:  # two edits, or an ending of three letters
+                d = similar(seen, word)
+                if d is not None:
+                    out[word] = d
+        return out
 
     def ids(self, kind: str) -> tuple[str, ...]:
         return tuple(self.names[kind])
@@ -84,10 +104,9 @@ class Lexicon:
         best: Match | None = None
         best_key: tuple[int, int, int, int] | None = None
         first = toks[i]
-        candidates = [p for (word, accented), ps in self._by_first.items()
-                      if (first.lower == word if accented else
-                          not first.is_number and similar(first.norm, word) is not None)
-                      for p in ps]
+        candidates = list(self._by_first.get((first.lower, True), []))
+        for word in self._near(first.norm):
+            candidates += self._by_first.get((word, False), [])
         for p in candidates:
             n = len(p.words)
             if i + n > len(toks):
@@ -97,7 +116,7 @@ class Lexicon:
                 if p.accented:
                     d = 0 if tok.lower == word else None
                 else:
-                    d = None if tok.is_number else similar(tok.norm, word)
+                    d = self._near(tok.norm).get(word)
                 if d is None:
                     break
                 edits += d

@@ -73,17 +73,11 @@ class RuleBased:
         return _with_confidence(u, reading, explicit)
 
     def _release_places(self, text: str, toks: list[Token], matches: list[Match]) -> list[Match]:
-        """A misspelt catalog word right after a locative that the gazetteer knows is a
-        place (``i Masaka`` is a sector of Kicukiro, not ``amasaka``, sorghum)."""
-        kept = []
-        for i, m in enumerate(matches):
-            after_locative = i > 0 and matches[i - 1].kind == "locative" \
-                and matches[i - 1].end == m.start
-            if m.edits and after_locative and m.kind in ("category", "crop") \
-                    and self.resolve_place(text[toks[m.start].start:toks[m.end - 1].end]):
-                continue
-            kept.append(m)
-        return kept
+        """A misspelt catalog word that the gazetteer knows is a place (``i Masaka`` is a
+        sector of Kicukiro, not ``amasaka``, sorghum; ``Kigarama`` is not ``kilogarama``)."""
+        return [m for m in matches
+                if not (m.edits and m.kind in ("category", "crop", "unit")
+                        and self.resolve_place(text[toks[m.start].start:toks[m.end - 1].end]))]
 
     def _place(self, text: str, toks: list[Token], matches: list[Match]) -> Place | None:
         for start, end in _place_spans(toks, matches):
