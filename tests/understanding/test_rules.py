@@ -4,6 +4,7 @@ the session across turns."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +167,9 @@ def test_text_folding_and_distance() -> None:
     assert similar("repainted", "repaint") == 1  # an English ending
     assert similar("wedding", "welding") == 1  # ... which is why 'wedding' is a filler
     assert RULES.read("a dress for a wedding in Remera").category == "tailor"
+
+
+def test_the_readme_example_runs() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "streams" / "understanding" / "README.md")
+    code = readme.read_text(encoding="utf-8").split("```python\n")[1].split("```")[0]
+    exec(compile(code, str(readme), "exec"), {})  # noqa: S102 - our own README
