@@ -19,6 +19,7 @@ BENCHES: dict[str, list[str]] = {
     "projections": ["-m", "bench.projections"],
     "sender": [str(ROOT / "bench" / "sender" / "run.py")],
     "failure_router": [str(ROOT / "bench" / "failure_router" / "run.py")],
+    "agent": ["-m", "bench.agent"],
 }
 
 

@@ -136,6 +136,12 @@ def _chat(args: argparse.Namespace) -> int:
     return run_chat(url=args.url, wa_id=args.wa_id, timeout_s=args.timeout)
 
 
+def _agent_stub(args: argparse.Namespace) -> int:
+    from standins.agent import serve
+
+    return serve(args.host, args.port, args.token)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wastream",
@@ -256,6 +262,19 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--url", default="http://127.0.0.1:8080/webhook", help="ingress webhook URL")
     chat.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for replies")
     chat.set_defaults(func=_chat)
+    agent_stub = sub.add_parser(
+        "agent-stub",
+        help="run the local stand-in chat-completions endpoint (tests, make run)",
+        description="Serve POST /v1/chat/completions, check the request (model, messages, "
+        "response_format json_schema, bearer token), answer with what the rule-based "
+        "backend understands; POST /_stub/faults to make it fail. "
+        "WASTREAM_AGENT_URL=http://HOST:PORT/v1 points the worker at it.",
+    )
+    agent_stub.add_argument("--host", default="127.0.0.1", help="bind address")
+    agent_stub.add_argument("--port", type=int, default=8071, help="port (default 8071)")
+    agent_stub.add_argument("--token", default=None,
+                            help="the bearer token it requires (default: none required)")
+    agent_stub.set_defaults(func=_agent_stub)
     from streams.dlq.cli import add_parsers  # dlq, graph-stub (failure handling)
 
     add_parsers(sub)

@@ -22,6 +22,7 @@ COMMANDS = [
     "chat",
     "dlq",
     "graph-stub",
+    "agent-stub",
     "replay",
 ]
 

@@ -1,0 +1,2 @@
+"""The catalogs of the rule-based backend, as data: services.json, crops.json,
+units.json and cues.json."""
