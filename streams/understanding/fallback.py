@@ -7,7 +7,8 @@ The contract, for the conversation agent that calls it:
   ``agent`` breaker and goes to the retry tiers like any other transient failure, so the
   user's later messages keep their order; a permanent one (a refused request) does not
   count and goes to the dead letters.
-- breaker open (five outages in a row, for ``WASTREAM_BREAKER_OPEN_S``), or another call
+- breaker open (``WASTREAM_AGENT_BREAKER_FAILURES`` outages in a row, for
+  ``WASTREAM_AGENT_BREAKER_OPEN_S``), or another call
   is the probe: the fallback (the rules) answers at once, so no user waits on an outage.
   The first probe after the open period goes to the primary again; its success closes
   the breaker.

@@ -15,7 +15,6 @@ token, optional), ``WASTREAM_AGENT_TIMEOUT_S`` (10).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,7 +26,7 @@ from streams.understanding.lexicon import Lexicon, lexicon
 from streams.understanding.model import Understanding, UnderstandingSession
 from streams.understanding.places import Resolver, no_places
 from streams.understanding.schema import WireError, from_wire, response_format
-from wastream.config import ConfigError
+from wastream.config import AgentSettings, ConfigError, reveal
 
 BACKEND = "http"
 
@@ -51,23 +50,16 @@ class HttpOptions:
     timeout_s: float = 10.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> HttpOptions | None:
-        """The options in ``env``; None when ``WASTREAM_AGENT_URL`` is unset (the
-        rule-based backend alone)."""
-        url = env.get("WASTREAM_AGENT_URL", "").strip().rstrip("/")
+    def from_settings(cls, agent: AgentSettings) -> HttpOptions | None:
+        """The options of the ``agent`` settings group; None when ``WASTREAM_AGENT_URL``
+        is unset (the rule-based backend alone)."""
+        url = agent.url.strip().rstrip("/")
         if not url:
             return None
-        model = env.get("WASTREAM_AGENT_MODEL", "").strip()
+        model = agent.model.strip()
         if not model:
-            raise ConfigError("WASTREAM_AGENT_MODEL is required when WASTREAM_AGENT_URL is set")
-        raw = env.get("WASTREAM_AGENT_TIMEOUT_S", "10")
-        try:
-            timeout_s = float(raw)
-        except ValueError:
-            timeout_s = 0.0
-        if not timeout_s > 0:
-            raise ConfigError(f"WASTREAM_AGENT_TIMEOUT_S must be a number > 0, got {raw!r}")
-        return cls(url, model, env.get("WASTREAM_AGENT_API_KEY") or None, timeout_s)
+            raise ConfigError("WASTREAM_AGENT_MODEL: required when WASTREAM_AGENT_URL is set")
+        return cls(url, model, reveal(agent.api_key), agent.timeout_s)
 
 
 class HttpUnderstander:

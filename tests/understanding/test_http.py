@@ -14,7 +14,7 @@ from streams.understanding.http import HttpOptions, HttpUnderstander
 from streams.understanding.model import Intent, UnderstandingSession
 from streams.understanding.schema import response_format
 from tests.support.places import resolve
-from wastream.config import ConfigError
+from wastream.config import ConfigError, Settings
 
 TOKEN = "test-key"  # noqa: S105 - a test credential
 
@@ -106,13 +106,17 @@ async def test_nothing_listening_is_unavailable() -> None:
         await b.close()
 
 
+def _options(env: dict[str, str]) -> HttpOptions | None:
+    return HttpOptions.from_settings(Settings.from_env(env).agent)
+
+
 def test_options_from_the_environment() -> None:
-    assert HttpOptions.from_env({}) is None
-    o = HttpOptions.from_env({"WASTREAM_AGENT_URL": "http://x/v1/", "WASTREAM_AGENT_MODEL": "m",
-                              "WASTREAM_AGENT_API_KEY": "k", "WASTREAM_AGENT_TIMEOUT_S": "2.5"})
+    assert _options({}) is None
+    o = _options({"WASTREAM_AGENT_URL": "http://x/v1/", "WASTREAM_AGENT_MODEL": "m",
+                  "WASTREAM_AGENT_API_KEY": "k", "WASTREAM_AGENT_TIMEOUT_S": "2.5"})
     assert o == HttpOptions("http://x/v1", "m", "k", 2.5)
     with pytest.raises(ConfigError, match="WASTREAM_AGENT_MODEL"):
-        HttpOptions.from_env({"WASTREAM_AGENT_URL": "http://x/v1"})
+        _options({"WASTREAM_AGENT_URL": "http://x/v1"})
     with pytest.raises(ConfigError, match="WASTREAM_AGENT_TIMEOUT_S"):
-        HttpOptions.from_env({"WASTREAM_AGENT_URL": "http://x", "WASTREAM_AGENT_MODEL": "m",
-                              "WASTREAM_AGENT_TIMEOUT_S": "soon"})
+        _options({"WASTREAM_AGENT_URL": "http://x", "WASTREAM_AGENT_MODEL": "m",
+                  "WASTREAM_AGENT_TIMEOUT_S": "soon"})

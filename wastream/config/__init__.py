@@ -7,6 +7,7 @@ raises :class:`ConfigError`, one line per bad variable, on a value a group refus
 
 from wastream.config.base import ConfigError, Group
 from wastream.config.groups import (
+    AgentSettings,
     ConversationSettings,
     DatabaseSettings,
     DevSettings,
@@ -23,6 +24,7 @@ from wastream.config.groups import (
 from wastream.config.settings import Settings, reveal
 
 __all__ = [
+    "AgentSettings",
     "ConfigError",
     "ConversationSettings",
     "DatabaseSettings",

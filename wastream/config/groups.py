@@ -370,7 +370,35 @@ class ObservabilitySettings(Group):
         return v.upper() if isinstance(v, str) else v
 
 
+class AgentSettings(Group):
+    section = "agent"
+    title = "The AI agent: an OpenAI-compatible endpoint that understands free text"
+
+    url: str = Field(
+        "", alias="WASTREAM_AGENT_URL",
+        description="base URL of an OpenAI-compatible chat-completions endpoint, with its "
+        "`/v1`; unset: the rule-based backend alone", json_schema_extra=doc(
+            shown_default="unset"))
+    model: str = Field(
+        "", alias="WASTREAM_AGENT_MODEL",
+        description="model name sent to the endpoint; required when `WASTREAM_AGENT_URL` is "
+        "set", json_schema_extra=doc(shown_default="unset"))
+    api_key: SecretStr | None = Field(
+        None, alias="WASTREAM_AGENT_API_KEY",
+        description="bearer token of the endpoint; unset: no Authorization header")
+    timeout_s: float = Field(
+        10.0, gt=0, alias="WASTREAM_AGENT_TIMEOUT_S",
+        description="timeout of one call; past it the call failed (transient)")
+    breaker_failures: int = Field(
+        5, ge=1, alias="WASTREAM_AGENT_BREAKER_FAILURES",
+        description="consecutive failed calls that open the agent's breaker (the rules "
+        "answer while it is open)")
+    breaker_open_s: float = Field(
+        60.0, gt=0, alias="WASTREAM_AGENT_BREAKER_OPEN_S",
+        description="how long the agent's breaker stays open before a probe")
+
+
 CORE_GROUPS: tuple[type[Group], ...] = (
     KafkaSettings, DatabaseSettings, MetaSettings, IngressSettings, WorkerSettings,
     ConversationSettings, FailureSettings, SenderSettings, ProjectorSettings, DlqSettings,
-    DevSettings, ObservabilitySettings)
+    DevSettings, ObservabilitySettings, AgentSettings)

@@ -13,6 +13,7 @@ from wastream.config.base import ConfigError, Group
 from wastream.config.groups import (
     CORE_GROUPS,
     DEV_DATABASE_URL,
+    AgentSettings,
     ConversationSettings,
     DatabaseSettings,
     DevSettings,
@@ -56,6 +57,7 @@ class Settings:
     dlq: DlqSettings
     dev: DevSettings
     observability: ObservabilitySettings
+    agent: AgentSettings
     # The environment the groups were read from: component groups are read from it on
     # first use (``options``) and ``wastream config`` tells set values from defaults.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -94,6 +96,7 @@ class Settings:
                    conversation=get(ConversationSettings), failure=get(FailureSettings),
                    sender=get(SenderSettings), projector=get(ProjectorSettings),
                    dlq=get(DlqSettings), dev=dev, observability=get(ObservabilitySettings),
+                   agent=get(AgentSettings),
                    env=env)
 
     def options(self, group_cls: type[G]) -> G:
