@@ -1,19 +1,32 @@
-"""The registry of workflows (interim, until the domain seam): every flow and timer kind."""
+"""The registry of business domains: one line per domain package, in menu order.
+
+Adding a domain is its package plus one line here (guide: ``README.md`` beside this
+file). WASTREAM_EXTRA_DOMAINS (comma-separated module paths) adds domains from outside
+the registry after these, e.g. a domain that lives only under ``tests/``. Loading is
+``streams.engine.domains.Domains.load``: a domain that fails to import or declares
+something inconsistent stops the worker with one line naming it.
+"""
 
 from __future__ import annotations
 
-from streams.domains.rides import find_drivers, find_passengers, schedule
-from streams.domains.rides import requests as rides_requests
-from streams.engine.flows import Flow, TimerHandler
-from streams.engine.menu import LANGUAGE_FLOW, MENU_FLOW
+from collections.abc import Mapping
 
-FLOWS: dict[str, Flow] = {
-    f.name: f
-    for f in (MENU_FLOW, LANGUAGE_FLOW, find_drivers.FLOW, find_passengers.FLOW, schedule.FLOW)
-}
+from schemas.domain import EventTypes
 
-# Timer kinds (the part before ":") → handler, collected from every flow.
-TIMERS: dict[str, TimerHandler] = {k: h for f in FLOWS.values() for k, h in f.timers.items()}
-TIMERS.update(rides_requests.TIMERS)
+REGISTRY: tuple[str, ...] = (
+    "streams.domains.rides",
+    "streams.domains.planned",  # the menu rows of services not built yet
+)
 
-__all__ = ["FLOWS", "TIMERS", "rides_requests"]
+
+def paths(extra: Mapping[str, str] | None = None) -> list[str]:
+    """The registry, then WASTREAM_EXTRA_DOMAINS from ``extra`` (WASTREAM_* variables)."""
+    more = (extra or {}).get("WASTREAM_EXTRA_DOMAINS", "")
+    return [*REGISTRY, *(p.strip() for p in more.split(",") if p.strip())]
+
+
+def event_types() -> EventTypes:
+    """Every event type the registry's domains declare (for projections and schemas)."""
+    from streams.engine.domains import load
+
+    return EventTypes(ev for d in load(REGISTRY) for ev in d.events)

@@ -2,18 +2,23 @@
 
 Agents are registered by the modules in ``AGENT_MODULES`` (each has an
 ``install(rt, ...)``); the failure-handling work adds its tier consumers and sender
-to that list.
+to that list. The business domains come from the registry (``streams/domains``) and
+WASTREAM_EXTRA_DOMAINS; one that cannot be loaded stops the worker (exit code 2).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from typing import Any
 
+from streams import domains as registry
 from streams.agent import conversation, timers
-from streams.domains.rides.index import RidesIndex, follow
+from streams.engine.domain import DomainError
+from streams.engine.domains import Domains
 from streams.runtime.app import Runtime, create_app
+from streams.runtime.read_models import follow
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
@@ -27,17 +32,18 @@ AGENT_MODULES: list[str] = [
 
 
 def build(settings: Settings) -> Runtime:
-    """The app with every agent of a worker registered (also used by the benchmark)."""
+    """The app with every agent of a worker registered (also used by the benchmark);
+    DomainError when a domain cannot be loaded."""
+    domains = Domains.load(registry.paths(settings.extra), settings.extra)
     rt = create_app(settings)
-    index = RidesIndex(radius_km=rt.opts.radius_km)
     cache = timers.DeadlineCache()
-    conversation.install(rt, index, cache)
+    conversation.install(rt, domains, cache)
     timers.install(rt, cache)
-    window = max(rt.opts.online_s, rt.opts.search_window_s)
+    if domains.models:
 
-    @rt.app.task  # type: ignore[untyped-decorator]
-    async def rides_index() -> None:
-        await follow(index, settings, window)
+        @rt.app.task  # type: ignore[untyped-decorator]
+        async def read_models() -> None:
+            await follow(domains, settings)
 
     import importlib
 
@@ -50,7 +56,11 @@ def build(settings: Settings) -> Runtime:
 def run_worker(loglevel: str = "info") -> int:
     """Run the worker until SIGTERM/SIGINT; returns the process exit code."""
     settings = Settings.from_env()
-    rt = build(settings)
+    try:
+        rt = build(settings)
+    except DomainError as exc:
+        print(f"wastream worker: {exc}", file=sys.stderr)
+        return 2
     asyncio.set_event_loop(asyncio.new_event_loop())
     return run_app(rt.app, loglevel)
 

@@ -3,7 +3,9 @@ passengers (pure engine + rides index)."""
 
 from __future__ import annotations
 
+from streams.domains.rides import kept
 from streams.domains.rides.index import RidesIndex
+from streams.domains.rides.options import RidesOptions
 from streams.engine.common import haversine_km
 from streams.engine.model import Options
 from tests.support import conversations as c
@@ -97,9 +99,9 @@ def test_request_accept_tells_both() -> None:
     assert f"+{P}" in c.body_text(h.to(D, mark)[0])
     assert f"+{D}" in c.body_text(h.to(P, mark)[0])
     assert [n for _, n, _ in h.domain[-2:]] == ["RideRequested", "RideAccepted"]
-    assert h.conv(P).ride is None
+    assert kept.ride(h.conv(P)) is None
     assert "ride_timeout" not in h.conv(P).deadlines
-    assert h.conv(D).pending == {}
+    assert kept.pending(h.conv(D)) == {}
 
 
 def test_decline_lets_the_passenger_pick_again() -> None:
@@ -117,7 +119,7 @@ def test_decline_lets_the_passenger_pick_again() -> None:
 
 
 def test_unanswered_request_times_out_and_a_late_accept_is_refused() -> None:
-    h = Harness(opts=Options(ride_timeout_s=300))
+    h = Harness(options={"rides": RidesOptions(ride_timeout_s=300)})
     _online(h, D, "moto", *KIGALI)
     _search(h)
     mark = len(h.sent)
@@ -144,16 +146,17 @@ def test_answer_after_passenger_moved_on_is_refused_and_closes_on_driver_side() 
     h.pick(P, f"driver:{D}")
     h.say(P, "stop")  # withdraws the request
     assert "no longer open" in c.body_text(h.to(D, mark)[-1])
-    assert h.conv(D).pending == {}
+    assert kept.pending(h.conv(D)) == {}
 
 
 def test_driver_goes_offline_after_30_minutes() -> None:
-    h = Harness(opts=Options(online_s=1800, idle_s=10_000))
+    h = Harness(opts=Options(idle_s=10_000), options={"rides": RidesOptions(online_s=1800)})
     _online(h, D, "moto", *KIGALI)
-    assert h.index.driver(D, h.now) is not None
+    index = h.model("rides", RidesIndex)
+    assert index.driver(D, h.now) is not None
     h.advance(1801)
     assert h.domain[-1][:2] == (D, "DriverOffline")
-    assert h.index.driver(D, h.now) is None
+    assert index.driver(D, h.now) is None
     assert _search(h)[0]["type"] == "text"  # none found
 
 
@@ -182,7 +185,7 @@ def test_pick_by_typed_number() -> None:
 def test_recovery_while_waiting_keeps_the_request_alive_until_its_timeout() -> None:
     from streams.failure.recovery import recovery_event
 
-    h = Harness(opts=Options(ride_timeout_s=300))
+    h = Harness(options={"rides": RidesOptions(ride_timeout_s=300)})
     _online(h, D, "moto", *KIGALI)
     _search(h)
     h.pick(P, f"driver:{D}")
