@@ -156,10 +156,9 @@ def event_schema(domain: str, cls: type[Event]) -> dict[str, Any]:
 
 def domain_events() -> list[tuple[str, type[Event]]]:
     """(domain, event class) of every event the registry's domains declare."""
-    from streams.domains import REGISTRY
-    from streams.engine.domains import load
+    from streams.domains import declared_events
 
-    return [(d.name, ev) for d in load(REGISTRY) for ev in d.events]
+    return declared_events()
 
 
 def all_schemas() -> dict[str, dict[str, Any]]:

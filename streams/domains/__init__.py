@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from schemas.domain import EventTypes
+from schemas.domain import Event, EventTypes
 
 REGISTRY: tuple[str, ...] = (
     "streams.domains.rides",
@@ -25,8 +25,14 @@ def paths(extra: Mapping[str, str] | None = None) -> list[str]:
     return [*REGISTRY, *(p.strip() for p in more.split(",") if p.strip())]
 
 
-def event_types() -> EventTypes:
-    """Every event type the registry's domains declare (for projections and schemas)."""
+def declared_events() -> list[tuple[str, type[Event]]]:
+    """(domain, event class) of every event the registry's domains declare: the one
+    source of the event names (schemas, projections, analytics SQL)."""
     from streams.engine.domains import load
 
-    return EventTypes(ev for d in load(REGISTRY) for ev in d.events)
+    return [(d.name, ev) for d in load(REGISTRY) for ev in d.events]
+
+
+def event_types() -> EventTypes:
+    """Every event type the registry's domains declare, for decoding ``wa.domain``."""
+    return EventTypes(ev for _, ev in declared_events())
