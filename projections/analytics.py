@@ -3,15 +3,25 @@
 The views are code, not data: every ``wastream migrate`` drops and re-creates them,
 so changing a view is an edit of the SQL file, and a replay swap re-creates them over
 the swapped tables. ``wastream_analytics`` (cluster-wide, created idempotently) gets
-USAGE on the schema and SELECT on the ``analytics_*`` views only."""
+USAGE on the schema and SELECT on the ``analytics_*`` views only.
+
+The domain event types the views know (``analytics_domain_event_types``) are a block of
+the SQL file generated from the domains' typed events: ``python -m projections.analytics``
+rewrites it, ``--check`` exits 1 when it differs (the test suite runs the same check).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import secrets
+import sys
+from collections.abc import Sequence
 from importlib import resources
+from pathlib import Path
 
 import asyncpg
+
+from schemas.domain import Event
 
 ROLE = "wastream_analytics"
 
@@ -20,9 +30,52 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+SQL_FILE = Path(__file__).resolve().parent / "analytics.sql"
+BEGIN = "-- BEGIN generated from the domains' events (python -m projections.analytics)"
+END = "-- END generated"
+
+
 def views_sql() -> str:
     """The SQL that creates every analytics view."""
     return (resources.files("projections") / "analytics.sql").read_text(encoding="utf-8")
+
+
+def event_types_sql(declared: Sequence[tuple[str, type[Event]]]) -> str:
+    """The generated block: one row (domain, name, version) per declared event type."""
+
+    def q(s: str) -> str:
+        return "'" + s.replace("'", "''") + "'"
+
+    rows = ",\n".join(f"    ({q(d)}, {q(c.type)}, {c.version})"
+                      for d, c in sorted(declared, key=lambda dc: (dc[0], dc[1].type)))
+    select = (f"SELECT * FROM (VALUES\n{rows}\n) AS t(domain, name, version)" if rows else
+              "SELECT NULL::text AS domain, NULL::text AS name, NULL::int AS version WHERE false")
+    return f"{BEGIN}\nCREATE VIEW analytics_domain_event_types AS\n{select};\n{END}"
+
+
+def with_event_types(sql: str, declared: Sequence[tuple[str, type[Event]]]) -> str:
+    """``sql`` with its generated block replaced by the one ``declared`` implies."""
+    head, _, rest = sql.partition(BEGIN)
+    _, found, tail = rest.partition(END)
+    if not found:
+        raise ValueError("analytics.sql has no generated block")
+    return head + event_types_sql(declared) + tail
+
+
+def main(argv: Sequence[str]) -> int:
+    """``python -m projections.analytics [--check]``: rewrite (or check) the block."""
+    from streams.domains import declared_events
+
+    have = SQL_FILE.read_text(encoding="utf-8")
+    want = with_event_types(have, declared_events())
+    if "--check" in argv:
+        if want != have:
+            print("out of date: projections/analytics.sql (run python -m projections.analytics)")
+            return 1
+        return 0
+    SQL_FILE.write_text(want, encoding="utf-8")
+    print("wrote projections/analytics.sql")
+    return 0
 
 
 async def drop_views(conn: asyncpg.Connection) -> None:
@@ -64,3 +117,7 @@ async def grant(conn: asyncpg.Connection, schema: str) -> None:
                              "WHERE table_schema = $1 AND table_name LIKE 'analytics\\_%'", schema)
     for r in views:
         await conn.execute(f"GRANT SELECT ON {q}.{_q(r['table_name'])} TO {ROLE}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,7 +1,9 @@
 """``wastream worker``: the Faust worker process, and where its parts are put together.
 
-:func:`build` creates the app (``streams.runtime``) and installs, in order: the
-conversation agent and its timers (``streams.agent``), the retry tiers
+:func:`build` loads the business domains (the registry in ``streams/domains`` plus
+``WASTREAM_EXTRA_DOMAINS``; one that cannot be loaded stops the worker, exit code 2),
+creates the app (``streams.runtime``) and installs, in order: the conversation agent and
+its timers (``streams.agent``), the domains' read models, the retry tiers
 (``streams.failure``), the sender (``streams.delivery``) and the metrics endpoint.
 This is the one module that knows every part; no part imports it.
 """
@@ -10,35 +12,41 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from streams import domains as registry
 from streams.agent import conversation, timers
 from streams.delivery import sender
-from streams.domains.rides.index import RidesIndex, follow
+from streams.engine.domain import DomainError
+from streams.engine.domains import Domains
 from streams.failure import tiers
 from streams.runtime import faust_internals, metrics
 from streams.runtime.app import Runtime, create_app
+from streams.runtime.read_models import follow
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
 
+
 def build(
     settings: Settings, prepare_db: Callable[[Settings], Awaitable[object]] | None = None
 ) -> Runtime:
-    """The app with every agent of a worker registered (also used by the benchmark).
-    ``prepare_db`` creates the tables the worker writes itself when they are missing."""
+    """The app with every agent of a worker registered (also used by the benchmark);
+    DomainError when a domain cannot be loaded. ``prepare_db`` creates the tables the
+    worker writes itself when they are missing."""
+    domains = Domains.load(registry.paths(settings), settings)
     rt = create_app(settings)
     rt.prepare_db = prepare_db
-    index = RidesIndex(radius_km=rt.opts.radius_km)
     cache = timers.DeadlineCache()
-    conversation.install(rt, index, cache)
+    conversation.install(rt, domains, cache)
     timers.install(rt, cache)
-    window = max(rt.opts.online_s, rt.opts.search_window_s)
+    if domains.models:
 
-    @rt.app.task  # type: ignore[untyped-decorator]
-    async def rides_index() -> None:
-        await follow(index, settings, window)
+        @rt.app.task  # type: ignore[untyped-decorator]
+        async def read_models() -> None:
+            await follow(domains, settings)
 
     tiers.install(rt)
     sender.install(rt)
@@ -51,7 +59,11 @@ def run_worker(
 ) -> int:
     """Run the worker until SIGTERM/SIGINT; returns the process exit code."""
     settings = Settings.from_env()
-    rt = build(settings, prepare_db)
+    try:
+        rt = build(settings, prepare_db)
+    except DomainError as exc:
+        print(f"wastream worker: {exc}", file=sys.stderr)
+        return 2
     asyncio.set_event_loop(asyncio.new_event_loop())
     return run_app(rt.app, loglevel)
 

@@ -1,5 +1,5 @@
-"""The worker the benchmark measures: the conversation agent (and its timers and rides
-index) alone, without the other areas' agents (sender, retry tiers), so that the
+"""The worker the benchmark measures: the conversation agent (and its timers and the
+domains' read models) alone, without the other areas' agents (sender, retry tiers), so that the
 number is the conversation agent's."""
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""JSON Schema (draft 2020-12) of every topic value, derived from the frozen dataclasses.
+"""JSON Schema (draft 2020-12) of every topic value, derived from the frozen dataclasses,
+and of the ``data`` of every typed domain event (``events/<type>.schema.json``, from the
+domains of the registry, ``streams/domains``).
 
 ``python -m schemas.jsonschema`` rewrites the checked-in ``*.schema.json`` files;
 ``python -m schemas.jsonschema --check`` exits 1 when they differ from the models
@@ -18,7 +20,7 @@ import orjson
 from schemas import topics
 from schemas.delivery import DeliveryUpdate
 from schemas.dlq import DlqDecision
-from schemas.domain import DomainEvent
+from schemas.domain import DomainEvent, Event
 from schemas.envelope import InboundEvent
 from schemas.outbound import OutboundMessage
 from schemas.recovery import RecoveryUpdate
@@ -133,12 +135,40 @@ def failed_record_schema(topic: str) -> dict[str, Any]:
     }
 
 
+def event_schema(domain: str, cls: type[Event]) -> dict[str, Any]:
+    """The ``data`` of a ``wa.domain`` record whose ``name`` is ``cls.type``."""
+    hints = typing.get_type_hints(cls)
+    props = {f.name: type_schema(hints[f.name]) for f in dataclasses.fields(cls)}
+    return {
+        "$schema": DRAFT,
+        "$id": f"{ID_BASE}events/{cls.type}.schema.json",
+        "title": f"{cls.type} v{cls.version} ({cls.__module__}.{cls.__qualname__})",
+        "description": " ".join((cls.__doc__ or "").split()),
+        "x-domain": domain,
+        "x-event-type": cls.type,
+        "x-event-version": cls.version,
+        "type": "object",
+        "properties": dict(sorted(props.items())),
+        "required": sorted(props),
+        "additionalProperties": True,
+    }
+
+
+def domain_events() -> list[tuple[str, type[Event]]]:
+    """(domain, event class) of every event the registry's domains declare."""
+    from streams.domains import declared_events
+
+    return declared_events()
+
+
 def all_schemas() -> dict[str, dict[str, Any]]:
-    """File name → schema, for every topic value."""
+    """File name (relative to this folder) → schema, for every topic value and event."""
     out = {f"{t}.schema.json": record_schema(t, m, k) for t, (m, k) in RECORDS.items()}
     out[f"{topics.RAW}.schema.json"] = raw_schema()
     out[f"{topics.DLQ}.schema.json"] = failed_record_schema(topics.DLQ)
     out["wa.retry.schema.json"] = failed_record_schema("wa.retry")
+    for domain, cls in domain_events():
+        out[f"events/{cls.type}.schema.json"] = event_schema(domain, cls)
     return dict(sorted(out.items()))
 
 
@@ -149,16 +179,20 @@ def render(schema: dict[str, Any]) -> bytes:
 def differences(directory: Path = DIR) -> list[str]:
     """File names whose checked-in content differs from the models (or is missing/extra)."""
     want = {name: render(s) for name, s in all_schemas().items()}
-    have = {p.name: p.read_bytes() for p in directory.glob("*.schema.json")}
+    have = {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in directory.rglob("*.schema.json")
+    }
     return sorted(n for n in want.keys() | have.keys() if want.get(n) != have.get(n))
 
 
 def write(directory: Path = DIR) -> list[str]:
     """Rewrite every schema file; return the names written."""
-    for stale in directory.glob("*.schema.json"):
+    for stale in directory.rglob("*.schema.json"):
         stale.unlink()
     out = []
     for name, schema in all_schemas().items():
+        (directory / name).parent.mkdir(exist_ok=True)
         (directory / name).write_bytes(render(schema))
         out.append(name)
     return out

@@ -42,8 +42,8 @@ from schemas.outbound import OutboundMessage
 from schemas.recovery import RecoveryUpdate
 from schemas.state import StateTransition
 from streams.agent.timers import DeadlineCache
-from streams.domains.rides.index import RidesIndex
 from streams.engine import process as engine
+from streams.engine.domains import Domains
 from streams.engine.model import Conv, Ctx, Out
 from streams.failure.records import Origin
 from streams.failure.router import FailureRouter
@@ -86,13 +86,13 @@ _GROUP: contextvars.ContextVar[Group | None] = contextvars.ContextVar("group", d
 class ConversationProcessor:
     """``process(key, value, headers)`` for the failure boundary; raises on failure."""
 
-    def __init__(self, rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> None:
+    def __init__(self, rt: Runtime, domains: Domains, deadlines: DeadlineCache) -> None:
         self.rt = rt
-        self.index = index
+        self.domains = domains
         self.deadlines = deadlines
         self.wait_acks = rt.settings.conversation.output_acks == "wait"
-        # Last resort for a user we never heard from (e.g. a ride request to a driver
-        # known only from the index): WASTREAM_PHONE_NUMBER_ID.
+        # Last resort for a user we never heard from (e.g. one known only from a read
+        # model, sent an internal event by another user): WASTREAM_PHONE_NUMBER_ID.
         self.default_pnid = rt.settings.meta.phone_number_id
         self.processed = 0
         self.duplicates = 0
@@ -110,10 +110,14 @@ class ConversationProcessor:
             group = Group()
         stored = group.states.get(wkey)
         conv = Conv.from_bytes(
-            self.rt.chat_state.get(wkey) if stored is None else stored, event.wa_id
+            self.rt.chat_state.get(wkey) if stored is None else stored,
+            event.wa_id,
+            self.domains.kept,
         )
         now = time.time()
-        out = engine.process(conv, Ctx(event=event, now=now, opts=self.rt.opts, nearby=self.index))
+        out = engine.process(
+            conv, Ctx(event=event, now=now, opts=self.rt.opts, domains=self.domains)
+        )
         if out is None:
             self.duplicates += 1
             log.debug("duplicate event %s for %s ignored", event.event_id, event.wa_id)
@@ -218,20 +222,22 @@ class ConversationProcessor:
                 )
                 await self._send(rt.outbound, to, _bytes(msg), corr, group)
             names: dict[str, int] = {}
-            for name, data in out.domain:
+            for fact in out.domain:
+                name = fact.type
                 n = names[name] = names.get(name, 0) + 1
                 eid = f"{ev.event_id}:{name}" + (f":{n}" if n > 1 else "")
                 dom = DomainEvent(
                     event_id=eid,
                     name=name,
                     wa_id=conv.wa_id,
-                    data=data,
+                    data=fact.to_data(),
                     caused_by=ev.event_id,
                     at=at,
                     correlation_id=corr,
+                    version=fact.version,
                 )
                 await self._send(rt.domain, conv.wa_id, _bytes(dom), corr, group)
-                self.index.apply(dom, now)  # our own facts are visible to us at once
+                self.domains.apply(conv.wa_id, fact, now)  # our own facts, visible at once
             for to, typ, payload in out.internal:
                 internal = InboundEvent(
                     event_id=f"{ev.event_id}:{typ}:{to}",
@@ -295,9 +301,9 @@ class ConversationProcessor:
         await self._send(self.rt.recovery, conv.wa_id, _bytes(upd), ev.correlation_id, group)
 
 
-def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> ConversationProcessor:
+def install(rt: Runtime, domains: Domains, deadlines: DeadlineCache) -> ConversationProcessor:
     """Register the conversation agent on ``wa.inbound``."""
-    proc = ConversationProcessor(rt, index, deadlines)
+    proc = ConversationProcessor(rt, domains, deadlines)
     router = FailureRouter(rt.app, rt.settings, proc.process)
 
     # One actor for all of this worker's partitions (default), or one per partition

@@ -1,4 +1,5 @@
-"""Timers: ride-request timeouts, trip reminders, idle expiry, driver online expiry.
+"""Timers: idle expiry, and every deadline a domain sets (a request's timeout, a
+reminder, the end of a presence…).
 
 A deadline lives in the conversation itself (``Conv.deadlines``, kind → epoch), so it is
 as durable as the state. When one is due, the timer task publishes a

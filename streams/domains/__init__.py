@@ -1,24 +1,48 @@
-"""The registry of workflows (interim, until the domain seam): every flow and timer kind."""
+"""The registry of business domains: one line per domain package, in menu order.
+
+Adding a domain is its package plus one line here (guide: ``README.md`` beside this
+file). WASTREAM_EXTRA_DOMAINS (comma-separated module paths) adds domains from outside
+the registry after these, e.g. a domain that lives only under ``tests/``. Loading is
+``streams.engine.domains.Domains.load``: a domain that fails to import or declares
+something inconsistent stops the worker with one line naming it.
+"""
 
 from __future__ import annotations
 
-from streams.domains.rides import find_drivers, find_passengers, schedule
-from streams.domains.rides import requests as rides_requests
-from streams.engine.flows import Flow, TimerHandler
-from streams.engine.menu import LANGUAGE_FLOW, MENU_FLOW
-from wastream.config import Group
+from typing import TYPE_CHECKING
 
-FLOWS: dict[str, Flow] = {
-    f.name: f
-    for f in (MENU_FLOW, LANGUAGE_FLOW, find_drivers.FLOW, find_passengers.FLOW, schedule.FLOW)
-}
+from schemas.domain import Event, EventTypes
 
-# Timer kinds (the part before ":") → handler, collected from every flow.
-TIMERS: dict[str, TimerHandler] = {k: h for f in FLOWS.values() for k, h in f.timers.items()}
-TIMERS.update(rides_requests.TIMERS)
+if TYPE_CHECKING:
+    from wastream.config import Group, Settings
 
-# Every domain's option group (wastream.config.components): `wastream config`, the README's
-# tables and the worker read them. None yet: the rides options are still Options.from_env's.
-OPTION_GROUPS: tuple[type[Group], ...] = ()
+REGISTRY: tuple[str, ...] = (
+    "streams.domains.rides",
+    "streams.domains.planned",  # the menu rows of services not built yet
+)
 
-__all__ = ["FLOWS", "OPTION_GROUPS", "TIMERS", "rides_requests"]
+
+def paths(settings: Settings | None = None) -> list[str]:
+    """The registry, then WASTREAM_EXTRA_DOMAINS (``settings.worker.extra_domains``)."""
+    return [*REGISTRY, *(settings.worker.extra_domains if settings else ())]
+
+
+def option_groups() -> tuple[type[Group], ...]:
+    """The option group of every domain of the registry, for ``wastream config``, the
+    README's settings tables and the start-up check (``wastream.config.components``)."""
+    from streams.engine.domains import load
+
+    return tuple(d.options for d in load(REGISTRY) if d.options is not None)
+
+
+def declared_events() -> list[tuple[str, type[Event]]]:
+    """(domain, event class) of every event the registry's domains declare: the one
+    source of the event names (schemas, projections, analytics SQL)."""
+    from streams.engine.domains import load
+
+    return [(d.name, ev) for d in load(REGISTRY) for ev in d.events]
+
+
+def event_types() -> EventTypes:
+    """Every event type the registry's domains declare, for decoding ``wa.domain``."""
+    return EventTypes(ev for _, ev in declared_events())

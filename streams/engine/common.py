@@ -1,55 +1,22 @@
-"""Prompts and parsers shared by several workflows."""
+"""Helpers shared by the engine's flows and by domains: the engine's texts, distances."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from streams.engine import messages as m
-from streams.engine.catalog import text
-from streams.engine.model import Conv, Ctx
-
-VEHICLES = ("moto", "cab", "lifan", "truck")
+from streams.engine.catalog import GENERIC
+from streams.engine.model import Conv
 
 
 def t(conv: Conv, key: str, **fields: object) -> str:
-    return text(conv.lang, key, **fields)
+    """The engine's text ``key`` in the conversation's language."""
+    return GENERIC.t(conv, key, **fields)
 
 
 def say(conv: Conv, key: str, **fields: object) -> dict[str, Any]:
-    """A text reply from the catalog."""
-    return m.text_body(conv.wa_id, t(conv, key, **fields))
-
-
-def vehicle_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
-    opts = [m.Option(f"vehicle:{v}", t(conv, f"vehicle.{v}")) for v in VEHICLES]
-    return [
-        m.list_body(
-            conv.wa_id,
-            t(conv, "vehicle.body"),
-            t(conv, "vehicle.button"),
-            opts,
-            section=t(conv, "vehicle.button"),
-        )
-    ]
-
-
-def pick_vehicle(choice: str, word: str, lang_titles: list[str]) -> str | None:
-    """A vehicle from a list pick (``vehicle:cab``) or a typed name."""
-    if choice.startswith("vehicle:") and choice[8:] in VEHICLES:
-        return choice[8:]
-    if word in VEHICLES:
-        return word
-    if word.isdigit() and 1 <= int(word) <= len(VEHICLES):
-        return VEHICLES[int(word) - 1]
-    return None
-
-
-def location_prompt(key: str) -> Any:
-    def prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
-        return [m.location_request_body(conv.wa_id, t(conv, key))]
-
-    return prompt
+    """A text reply from the engine's catalog."""
+    return GENERIC.say(conv, key, **fields)
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -1,4 +1,4 @@
-"""The main menu and the language choice."""
+"""The main menu (assembled from the domains' entries) and the language choice."""
 
 from __future__ import annotations
 
@@ -10,23 +10,14 @@ from streams.engine.common import say, t
 from streams.engine.flows import MENU, Flow, Go, Step
 from streams.engine.model import Conv, Ctx, Input, Out
 
-# Menu rows in display order: (row id suffix, flow name or None when not built yet).
-ITEMS: tuple[tuple[str, str | None], ...] = (
-    ("rides_drivers", "rides_drivers"),
-    ("rides_passengers", "rides_passengers"),
-    ("rides_schedule", "schedule"),
-    ("broker", None),
-    ("farmer", None),
-    ("jobs", None),
-    ("rentals", None),
-    ("language", "language"),
-)
 
-
-def menu_body(conv: Conv, intro: str | None = None) -> dict[str, Any]:
+def menu_body(ctx: Ctx, conv: Conv, intro: str | None = None) -> dict[str, Any]:
+    """The main menu: every domain's entries in registry order, then the language."""
     opts = [
-        m.Option(f"menu:{key}", t(conv, f"menu.{key}"), t(conv, f"menu.{key}.desc"))
-        for key, _ in ITEMS
+        m.Option(
+            f"menu:{e.key}", texts.t(conv, f"menu.{e.key}"), texts.t(conv, f"menu.{e.key}.desc")
+        )
+        for e, texts in ctx.domains.menu
     ]
     body = t(conv, "menu.body") if intro is None else f"{intro}\n\n{t(conv, 'menu.body')}"
     return m.list_body(
@@ -40,21 +31,20 @@ def menu_body(conv: Conv, intro: str | None = None) -> dict[str, Any]:
 
 
 def _menu_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
-    return [menu_body(conv)]
+    return [menu_body(ctx, conv)]
 
 
 def _menu_accept(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
+    entries = [e for e, _ in ctx.domains.menu]
     key = inp.choice.removeprefix("menu:") if inp.choice.startswith("menu:") else ""
-    if not key and inp.word.isdigit() and 1 <= int(inp.word) <= len(ITEMS):
-        key = ITEMS[int(inp.word) - 1][0]
-    for item, flow in ITEMS:
-        if item == key:
-            if flow is None:
+    if not key and inp.word.isdigit() and 1 <= int(inp.word) <= len(entries):
+        key = entries[int(inp.word) - 1].key
+    for entry in entries:
+        if entry.key == key:
+            if entry.flow is None:  # a service not built yet
                 out.replies.append(say(conv, "soon"))
                 return MENU
-            from streams.domains import FLOWS
-
-            return Go(step=FLOWS[flow].start, flow=flow)
+            return Go(step=ctx.domains.flows[entry.flow].start, flow=entry.flow)
     if inp.kind == "text":
         return MENU  # a greeting or anything typed at the menu shows the menu again
     return None

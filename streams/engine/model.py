@@ -1,16 +1,21 @@
 """The values the engine works on: a conversation (``Conv``), one user input (``Input``),
-the engine's context (``Ctx``: clock, options, rides index) and what a step produces
-(``Out``: replies, domain events, events for other users' conversations)."""
+the engine's context (``Ctx``: clock, options, the loaded domains) and what a step
+produces (``Out``: replies, typed domain events, events for other users' conversations)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from schemas.domain import Event
 from schemas.envelope import InboundEvent
+
+if TYPE_CHECKING:
+    from streams.engine.domains import Domains
+    from wastream.config import ConversationSettings
 
 
 @dataclass
@@ -30,9 +35,9 @@ class Conv:
     misses: int = 0
     last_at: float = 0.0
     deadlines: dict[str, float] = field(default_factory=dict)
-    trips: dict[str, dict[str, Any]] = field(default_factory=dict)
-    pending: dict[str, dict[str, Any]] = field(default_factory=dict)  # ride requests to me (driver)
-    ride: dict[str, Any] | None = None  # my open ride request (passenger)
+    # Each domain's data that outlives a flow change (domain name → its slot); a domain
+    # reads and writes its own slot only, through accessors in its package.
+    domains: dict[str, dict[str, Any]] = field(default_factory=dict)
     seen: dict[str, float] = field(default_factory=dict)
     dlv: dict[str, list[float]] = field(default_factory=dict)
     # The business number this user last wrote to: replies caused by events that carry
@@ -44,12 +49,26 @@ class Conv:
         return orjson.dumps(self)
 
     @classmethod
-    def from_bytes(cls, raw: bytes | None, wa_id: str) -> Conv:
+    def from_bytes(
+        cls, raw: bytes | None, wa_id: str, kept: Mapping[str, str] | None = None
+    ) -> Conv:
+        """The stored conversation; fields it does not know are ignored. ``kept`` maps
+        top-level fields of records written before domains had slots to the domain
+        that now keeps them (``Domain.kept``): their values move into that slot."""
         if not raw:
             return cls(wa_id=wa_id)
         d = orjson.loads(raw)
         names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in d.items() if k in names})
+        conv = cls(**{k: v for k, v in d.items() if k in names})
+        for old, domain in (kept or {}).items():
+            value = d.get(old)
+            if value and old not in conv.domains.get(domain, {}):
+                conv.domains.setdefault(domain, {})[old] = value
+        return conv
+
+    def slot(self, domain: str) -> dict[str, Any]:
+        """``domain``'s data in this conversation (created empty on first use)."""
+        return self.domains.setdefault(domain, {})
 
     def snapshot(self) -> tuple[str, str, str, bytes]:
         """What a ``wa.state`` transition reports; a change of it is a transition."""
@@ -109,56 +128,29 @@ def parse_input(event: InboundEvent) -> Input | None:
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """Engine options (short values in tests). The engine-wide ones come from
-    ``settings.conversation``; ``from_env`` reads the rides ones."""
+    """The engine's own options (``settings.conversation``; short values in tests). A
+    domain's options are its own group (``Ctx.domains``)."""
 
     idle_s: float = 1800.0
-    ride_timeout_s: float = 300.0
-    radius_km: float = 10.0
-    online_s: float = 1800.0
-    search_window_s: float = 1800.0
-    reminder_before_s: float = 1800.0
     dedupe_ttl_s: float = 7 * 86400.0
     tz: str = "Africa/Kigali"
 
     @classmethod
-    def from_env(cls, extra: Mapping[str, str]) -> Options:
-        def f(name: str, default: float) -> float:
-            raw = extra.get(name)
-            return float(raw) if raw else default
-
-        d = cls()
-        return cls(
-            ride_timeout_s=f("WASTREAM_RIDE_TIMEOUT_S", d.ride_timeout_s),
-            radius_km=f("WASTREAM_RADIUS_KM", d.radius_km),
-            online_s=f("WASTREAM_DRIVER_ONLINE_S", d.online_s),
-            search_window_s=f("WASTREAM_SEARCH_WINDOW_S", d.search_window_s),
-            reminder_before_s=f("WASTREAM_REMINDER_BEFORE_S", d.reminder_before_s),
-        )
-
-
-class Nearby(Protocol):
-    """Who is around: read side of the rides index (drivers online, passengers searching)."""
-
-    def drivers(
-        self, vehicle: str, lat: float, lon: float, now: float, exclude: str = ""
-    ) -> list[tuple[str, float]]: ...
-
-    def passengers(
-        self, vehicle: str, lat: float, lon: float, now: float, exclude: str = ""
-    ) -> list[tuple[str, float]]: ...
-
-    def driver(self, wa_id: str, now: float) -> dict[str, Any] | None: ...
+    def from_settings(cls, conversation: ConversationSettings) -> Options:
+        return cls(idle_s=conversation.idle_timeout_s,
+                   dedupe_ttl_s=conversation.dedupe_ttl_s, tz=conversation.tz)
 
 
 @dataclass(frozen=True, slots=True)
 class Ctx:
-    """What a step may read besides the conversation: the event, the clock, options."""
+    """What a step may read besides the conversation: the event, the clock, the
+    engine's options and the loaded domains (each domain's options and read model,
+    reached through typed accessors in the domain's package)."""
 
     event: InboundEvent
     now: float
     opts: Options
-    nearby: Nearby
+    domains: Domains
 
 
 @dataclass
@@ -166,7 +158,7 @@ class Out:
     """Effects of one event, in order; the agent turns them into records."""
 
     replies: list[dict[str, Any]] = field(default_factory=list)
-    domain: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    domain: list[Event] = field(default_factory=list)
     internal: list[tuple[str, str, dict[str, Any]]] = field(
         default_factory=list
     )  # (to, type, payload)

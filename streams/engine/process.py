@@ -1,15 +1,16 @@
 """The conversation engine: one event in, the conversation updated and its effects out.
 
-Pure and synchronous (no I/O): the Faust agent (``streams/conversation.py``) loads the
-conversation, calls :func:`process`, writes the effects to topics and stores the
+Pure and synchronous (no I/O): the Faust agent (``streams/agent/conversation.py``) loads
+the conversation, calls :func:`process`, writes the effects to topics and stores the
 conversation. Global rules (dedupe, expiry, menu, stop, re-prompt, recovery, delivery
-statuses, timers) live here; everything specific to a flow lives in its workflow module.
+statuses, timers) live here; everything a business brings (flows, events from other
+users' conversations, choices valid in any flow, its stop) comes from its domain,
+through ``ctx.domains`` (``streams/engine/domains.py``).
 """
 
 from __future__ import annotations
 
 from schemas.delivery import rank
-from streams.domains import FLOWS, TIMERS, rides_requests
 from streams.engine import messages as m
 from streams.engine.catalog import MENU_WORDS, STOP_WORDS
 from streams.engine.common import say, t
@@ -40,8 +41,8 @@ def process(conv: Conv, ctx: Ctx) -> Out | None:
         _recover(conv, ctx, out)
     elif kind == "wastream.timer":
         _timer(conv, ctx, out)
-    elif kind in rides_requests.HANDLERS:
-        go = rides_requests.HANDLERS[kind](ctx, conv, dict(ev.payload), out)
+    elif kind in ctx.domains.handlers:
+        go = ctx.domains.handlers[kind](ctx, conv, dict(ev.payload), out)
         if go is not None:
             goto(conv, ctx, go, out)
     elif kind.startswith("message."):
@@ -72,7 +73,7 @@ def goto(conv: Conv, ctx: Ctx, go: Go, out: Out) -> None:
     else:
         conv.deadlines["idle"] = ctx.now + ctx.opts.idle_s
     if go.prompt:
-        out.replies.extend(FLOWS[conv.flow].steps[conv.step].prompt(ctx, conv))
+        out.replies.extend(ctx.domains.flows[conv.flow].steps[conv.step].prompt(ctx, conv))
 
 
 def _user_input(conv: Conv, ctx: Ctx, inp: Input, out: Out) -> None:
@@ -82,7 +83,7 @@ def _user_input(conv: Conv, ctx: Ctx, inp: Input, out: Out) -> None:
     if expired:
         conv.deadlines.pop("idle", None)
         conv.flow, conv.step, conv.data, conv.misses = "menu", "main", {}, 0
-        out.replies.append(menu_body(conv, intro=t(conv, "expired")))
+        out.replies.append(menu_body(ctx, conv, intro=t(conv, "expired")))
         return
     if inp.word in MENU_WORDS or inp.choice == "menu":
         goto(conv, ctx, MENU, out)
@@ -90,12 +91,13 @@ def _user_input(conv: Conv, ctx: Ctx, inp: Input, out: Out) -> None:
     if inp.word in STOP_WORDS:
         _stop(conv, ctx, out)
         return
-    if inp.choice.startswith("ride:"):
-        go = rides_requests.driver_answer(ctx, conv, inp, out)
-        if go is not None:
-            goto(conv, ctx, go, out)
-        return
-    flow = FLOWS.get(conv.flow)
+    for prefix, handler in ctx.domains.choices:
+        if inp.choice.startswith(prefix):  # valid whatever flow the user is in
+            go = handler(ctx, conv, inp, out)
+            if go is not None:
+                goto(conv, ctx, go, out)
+            return
+    flow = ctx.domains.flows.get(conv.flow)
     step = flow.steps.get(conv.step) if flow else None
     if flow is None or step is None or conv.flow in RESTING - {"menu"}:
         goto(conv, ctx, MENU, out)
@@ -111,7 +113,7 @@ def _miss(conv: Conv, ctx: Ctx, out: Out) -> None:
     """Never silence: say so and ask again; every third miss offers the menu."""
     conv.misses += 1
     out.replies.append(say(conv, "reprompt"))
-    out.replies.extend(FLOWS[conv.flow].steps[conv.step].prompt(ctx, conv))
+    out.replies.extend(ctx.domains.flows[conv.flow].steps[conv.step].prompt(ctx, conv))
     if conv.misses >= 3:
         conv.misses = 0
         out.replies.append(
@@ -122,15 +124,8 @@ def _miss(conv: Conv, ctx: Ctx, out: Out) -> None:
 
 
 def _stop(conv: Conv, ctx: Ctx, out: Out) -> None:
-    if conv.deadlines.pop("online", None) is not None:
-        out.domain.append(("DriverOffline", {"reason": "stop"}))
-    for k in ("idle", "ride_timeout"):
-        conv.deadlines.pop(k, None)
-    if conv.ride:
-        out.internal.append(
-            (conv.ride["driver"], "wastream.ride.closed", {"request_id": conv.ride["request_id"]})
-        )
-        conv.ride = None
+    conv.deadlines.pop("idle", None)
+    ctx.domains.stop(ctx, conv, out)  # each domain closes what it holds open
     conv.flow, conv.step, conv.data, conv.misses = "ended", "stopped", {}, 0
     out.replies.append(say(conv, "stop"))
 
@@ -146,12 +141,12 @@ def _recover(conv: Conv, ctx: Ctx, out: Out) -> None:
         "from_flow": conv.flow,
         "from_step": conv.step,
     }
-    # An open ride request keeps its timeout: the driver's answer or the timeout still
-    # reaches the passenger after the reset.
+    # Domains' deadlines are kept (e.g. an open request's timeout): the other user's
+    # answer or the timeout still reaches this user after the reset.
     conv.deadlines.pop("idle", None)
     conv.flow, conv.step, conv.data, conv.misses = "menu", "main", {}, 0
     out.replies.append(say(conv, "apology"))
-    out.replies.append(menu_body(conv))
+    out.replies.append(menu_body(ctx, conv))
 
 
 def _timer(conv: Conv, ctx: Ctx, out: Out) -> None:
@@ -164,7 +159,7 @@ def _timer(conv: Conv, ctx: Ctx, out: Out) -> None:
         if conv.flow not in RESTING:
             conv.flow, conv.step, conv.data, conv.misses = "expired", "idle", {}, 0
         return
-    handler = TIMERS.get(kind.split(":", 1)[0])
+    handler = ctx.domains.timers.get(kind.split(":", 1)[0])
     if handler is not None:
         go = handler(ctx, conv, {"kind": kind}, out)
         if go is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -102,14 +102,10 @@ def create_app(settings: Settings) -> Runtime:
     )
     # Values are our own orjson bytes; Faust would pick "json" for a non-model type.
     chat_state.key_serializer = chat_state.value_serializer = "raw"  # type: ignore[attr-defined]
-    c = settings.conversation
     return Runtime(
         app=app,
         settings=settings,
-        # The rides options are still read raw (settings.extra) until the rides domain
-        # declares its option group; the engine-wide ones come typed.
-        opts=replace(Options.from_env(settings.extra), idle_s=c.idle_timeout_s,
-                     dedupe_ttl_s=c.dedupe_ttl_s, tz=c.tz),
+        opts=Options.from_settings(settings.conversation),
         inbound=_raw_topic(app, settings, topics.INBOUND),
         outbound=_raw_topic(app, settings, topics.OUTBOUND),
         state=_raw_topic(app, settings, topics.STATE),

@@ -23,7 +23,7 @@ from typing import Any
 
 def kafka_producer(app: Any) -> Any:
     """The started ``aiokafka.AIOKafkaProducer`` of a Faust app
-    (``faust.transport.drivers.aiokafka.Producer._ensure_producer``)."""
+    (``Producer._ensure_producer`` of Faust's aiokafka transport)."""
     return app.producer._ensure_producer()
 
 

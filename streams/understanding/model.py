@@ -1,6 +1,6 @@
 """The understanding of one turn, the session across turns, and the one interface.
 
-Both values are frozen and round-trip through plain JSON (``to_json``/``from_json``), so
+Both values are frozen and survive plain JSON unchanged (``to_json``/``from_json``), so
 a conversation can keep its session in its state and the projector can copy it into
 ``agent_sessions``.
 """

@@ -14,8 +14,11 @@ from schemas.outbound import OutboundMessage
 from schemas.state import StateTransition
 from streams.agent.conversation import ConversationProcessor, Group, _bytes
 from streams.agent.timers import DeadlineCache, timer_event, timer_id
+from streams.domains import REGISTRY
 from streams.domains.rides.index import RidesIndex
+from streams.engine.domains import Domains
 from streams.engine.model import Conv
+from streams.runtime.read_models import apply_record
 from wastream.config import Settings
 
 
@@ -54,36 +57,31 @@ def test_deadline_cache_due_fired_and_rebuild() -> None:
 
 
 def test_rides_index_fold_is_idempotent_and_expires() -> None:
-    idx = RidesIndex(radius_km=5)
-    on = DomainEvent(
-        event_id="a",
-        name="DriverOnline",
-        wa_id="d1",
-        data={"vehicle": "moto", "lat": 0.0, "lon": 0.0, "until": 100.0},
-    )
-    idx.apply(on, 0)
-    idx.apply(on, 0)
+    # Records as they come from wa.domain, through the worker's follower.
+    domains = Domains.load(REGISTRY, Settings.from_env({"WASTREAM_RADIUS_KM": "5"}))
+    idx = domains.model("rides", RidesIndex)
+
+    def fold(event_id: str, name: str, wa_id: str, data: dict[str, object]) -> None:
+        rec = DomainEvent(event_id=event_id, name=name, wa_id=wa_id, data=data).to_bytes()
+        apply_record(domains, rec, 0)
+
+    on = {"vehicle": "moto", "lat": 0.0, "lon": 0.0, "until": 100.0}
+    fold("a", "DriverOnline", "d1", on)
+    fold("a", "DriverOnline", "d1", on)
     assert idx.drivers("moto", 0.0, 0.01, now=50) == [
         ("d1", idx.drivers("moto", 0.0, 0.01, now=50)[0][1])
     ]
     assert idx.drivers("moto", 0.0, 0.01, now=100) == []
     assert idx.drivers("moto", 0.0, 0.1, now=50) == []  # 11 km > 5 km
-    idx.apply(DomainEvent(event_id="b", name="DriverOffline", wa_id="d1"), 0)
+    fold("b", "DriverOffline", "d1", {"reason": "stop"})
     assert idx.driver("d1", 50) is None
-    idx.apply(
-        DomainEvent(
-            event_id="c",
-            name="RideSearched",
-            wa_id="p1",
-            data={"vehicle": "cab", "lat": 0.0, "lon": 0.0, "until": 100.0},
-        ),
-        0,
-    )
+    fold("c", "RideSearched", "p1", {"vehicle": "cab", "lat": 0.0, "lon": 0.0, "until": 100.0})
     assert [w for w, _ in idx.passengers("cab", 0.0, 0.0, now=1)] == ["p1"]
-    idx.apply(
-        DomainEvent(event_id="d", name="RideAccepted", wa_id="d2", data={"passenger": "p1"}), 0
-    )
+    fold("d", "RideAccepted", "d2", {"request_id": "r", "passenger": "p1", "driver": "d2"})
     assert idx.passengers("cab", 0.0, 0.0, now=1) == []
+    fold("e", "DriverOnline", "d3", {"vehicle": "moto"})  # malformed: skipped
+    fold("f", "SomethingNew", "d3", {})  # a type no domain declares: skipped
+    assert idx.online == {}
     idx.searching["old"] = {"vehicle": "cab", "lat": 0.0, "lon": 0.0, "until": 1.0}
     idx.prune(2.0)
     assert "old" not in idx.searching
@@ -148,7 +146,7 @@ async def test_group_settles_effects_before_states_and_resends_refused_records()
     rt = SimpleNamespace(
         app=SimpleNamespace(producer=producer), chat_state=table, settings=Settings.from_env({})
     )
-    proc = ConversationProcessor(rt, RidesIndex(), DeadlineCache())  # type: ignore[arg-type]
+    proc = ConversationProcessor(rt, Domains.load(REGISTRY), DeadlineCache())  # type: ignore[arg-type]
     group = Group()
     topic = SimpleNamespace(get_topic_name=lambda: "wa.outbound")
     await proc._send(topic, "u1", b"reply-1", "c", group)

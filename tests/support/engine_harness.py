@@ -1,19 +1,25 @@
 """A pure, in-process harness around ``streams.engine.process``: several users' conversations,
-the rides index and a clock, with internal events routed between conversations the way
-``wa.inbound`` routes them (no broker; for fast unit tests of the state machines)."""
+the domains (registry and extra ones) with their read models, and a clock, with internal
+events routed between conversations the way ``wa.inbound`` routes them (no broker; for
+fast unit tests of the state machines)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from schemas.domain import DomainEvent
+from schemas.domain import Event
 from schemas.envelope import InboundEvent
 from streams.agent.timers import timer_event
-from streams.domains.rides.index import RidesIndex
+from streams.domains import REGISTRY
 from streams.engine import process as engine
+from streams.engine.domain import Domain
+from streams.engine.domains import Domains, load
 from streams.engine.model import Conv, Ctx, Options, Out
 from tests.support import conversations as c
+from wastream.config import Group
+
+M = TypeVar("M")
 
 T0 = 1_790_000_000.0  # a fixed clock start (2026-09-21 UTC): deterministic tests
 
@@ -23,22 +29,35 @@ class Harness:
     """Users' conversations as bytes (as stored), so every step round-trips the codec."""
 
     opts: Options = field(default_factory=Options)
+    # Domain option groups by domain name (the rest: their defaults).
+    options: dict[str, Group] = field(default_factory=dict)
+    # Domains loaded after the registry's (like WASTREAM_EXTRA_DOMAINS).
+    extra: tuple[Domain, ...] = ()
     now: float = T0
     stored: dict[str, bytes] = field(default_factory=dict)
-    index: RidesIndex = field(default_factory=RidesIndex)
     sent: list[dict[str, Any]] = field(default_factory=list)  # every reply, in order
+    # (wa_id, type, data) of every domain event, and the typed events themselves.
     domain: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    events: list[tuple[str, Event]] = field(default_factory=list)
     transitions: list[tuple[str, int, str, str]] = field(default_factory=list)
     delivery: list[dict[str, Any]] = field(default_factory=list)
     recovery: list[dict[str, Any]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.domains = Domains.of([*load(REGISTRY), *self.extra], None, self.options)
+
+    def model(self, domain: str, kind: type[M]) -> M:
+        """``domain``'s read model, as the worker keeps it."""
+        return self.domains.model(domain, kind)
+
     def conv(self, wa_id: str) -> Conv:
-        return Conv.from_bytes(self.stored.get(wa_id), wa_id)
+        return Conv.from_bytes(self.stored.get(wa_id), wa_id, self.domains.kept)
 
     def deliver(self, ev: InboundEvent) -> Out | None:
         """Process one event (and, recursively, the internal events it causes)."""
         conv = self.conv(ev.wa_id)
-        out = engine.process(conv, Ctx(event=ev, now=self.now, opts=self.opts, nearby=self.index))
+        ctx = Ctx(event=ev, now=self.now, opts=self.opts, domains=self.domains)
+        out = engine.process(conv, ctx)
         if out is None:
             return None
         self.stored[ev.wa_id] = conv.to_bytes()
@@ -48,14 +67,10 @@ class Harness:
             self.recovery.append(out.recovery)
         if out.transition is not None:
             self.transitions.append((conv.wa_id, conv.seq, conv.flow, conv.step))
-        for i, (name, data) in enumerate(out.domain):
-            self.domain.append((conv.wa_id, name, data))
-            self.index.apply(
-                DomainEvent(
-                    event_id=f"{ev.event_id}:{name}:{i}", name=name, wa_id=conv.wa_id, data=data
-                ),
-                self.now,
-            )
+        for fact in out.domain:
+            self.domain.append((conv.wa_id, fact.type, fact.to_data()))
+            self.events.append((conv.wa_id, fact))
+            self.domains.apply(conv.wa_id, fact, self.now)
         for to, typ, payload in out.internal:
             self.deliver(
                 InboundEvent(

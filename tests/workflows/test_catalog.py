@@ -1,24 +1,27 @@
-"""The catalogs: same keys and placeholders in every language, and WhatsApp's limits
-(list rows ≤10, row title ≤24, description ≤72; buttons ≤3, title ≤20) never need the
-builders' truncation."""
+"""The catalogs: the engine's and every domain's have the same keys and placeholders in
+every language, and WhatsApp's limits (list rows ≤10, row title ≤24, description ≤72;
+buttons ≤3, title ≤20) never need the builders' truncation."""
 
 from __future__ import annotations
 
-import string
 from typing import Any
 
 import pytest
 
+from streams.domains import REGISTRY
+from streams.domains.rides.catalog import TEXTS as RIDES
+from streams.domains.rides.index import RidesIndex
 from streams.engine import messages as m
-from streams.engine.catalog import LANGUAGE_NAMES, LANGUAGES, en, text
-from streams.engine.menu import ITEMS
+from streams.engine.catalog import GENERIC, LANGUAGE_NAMES, LANGUAGES, Catalog
+from streams.engine.domains import Domains, load
 from tests.support.engine_harness import Harness
 
-ROW_TITLES = [f"menu.{k}" for k, _ in ITEMS] + [
-    f"vehicle.{v}" for v in ("moto", "cab", "lifan", "truck")
-]
+CATALOGS: dict[str, Catalog] = {"engine": GENERIC} | {
+    d.name: d.texts for d in load(REGISTRY) if d.texts is not None
+}
+MENU = Domains.of(load(REGISTRY)).menu
+ROW_TITLES = [f"vehicle.{v}" for v in ("moto", "cab", "lifan", "truck")]
 ROW_TITLES_FMT = ["drivers.row", "passengers.row"]
-ROW_DESCS = [f"menu.{k}.desc" for k, _ in ITEMS]
 BUTTONS = [
     "ride.accept",
     "ride.decline",
@@ -28,8 +31,6 @@ BUTTONS = [
     "schedule.tomorrow",
     "schedule.yes",
     "schedule.no",
-    "miss3.button",
-    "menu.button",
     "vehicle.button",
     "drivers.button",
     "passengers.button",
@@ -38,29 +39,43 @@ BUTTONS = [
 ]
 
 
-def _fields(s: str) -> set[str]:
-    return {f for _, f, _, _ in string.Formatter().parse(s) if f}
+@pytest.mark.parametrize("name", sorted(CATALOGS))
+def test_every_catalog_has_every_key_in_every_language_with_the_same_placeholders(
+    name: str,
+) -> None:
+    cat = CATALOGS[name]
+    assert sorted(cat.messages) == sorted(LANGUAGES) == ["en", "fr", "rw"]
+    assert cat.problems() == []
 
 
-@pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_every_language_has_every_key_with_the_same_placeholders(lang: str) -> None:
-    cat = LANGUAGES[lang]
-    assert set(cat) == set(en.MESSAGES)
-    for key, value in en.MESSAGES.items():
-        assert _fields(cat[key]) == _fields(value), key
+def test_the_completeness_check_can_say_no() -> None:
+    en = dict(RIDES.messages["en"])
+    fr = dict(RIDES.messages["fr"])
+    del fr["ride.accept"]
+    fr["ride.sent"] = "Demande envoyée."  # lost {minutes}
+    broken = Catalog({"en": en, "fr": fr})
+    assert broken.problems() == [
+        "fr lacks 'ride.accept'",
+        "fr 'ride.sent' placeholders differ from English",
+        "no rw texts",
+    ]
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
 def test_titles_fit_whatsapp_limits(lang: str) -> None:
+    assert len(MENU) <= m.MAX_ROWS
+    for entry, texts in MENU:
+        assert len(texts.text(lang, f"menu.{entry.key}")) <= m.MAX_ROW_TITLE, entry
+        assert len(texts.text(lang, f"menu.{entry.key}.desc")) <= m.MAX_ROW_DESC, entry
     for key in ROW_TITLES:
-        assert len(text(lang, key)) <= m.MAX_ROW_TITLE, key
+        assert len(RIDES.text(lang, key)) <= m.MAX_ROW_TITLE, key
     for key in ROW_TITLES_FMT:
-        assert len(text(lang, key, n=10)) <= m.MAX_ROW_TITLE, key
-    for key in ROW_DESCS:
-        assert len(text(lang, key)) <= m.MAX_ROW_DESC, key
-    assert len(text(lang, "drivers.row.desc", km="9999.9")) <= m.MAX_ROW_DESC
+        assert len(RIDES.text(lang, key, n=10)) <= m.MAX_ROW_TITLE, key
+    assert len(RIDES.text(lang, "drivers.row.desc", km="9999.9")) <= m.MAX_ROW_DESC
     for key in BUTTONS:
-        assert len(text(lang, key)) <= m.MAX_BUTTON_TITLE, key
+        assert len(RIDES.text(lang, key)) <= m.MAX_BUTTON_TITLE, key
+    for key in ("miss3.button", "menu.button"):
+        assert len(GENERIC.text(lang, key)) <= m.MAX_BUTTON_TITLE, key
     for name in LANGUAGE_NAMES.values():
         assert len(name) <= m.MAX_BUTTON_TITLE
 
@@ -92,7 +107,7 @@ def check_limits(body: dict[str, Any]) -> None:
 def test_every_prompt_of_every_flow_fits(lang: str) -> None:
     h = Harness()
     for i in range(12):  # more drivers than a list can hold
-        h.index.online[f"2507{i:08d}"] = {
+        h.model("rides", RidesIndex).online[f"2507{i:08d}"] = {
             "vehicle": "moto",
             "lat": -1.95 + i * 0.001,
             "lon": 30.06,

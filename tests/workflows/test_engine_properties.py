@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streams.domains import FLOWS
+from streams.domains.rides.index import RidesIndex
 from streams.engine.model import Conv
 from streams.engine.process import RESTING
 from tests.support import conversations as c
@@ -67,7 +67,9 @@ def test_random_conversations_never_go_silent_or_astray(
 ) -> None:
     h = Harness()
     # A driver online nearby so the rides paths are reachable.
-    h.index.online[D] = {"vehicle": "moto", "lat": -1.95, "lon": 30.06, "until": h.now + 10**6}
+    h.model("rides", RidesIndex).online[D] = {
+        "vehicle": "moto", "lat": -1.95, "lon": 30.06, "until": h.now + 10**6
+    }
     h.stored[U] = Conv(wa_id=U, lang=lang).to_bytes()
     for kind, arg in steps:
         before = len(h.sent)
@@ -87,9 +89,10 @@ def test_random_conversations_never_go_silent_or_astray(
         replies = h.to(U, before)
         assert replies, (kind, arg, h.conv(U).flow, h.conv(U).step)
         conv = h.conv(U)
-        assert conv.flow in FLOWS or conv.flow in RESTING
-        if conv.flow in FLOWS:
-            assert conv.step in FLOWS[conv.flow].steps, (conv.flow, conv.step)
+        flows = h.domains.flows
+        assert conv.flow in flows or conv.flow in RESTING
+        if conv.flow in flows:
+            assert conv.step in flows[conv.flow].steps, (conv.flow, conv.step)
         if kind == "option":
             lang = conv.lang  # a pick in the language flow may change it...
         assert conv.lang == lang  # ...nothing else does

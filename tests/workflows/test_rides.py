@@ -3,7 +3,9 @@ passengers (pure engine + rides index)."""
 
 from __future__ import annotations
 
+from streams.domains.rides import kept
 from streams.domains.rides.index import RidesIndex
+from streams.domains.rides.options import RidesOptions
 from streams.engine.common import haversine_km
 from streams.engine.model import Options
 from tests.support import conversations as c
@@ -97,9 +99,9 @@ def test_request_accept_tells_both() -> None:
     assert f"+{P}" in c.body_text(h.to(D, mark)[0])
     assert f"+{D}" in c.body_text(h.to(P, mark)[0])
     assert [n for _, n, _ in h.domain[-2:]] == ["RideRequested", "RideAccepted"]
-    assert h.conv(P).ride is None
+    assert kept.ride(h.conv(P)) is None
     assert "ride_timeout" not in h.conv(P).deadlines
-    assert h.conv(D).pending == {}
+    assert kept.pending(h.conv(D)) == {}
 
 
 def test_decline_lets_the_passenger_pick_again() -> None:
@@ -117,7 +119,7 @@ def test_decline_lets_the_passenger_pick_again() -> None:
 
 
 def test_unanswered_request_times_out_and_a_late_accept_is_refused() -> None:
-    h = Harness(opts=Options(ride_timeout_s=300))
+    h = Harness(options={"rides": RidesOptions(ride_timeout_s=300)})
     _online(h, D, "moto", *KIGALI)
     _search(h)
     mark = len(h.sent)
@@ -144,16 +146,17 @@ def test_answer_after_passenger_moved_on_is_refused_and_closes_on_driver_side() 
     h.pick(P, f"driver:{D}")
     h.say(P, "stop")  # withdraws the request
     assert "no longer open" in c.body_text(h.to(D, mark)[-1])
-    assert h.conv(D).pending == {}
+    assert kept.pending(h.conv(D)) == {}
 
 
 def test_driver_goes_offline_after_30_minutes() -> None:
-    h = Harness(opts=Options(online_s=1800, idle_s=10_000))
+    h = Harness(opts=Options(idle_s=10_000), options={"rides": RidesOptions(online_s=1800)})
     _online(h, D, "moto", *KIGALI)
-    assert h.index.driver(D, h.now) is not None
+    index = h.model("rides", RidesIndex)
+    assert index.driver(D, h.now) is not None
     h.advance(1801)
     assert h.domain[-1][:2] == (D, "DriverOffline")
-    assert h.index.driver(D, h.now) is None
+    assert index.driver(D, h.now) is None
     assert _search(h)[0]["type"] == "text"  # none found
 
 
@@ -182,7 +185,7 @@ def test_pick_by_typed_number() -> None:
 def test_recovery_while_waiting_keeps_the_request_alive_until_its_timeout() -> None:
     from streams.failure.recovery import recovery_event
 
-    h = Harness(opts=Options(ride_timeout_s=300))
+    h = Harness(options={"rides": RidesOptions(ride_timeout_s=300)})
     _online(h, D, "moto", *KIGALI)
     _search(h)
     h.pick(P, f"driver:{D}")
@@ -193,3 +196,50 @@ def test_recovery_while_waiting_keeps_the_request_alive_until_its_timeout() -> N
     h.advance(301)
     assert "did not answer in time" in c.body_text(h.to(P, mark)[0])
     assert h.domain[-1][1] == "RideTimedOut"
+
+
+def _old_record(wa_id: str, **fields: object) -> bytes:
+    """A conversation as the code before domains had slots stored it (ride, pending and
+    trips were top-level fields of the record)."""
+    import orjson
+
+    rec: dict[str, object] = {
+        "wa_id": wa_id, "flow": "menu", "step": "main", "lang": "en", "seq": 3, "data": {},
+        "misses": 0, "last_at": 0.0, "deadlines": {}, "trips": {}, "pending": {}, "ride": None,
+        "seen": {}, "dlv": {}, "phone_number_id": None,
+    }
+    rec.update(fields)
+    return orjson.dumps(rec)
+
+
+def test_conversations_stored_by_the_old_code_carry_on() -> None:
+    import orjson
+
+    h = Harness()
+    rid, until = "abc123def456", h.now + 200
+    ride = {"request_id": rid, "driver": D, "vehicle": "moto", "lat": KIGALI[0], "lon": KIGALI[1]}
+    trip = {"when": h.now + 86400, "vehicle": "cab", "pickup": [-1.95, 30.06],
+            "dropoff": [-1.96, 30.07]}
+    pending = {rid: {"passenger": P, "vehicle": "moto", "until": until}}
+    h.stored[P] = _old_record(
+        P, flow="rides_drivers", step="waiting", last_at=h.now - 5,
+        data={"vehicle": "moto", "lat": KIGALI[0], "lon": KIGALI[1], "listed": [[D, 1.1]]},
+        deadlines={"idle": h.now + 1000, "ride_timeout": until}, ride=ride, trips={"t1": trip})
+    h.stored[D] = _old_record(D, last_at=h.now - 5, pending=pending)
+    assert kept.ride(h.conv(P)) == ride
+    assert kept.trips(h.conv(P)) == {"t1": trip}
+    assert h.conv(D).domains == {"rides": {"pending": pending}}  # empty fields are not carried
+    # the driver's Accept, tapped on a button the old code sent, still works
+    mark = len(h.sent)
+    h.tap(D, f"ride:accept:{rid}")
+    assert f"+{P}" in c.body_text(h.to(D, mark)[0])
+    assert f"+{D}" in c.body_text(h.to(P, mark)[0])
+    assert kept.ride(h.conv(P)) is None
+    assert "ride_timeout" not in h.conv(P).deadlines
+    stored = orjson.loads(h.stored[P])  # written back in the new shape
+    assert "ride" not in stored
+    assert "trips" not in stored
+    assert stored["domains"] == {"rides": {"trips": {"t1": trip}}}
+    # and the trip booked before the upgrade is still listed
+    h.pick(P, "menu:rides_schedule")
+    assert c.row_ids(h.tap(P, "sched:list")[0]) == ["trip:t1"]

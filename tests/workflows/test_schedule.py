@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from streams.domains.rides import kept
 from streams.domains.rides.schedule import at_slot, parse_when, show
 from streams.engine.model import Options
 from tests.support import conversations as c
@@ -90,7 +91,7 @@ def test_typed_date_and_cancel() -> None:
     cancelled = h.pick(U, f"trip:{trip_id}")
     assert "cancelled" in c.body_text(cancelled[0])
     assert h.domain[-1][1] == "TripCancelled"
-    assert h.conv(U).trips == {}
+    assert kept.trips(h.conv(U)) == {}
     assert f"reminder:{trip_id}" not in h.conv(U).deadlines
     mark = len(h.sent)
     h.advance(4 * 86400)
@@ -131,4 +132,4 @@ def test_abort_at_confirm() -> None:
     h.pick(U, "slot:10:00")
     h.pick(U, "vehicle:truck")
     assert "Nothing was scheduled" in c.body_text(h.tap(U, "sched:no")[0])
-    assert h.conv(U).trips == {}
+    assert kept.trips(h.conv(U)) == {}

@@ -4,7 +4,8 @@
 A component declares a :class:`~wastream.config.Group` subclass (its own ``section``,
 ``title``, and fields each with ``alias`` = the variable, a default, constraints and a
 ``description``), reads it with ``settings.options(MyGroup)``, and is listed by a
-provider module below, which exposes ``OPTION_GROUPS: tuple[type[Group], ...]``. The
+provider module below, which exposes ``option_groups() -> tuple[type[Group], ...]``
+(a function: a provider may have to import its components to list them). The
 domain registry (``streams.domains``) is that provider for every domain.
 """
 
@@ -16,21 +17,21 @@ from collections.abc import Sequence
 from wastream.config.base import Group
 from wastream.config.groups import CORE_GROUPS
 
-# Modules whose ``OPTION_GROUPS`` extend the settings. Named, not imported, here: the
+# Modules whose ``option_groups()`` extend the settings. Named, not imported, here: the
 # configuration model sits below every service and must not import one.
 PROVIDERS: tuple[str, ...] = ("streams.domains",)
 
 
 def component_groups(providers: Sequence[str] = PROVIDERS) -> list[type[Group]]:
     """Every provider's option groups, in provider order. A provider without
-    ``OPTION_GROUPS``, or two groups claiming one variable, is an error, not a gap."""
+    ``option_groups()``, or two groups claiming one variable, is an error, not a gap."""
     groups: list[type[Group]] = []
     for name in providers:
         module = importlib.import_module(name)
-        try:
-            declared: tuple[type[Group], ...] = module.OPTION_GROUPS
-        except AttributeError:
-            raise TypeError(f"{name} declares no OPTION_GROUPS") from None
+        provider = getattr(module, "option_groups", None)
+        if provider is None:
+            raise TypeError(f"{name} declares no option_groups()")
+        declared: tuple[type[Group], ...] = provider()
         groups.extend(declared)
     _check_unique([*CORE_GROUPS, *groups])
     return groups

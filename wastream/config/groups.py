@@ -151,6 +151,18 @@ class WorkerSettings(Group):
     hole_sweep_s: float = Field(
         2.0, gt=0, alias="WASTREAM_HOLE_SWEEP_S",
         description="hole guard: how often partitions are checked for holes")
+    extra_domains: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), alias="WASTREAM_EXTRA_DOMAINS",
+        description="business domains loaded after the registry's (module paths, e.g. a "
+        "domain that lives only under tests/)", json_schema_extra=doc(
+            accepts="module paths separated by commas", shown_default="none"))
+
+    @field_validator("extra_domains", mode="before")
+    @classmethod
+    def _paths(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = tuple(p.strip() for p in v.split(",") if p.strip())
+        return v
 
 
 class ConversationSettings(Group):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import SecretStr
 
@@ -149,10 +149,3 @@ class Settings:
     @property
     def db_schema(self) -> str:
         return self.database.db_schema
-
-    @property
-    def extra(self) -> Mapping[str, Any]:
-        """Raw ``WASTREAM_*`` values, kept for ONE reader: ``Options.from_env``'s rides
-        options, until the rides domain declares its option group. Nothing else reads it
-        (tests/unit/test_settings.py checks)."""
-        return {k: v for k, v in self.env.items() if k.startswith("WASTREAM_")}

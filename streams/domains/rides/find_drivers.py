@@ -1,7 +1,7 @@
 """Rides · nearby drivers (a passenger looks for a driver).
 
 vehicle → location → list of drivers (≤10, nearest first, distance shown) → pick →
-request sent (the driver answers with Accept/Decline, see ``rides_requests``) →
+request sent (the driver answers with Accept/Decline, see ``requests``) →
 waiting; a timeout after WASTREAM_RIDE_TIMEOUT_S lets the passenger pick again.
 """
 
@@ -10,15 +10,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from streams.domains.rides import kept
+from streams.domains.rides.catalog import say, t
+from streams.domains.rides.events import RideRequested, RideSearched
+from streams.domains.rides.index import nearby
+from streams.domains.rides.options import opts
+from streams.domains.rides.prompts import location_prompt, pick_vehicle, vehicle_prompt
 from streams.engine import messages as m
-from streams.engine.common import (
-    km,
-    location_prompt,
-    pick_vehicle,
-    say,
-    t,
-    vehicle_prompt,
-)
+from streams.engine.common import km
 from streams.engine.flows import MENU, Flow, Go, Step
 from streams.engine.model import Conv, Ctx, Input, Out
 
@@ -33,14 +32,8 @@ def _location(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
         return None
     vehicle = conv.data["vehicle"]
     out.domain.append(
-        (
-            "RideSearched",
-            {
-                "vehicle": vehicle,
-                "lat": inp.lat,
-                "lon": inp.lon,
-                "until": ctx.now + ctx.opts.search_window_s,
-            },
+        RideSearched(
+            vehicle=vehicle, lat=inp.lat, lon=inp.lon, until=ctx.now + opts(ctx).search_window_s
         )
     )
     conv.data.update(lat=inp.lat, lon=inp.lon)
@@ -50,11 +43,11 @@ def _location(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
 def _offer(ctx: Ctx, conv: Conv, out: Out) -> Go:
     """List the drivers around the saved location, or say there are none."""
     vehicle, lat, lon = conv.data["vehicle"], conv.data["lat"], conv.data["lon"]
-    found = ctx.nearby.drivers(vehicle, lat, lon, ctx.now, exclude=conv.wa_id)
+    found = nearby(ctx).drivers(vehicle, lat, lon, ctx.now, exclude=conv.wa_id)
     vname = t(conv, f"vehicle.{vehicle}")
     if not found:
         out.replies.append(
-            say(conv, "drivers.none", vehicle=vname, radius=f"{ctx.opts.radius_km:g}")
+            say(conv, "drivers.none", vehicle=vname, radius=f"{opts(ctx).radius_km:g}")
         )
         return MENU
     out.replies.append(_list(conv, found, vname))
@@ -62,7 +55,7 @@ def _offer(ctx: Ctx, conv: Conv, out: Out) -> Go:
 
 
 def _list(conv: Conv, found: list[tuple[str, float]], vname: str) -> dict[str, Any]:
-    opts = [
+    rows = [
         m.Option(
             f"driver:{w}", t(conv, "drivers.row", n=i + 1), t(conv, "drivers.row.desc", km=km(d))
         )
@@ -72,7 +65,7 @@ def _list(conv: Conv, found: list[tuple[str, float]], vname: str) -> dict[str, A
         conv.wa_id,
         t(conv, "drivers.body", count=len(found), vehicle=vname),
         t(conv, "drivers.button"),
-        opts,
+        rows,
         section=t(conv, "drivers.button"),
     )
 
@@ -92,21 +85,14 @@ def _pick(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
     dist = next((d for w, d in listed if w == driver), None)
     if not driver or dist is None:
         return None
-    if ctx.nearby.driver(driver, ctx.now) is None:
+    if nearby(ctx).driver(driver, ctx.now) is None:
         out.replies.append(say(conv, "ride.unavailable"))
         return Go(step="pick")
     rid = hashlib.sha1(ctx.event.event_id.encode()).hexdigest()[:12]  # noqa: S324 - an id, not security
     vehicle = conv.data["vehicle"]
     out.domain.append(
-        (
-            "RideRequested",
-            {
-                "request_id": rid,
-                "passenger": conv.wa_id,
-                "driver": driver,
-                "vehicle": vehicle,
-                "km": dist,
-            },
+        RideRequested(
+            request_id=rid, passenger=conv.wa_id, driver=driver, vehicle=vehicle, km=dist
         )
     )
     out.internal.append(
@@ -116,20 +102,23 @@ def _pick(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
             {"request_id": rid, "passenger": conv.wa_id, "vehicle": vehicle, "km": km(dist)},
         )
     )
-    conv.ride = {
-        "request_id": rid,
-        "driver": driver,
-        "vehicle": vehicle,
-        "lat": conv.data["lat"],
-        "lon": conv.data["lon"],
-    }
-    conv.deadlines["ride_timeout"] = ctx.now + ctx.opts.ride_timeout_s
-    out.replies.append(say(conv, "ride.sent", minutes=f"{ctx.opts.ride_timeout_s / 60:g}"))
+    kept.set_ride(
+        conv,
+        {
+            "request_id": rid,
+            "driver": driver,
+            "vehicle": vehicle,
+            "lat": conv.data["lat"],
+            "lon": conv.data["lon"],
+        },
+    )
+    conv.deadlines["ride_timeout"] = ctx.now + opts(ctx).ride_timeout_s
+    out.replies.append(say(conv, "ride.sent", minutes=f"{opts(ctx).ride_timeout_s / 60:g}"))
     return Go(step="waiting", prompt=False)
 
 
 def _waiting_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
-    return [say(conv, "ride.sent", minutes=f"{ctx.opts.ride_timeout_s / 60:g}")]
+    return [say(conv, "ride.sent", minutes=f"{opts(ctx).ride_timeout_s / 60:g}")]
 
 
 def _waiting(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from streams.domains.rides.catalog import say, t
+from streams.domains.rides.events import DriverOffline, DriverOnline, RideOffered
+from streams.domains.rides.index import nearby
+from streams.domains.rides.options import opts
+from streams.domains.rides.prompts import location_prompt, pick_vehicle, vehicle_prompt
 from streams.engine import messages as m
-from streams.engine.common import km, location_prompt, pick_vehicle, say, t, vehicle_prompt
+from streams.engine.common import km
 from streams.engine.flows import MENU, Flow, Go, Step
 from streams.engine.model import Conv, Ctx, Input, Out
 
@@ -24,20 +29,18 @@ def _location(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
     if inp.kind != "location":
         return None
     vehicle = conv.data["vehicle"]
-    until = ctx.now + ctx.opts.online_s
-    out.domain.append(
-        ("DriverOnline", {"vehicle": vehicle, "lat": inp.lat, "lon": inp.lon, "until": until})
-    )
+    until = ctx.now + opts(ctx).online_s
+    out.domain.append(DriverOnline(vehicle=vehicle, lat=inp.lat, lon=inp.lon, until=until))
     conv.deadlines["online"] = until
     vname = t(conv, f"vehicle.{vehicle}")
     out.replies.append(
-        say(conv, "online.body", vehicle=vname, minutes=f"{ctx.opts.online_s / 60:g}")
+        say(conv, "online.body", vehicle=vname, minutes=f"{opts(ctx).online_s / 60:g}")
     )
-    found = ctx.nearby.passengers(vehicle, inp.lat, inp.lon, ctx.now, exclude=conv.wa_id)
+    found = nearby(ctx).passengers(vehicle, inp.lat, inp.lon, ctx.now, exclude=conv.wa_id)
     if not found:
         out.replies.append(say(conv, "passengers.none"))
         return MENU
-    opts = [
+    rows = [
         m.Option(
             f"passenger:{w}",
             t(conv, "passengers.row", n=i + 1),
@@ -50,7 +53,7 @@ def _location(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
             conv.wa_id,
             t(conv, "passengers.body", count=len(found)),
             t(conv, "passengers.button"),
-            opts,
+            rows,
             section=t(conv, "passengers.button"),
         )
     )
@@ -63,7 +66,7 @@ def _location(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
 
 def _pick_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
     listed = conv.data.get("listed") or []
-    opts = [
+    rows = [
         m.Option(
             f"passenger:{w}",
             t(conv, "passengers.row", n=i + 1),
@@ -76,7 +79,7 @@ def _pick_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
             conv.wa_id,
             t(conv, "passengers.body", count=len(listed)),
             t(conv, "passengers.button"),
-            opts,
+            rows,
             section=t(conv, "passengers.button"),
         )
     ]
@@ -91,9 +94,7 @@ def _pick(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
     if dist is None:
         return None
     vehicle = conv.data["vehicle"]
-    out.domain.append(
-        ("RideOffered", {"driver": conv.wa_id, "passenger": who, "vehicle": vehicle, "km": dist})
-    )
+    out.domain.append(RideOffered(driver=conv.wa_id, passenger=who, vehicle=vehicle, km=dist))
     out.internal.append(
         (who, "wastream.ride.offer", {"driver": conv.wa_id, "vehicle": vehicle, "km": km(dist)})
     )
@@ -102,7 +103,7 @@ def _pick(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
 
 
 def _offline(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
-    out.domain.append(("DriverOffline", {"reason": "expired"}))
+    out.domain.append(DriverOffline(reason="expired"))
     return None
 
 

@@ -1,63 +1,60 @@
 """Who is around: drivers online and passengers searching, across all users.
 
 The conversations of a driver and of a passenger live on different partitions, so
-this cross-user view cannot be a partitioned table. It is a materialised view of
-``wa.domain`` kept by every worker: a plain consumer (no group) reads every partition
-from "now - window" (``offsets_for_times``) and folds ``DriverOnline``/``DriverOffline``/
-``RideSearched`` into memory. Entries expire by their own ``until`` (30 minutes), so
-the window of the log that matters is bounded and a restarted worker rebuilds the
-view from the log in one read: durable without a changelog of its own.
+this cross-user view cannot be a partitioned table. It is the rides domain's read
+model of ``wa.domain``, kept by every worker (``streams/runtime/read_models.py``
+follows the topic from "now - window"): it folds ``DriverOnline``/``DriverOffline``/
+``RideSearched``/``RideAccepted`` into memory. Entries expire by their own ``until``
+(30 minutes), so the window of the log that matters is bounded and a restarted
+worker rebuilds the view from the log in one read: durable without a changelog.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import time
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
-from schemas import topics
-from schemas.domain import DomainEvent
-from schemas.record import RecordError
+from schemas.domain import Event
+from streams.domains.rides.events import DriverOffline, DriverOnline, RideAccepted, RideSearched
+from streams.domains.rides.options import NAME, RidesOptions
 from streams.engine.common import haversine_km
-from wastream.config import Settings
+from streams.engine.model import Ctx
 
-log = logging.getLogger(__name__)
 MAX_RESULTS = 10
 
 
 class RidesIndex:
-    """In-memory index of drivers online and passengers searching (the ``Nearby`` port)."""
+    """In-memory index of drivers online and passengers searching."""
 
-    def __init__(self, radius_km: float = 10.0) -> None:
+    def __init__(self, radius_km: float = 10.0, window_s: float = 1800.0) -> None:
         self.radius_km = radius_km
+        self.window_s = window_s
         self.online: dict[str, dict[str, Any]] = {}
         self.searching: dict[str, dict[str, Any]] = {}
 
-    def apply(self, ev: DomainEvent, now: float) -> None:
+    @classmethod
+    def from_options(cls, opts: RidesOptions) -> RidesIndex:
+        return cls(radius_km=opts.radius_km, window_s=max(opts.online_s, opts.search_window_s))
+
+    def apply(self, wa_id: str, ev: Event, now: float) -> None:
         """Fold one domain event (idempotent: the latest fact per wa_id wins)."""
-        d = ev.data
-        if ev.name == "DriverOnline":
-            self.online[ev.wa_id] = {
-                "vehicle": d.get("vehicle"),
-                "lat": float(d["lat"]),
-                "lon": float(d["lon"]),
-                "until": float(d["until"]),
+        if isinstance(ev, DriverOnline):
+            self.online[wa_id] = {
+                "vehicle": ev.vehicle,
+                "lat": float(ev.lat),
+                "lon": float(ev.lon),
+                "until": float(ev.until),
             }
-        elif ev.name == "DriverOffline":
-            self.online.pop(ev.wa_id, None)
-        elif ev.name == "RideSearched":
-            self.searching[ev.wa_id] = {
-                "vehicle": d.get("vehicle"),
-                "lat": float(d["lat"]),
-                "lon": float(d["lon"]),
-                "until": float(d["until"]),
+        elif isinstance(ev, DriverOffline):
+            self.online.pop(wa_id, None)
+        elif isinstance(ev, RideSearched):
+            self.searching[wa_id] = {
+                "vehicle": ev.vehicle,
+                "lat": float(ev.lat),
+                "lon": float(ev.lon),
+                "until": float(ev.until),
             }
-        elif ev.name == "RideAccepted":
-            self.searching.pop(str(d.get("passenger")), None)
+        elif isinstance(ev, RideAccepted):
+            self.searching.pop(str(ev.passenger), None)
 
     def _near(
         self,
@@ -100,45 +97,6 @@ class RidesIndex:
                 del pool[k]
 
 
-async def follow(
-    index: RidesIndex, settings: Settings, window_s: float, ready: asyncio.Event | None = None
-) -> None:
-    """Keep ``index`` up to date from ``wa.domain`` until cancelled."""
-    topic = settings.topic(topics.DOMAIN)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="latest",
-    )
-    await consumer.start()
-    try:
-        parts: set[int] | None = None
-        while not parts:
-            parts = consumer.partitions_for_topic(topic)
-            if not parts:
-                await consumer._client.force_metadata_update()
-                await asyncio.sleep(0.5)
-        tps = [TopicPartition(topic, p) for p in sorted(parts)]
-        consumer.assign(tps)
-        start_ms = int((time.time() - window_s) * 1000)
-        offsets = await consumer.offsets_for_times({tp: start_ms for tp in tps})
-        ends = await consumer.end_offsets(tps)
-        for tp in tps:
-            off = offsets.get(tp)
-            consumer.seek(tp, off.offset if off is not None else ends[tp])
-        if ready is not None:
-            ready.set()
-        last_prune = time.monotonic()
-        while True:
-            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
-            now = time.time()
-            for msgs in batch.values():
-                for m in msgs:
-                    with contextlib.suppress(RecordError, KeyError, TypeError, ValueError):
-                        index.apply(DomainEvent.from_bytes(m.value or b""), now)
-            if time.monotonic() - last_prune > 30:
-                index.prune(now)
-                last_prune = time.monotonic()
-    finally:
-        await consumer.stop()
+def nearby(ctx: Ctx) -> RidesIndex:
+    """This worker's rides index."""
+    return ctx.domains.model(NAME, RidesIndex)

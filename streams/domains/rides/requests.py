@@ -11,8 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from streams.domains.rides import kept
+from streams.domains.rides.catalog import say, t
+from streams.domains.rides.events import (
+    DriverOffline,
+    RideAccepted,
+    RideDeclined,
+    RideTimedOut,
+)
+from streams.domains.rides.options import opts
 from streams.engine import messages as m
-from streams.engine.common import say, t
+from streams.engine.domain import ChoiceHandler, EventHandler
 from streams.engine.flows import Go, TimerHandler
 from streams.engine.model import Conv, Ctx, Input, Out
 
@@ -22,12 +31,13 @@ MENU_QUIET = Go(step="main", flow="menu", prompt=False)
 def on_request(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     """Driver side: a passenger asks me; show Accept / Decline."""
     rid = str(p["request_id"])
-    conv.pending = {k: v for k, v in conv.pending.items() if v.get("until", 0) > ctx.now}
-    conv.pending[rid] = {
+    pending = {k: v for k, v in kept.pending(conv).items() if v.get("until", 0) > ctx.now}
+    pending[rid] = {
         "passenger": p["passenger"],
         "vehicle": p.get("vehicle", ""),
-        "until": ctx.now + ctx.opts.ride_timeout_s,
+        "until": ctx.now + opts(ctx).ride_timeout_s,
     }
+    kept.set_pending(conv, pending)
     vehicle = t(conv, f"vehicle.{p.get('vehicle', 'moto')}")
     out.replies.append(
         m.buttons_body(
@@ -49,14 +59,14 @@ def driver_answer(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
         out.replies.append(say(conv, "ride.gone"))
         return None
     rid = parts[2]
-    req = conv.pending.pop(rid, None)
+    req = kept.pending(conv).pop(rid, None)
     if req is None or req.get("until", 0) <= ctx.now:
         out.replies.append(say(conv, "ride.gone"))
         return None
     accepted = parts[1] == "accept"
     passenger = str(req["passenger"])
-    data = {"request_id": rid, "passenger": passenger, "driver": conv.wa_id}
-    out.domain.append(("RideAccepted" if accepted else "RideDeclined", data))
+    fact = RideAccepted if accepted else RideDeclined
+    out.domain.append(fact(request_id=rid, passenger=passenger, driver=conv.wa_id))
     out.internal.append(
         (
             passenger,
@@ -73,7 +83,7 @@ def driver_answer(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
 
 def on_closed(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     """Driver side: the passenger's request timed out or was withdrawn."""
-    if conv.pending.pop(str(p.get("request_id")), None) is not None:
+    if kept.pending(conv).pop(str(p.get("request_id")), None) is not None:
         out.replies.append(say(conv, "ride.gone"))
     return None
 
@@ -81,11 +91,12 @@ def on_closed(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
 def on_answer(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     """Passenger side: the driver's answer to my open request."""
     rid = str(p.get("request_id"))
-    if not conv.ride or conv.ride.get("request_id") != rid:
+    ride = kept.ride(conv)
+    if not ride or ride.get("request_id") != rid:
         # Too late (timed out) or withdrawn: tell the driver it is closed.
         out.internal.append((str(p.get("driver")), "wastream.ride.closed", {"request_id": rid}))
         return None
-    ride, conv.ride = conv.ride, None
+    kept.set_ride(conv, None)
     conv.deadlines.pop("ride_timeout", None)
     if p.get("accepted"):
         out.replies.append(say(conv, "ride.accepted.passenger", driver=p.get("driver")))
@@ -105,14 +116,12 @@ def _pick_again(ride: dict[str, Any]) -> Go:
 
 def on_timeout(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     """Passenger side: the driver did not answer in time."""
-    ride, conv.ride = conv.ride, None
+    ride = kept.ride(conv)
+    kept.set_ride(conv, None)
     if not ride:
         return None
     out.domain.append(
-        (
-            "RideTimedOut",
-            {"request_id": ride["request_id"], "driver": ride["driver"], "passenger": conv.wa_id},
-        )
+        RideTimedOut(request_id=ride["request_id"], driver=ride["driver"], passenger=conv.wa_id)
     )
     out.internal.append(
         (ride["driver"], "wastream.ride.closed", {"request_id": ride["request_id"]})
@@ -130,10 +139,26 @@ def on_offer(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     return None
 
 
-HANDLERS = {
+def on_stop(ctx: Ctx, conv: Conv, out: Out) -> None:
+    """The user said stop: a driver goes offline, a passenger's open request is withdrawn."""
+    if conv.deadlines.pop("online", None) is not None:
+        out.domain.append(DriverOffline(reason="stop"))
+    conv.deadlines.pop("ride_timeout", None)
+    ride = kept.ride(conv)
+    if ride:
+        out.internal.append(
+            (ride["driver"], "wastream.ride.closed", {"request_id": ride["request_id"]})
+        )
+        kept.set_ride(conv, None)
+
+
+HANDLERS: dict[str, EventHandler] = {
     "wastream.ride.request": on_request,
     "wastream.ride.answer": on_answer,
     "wastream.ride.closed": on_closed,
     "wastream.ride.offer": on_offer,
 }
 TIMERS: dict[str, TimerHandler] = {"ride_timeout": on_timeout}
+# The driver's Accept / Decline buttons (``ride:accept:<id>``) work whatever flow the
+# driver is in by then.
+CHOICES: dict[str, ChoiceHandler] = {"ride:": driver_answer}

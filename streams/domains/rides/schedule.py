@@ -15,8 +15,12 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from streams.domains.rides import kept
+from streams.domains.rides.catalog import say, t
+from streams.domains.rides.events import TripCancelled, TripReminderSent, TripScheduled
+from streams.domains.rides.options import opts
+from streams.domains.rides.prompts import location_prompt, pick_vehicle, vehicle_prompt
 from streams.engine import messages as m
-from streams.engine.common import location_prompt, pick_vehicle, say, t, vehicle_prompt
 from streams.engine.flows import MENU, Flow, Go, Step
 from streams.engine.model import Conv, Ctx, Input, Out
 
@@ -79,7 +83,8 @@ def _start_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
 
 def _upcoming(conv: Conv, now: float) -> list[tuple[str, dict[str, Any]]]:
     return sorted(
-        ((k, v) for k, v in conv.trips.items() if v["when"] > now), key=lambda kv: kv[1]["when"]
+        ((k, v) for k, v in kept.trips(conv).items() if v["when"] > now),
+        key=lambda kv: kv[1]["when"],
     )
 
 
@@ -91,7 +96,7 @@ def _start(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
         if not trips:
             out.replies.append(say(conv, "schedule.none"))
             return MENU
-        opts = [
+        rows = [
             m.Option(f"trip:{k}", show(v["when"], ctx.opts.tz), t(conv, f"vehicle.{v['vehicle']}"))
             for k, v in trips[:10]
         ]
@@ -100,7 +105,7 @@ def _start(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
                 conv.wa_id,
                 t(conv, "schedule.trips"),
                 t(conv, "schedule.button"),
-                opts,
+                rows,
                 section=t(conv, "schedule.button"),
             )
         )
@@ -218,10 +223,11 @@ def _confirm(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
         "pickup": d["pickup"],
         "dropoff": d["dropoff"],
     }
-    conv.trips = {k: v for k, v in conv.trips.items() if v["when"] > ctx.now}
-    conv.trips[trip_id] = trip
-    conv.deadlines[f"reminder:{trip_id}"] = max(ctx.now, d["when"] - ctx.opts.reminder_before_s)
-    out.domain.append(("TripScheduled", {"trip_id": trip_id, **trip}))
+    trips = {k: v for k, v in kept.trips(conv).items() if v["when"] > ctx.now}
+    trips[trip_id] = trip
+    kept.set_trips(conv, trips)
+    conv.deadlines[f"reminder:{trip_id}"] = max(ctx.now, d["when"] - opts(ctx).reminder_before_s)
+    out.domain.append(TripScheduled(trip_id=trip_id, **trip))
     out.replies.append(say(conv, "schedule.done", when=show(d["when"], ctx.opts.tz)))
     return Go(step="main", flow="menu", prompt=False)
 
@@ -234,18 +240,18 @@ def _cancel_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
 
 def _cancel(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
     trip_id = inp.choice.removeprefix("trip:") if inp.choice.startswith("trip:") else ""
-    trip = conv.trips.pop(trip_id, None)
+    trip = kept.trips(conv).pop(trip_id, None)
     if trip is None:
         return None
     conv.deadlines.pop(f"reminder:{trip_id}", None)
-    out.domain.append(("TripCancelled", {"trip_id": trip_id}))
+    out.domain.append(TripCancelled(trip_id=trip_id))
     out.replies.append(say(conv, "schedule.cancelled", when=show(trip["when"], ctx.opts.tz)))
     return MENU
 
 
 def _reminder(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     trip_id = str(p["kind"]).split(":", 1)[1]
-    trip = conv.trips.get(trip_id)
+    trip = kept.trips(conv).get(trip_id)
     if trip is not None:
         out.replies.append(
             say(
@@ -255,7 +261,7 @@ def _reminder(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
                 when=show(trip["when"], ctx.opts.tz),
             )
         )
-        out.domain.append(("TripReminderSent", {"trip_id": trip_id}))
+        out.domain.append(TripReminderSent(trip_id=trip_id))
     return None
 
 
