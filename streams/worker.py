@@ -40,13 +40,16 @@ def build(
     rt = create_app(settings)
     rt.prepare_db = prepare_db
     cache = timers.DeadlineCache()
-    conversation.install(rt, domains, cache)
+    models_ready = asyncio.Event()  # the agent waits until the read models caught up
+    conversation.install(rt, domains, cache, models_ready)
     timers.install(rt, cache)
     if domains.models:
 
         @rt.app.task  # type: ignore[untyped-decorator]
         async def read_models() -> None:
-            await follow(domains, settings)
+            await follow(domains, settings, models_ready)
+    else:
+        models_ready.set()
 
     tiers.install(rt)
     sender.install(rt)

@@ -86,7 +86,9 @@ _GROUP: contextvars.ContextVar[Group | None] = contextvars.ContextVar("group", d
 class ConversationProcessor:
     """``process(key, value, headers)`` for the failure boundary; raises on failure."""
 
-    def __init__(self, rt: Runtime, domains: Domains, deadlines: DeadlineCache) -> None:
+    def __init__(self, rt: Runtime, domains: Domains, deadlines: DeadlineCache,
+                 models_ready: asyncio.Event | None = None) -> None:
+        self.models_ready = models_ready
         self.rt = rt
         self.domains = domains
         self.deadlines = deadlines
@@ -102,6 +104,9 @@ class ConversationProcessor:
     async def process(
         self, key: bytes | None, value: bytes | None, headers: Mapping[str, bytes]
     ) -> None:
+        if self.models_ready is not None and not self.models_ready.is_set():
+            log.info("waiting for the read models to catch up before the first event")
+            await self.models_ready.wait()
         event = InboundEvent.from_bytes(value or b"")  # EnvelopeError: permanent
         wkey = event.wa_id.encode()
         group = _GROUP.get()
@@ -301,9 +306,11 @@ class ConversationProcessor:
         await self._send(self.rt.recovery, conv.wa_id, _bytes(upd), ev.correlation_id, group)
 
 
-def install(rt: Runtime, domains: Domains, deadlines: DeadlineCache) -> ConversationProcessor:
-    """Register the conversation agent on ``wa.inbound``."""
-    proc = ConversationProcessor(rt, domains, deadlines)
+def install(rt: Runtime, domains: Domains, deadlines: DeadlineCache,
+            models_ready: asyncio.Event | None = None) -> ConversationProcessor:
+    """Register the conversation agent on ``wa.inbound``. With ``models_ready``, no event
+    is handled before it is set (the domains' read models have caught up with the log)."""
+    proc = ConversationProcessor(rt, domains, deadlines, models_ready)
     router = FailureRouter(rt.app, rt.settings, proc.process)
 
     # One actor for all of this worker's partitions (default), or one per partition

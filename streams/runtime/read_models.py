@@ -6,8 +6,11 @@ a partitioned table: every worker keeps the whole of it in memory. A plain consu
 ``window_s`` of the models, found with ``offsets_for_times``) and feeds every record,
 decoded into its typed event (older versions upcast), to every model. Entries expire
 by their own deadlines, so a restarted worker rebuilds the models from the log in
-one read: durable without a changelog of their own. The conversation agent also
-applies its own events at once (a user sees their own fact before the log is read).
+one read: durable without a changelog of their own. ``caught_up`` is set once that
+first read has reached the end the log had when the worker started: the conversation
+agent waits for it before it handles an event, so a restarted worker answers a search
+with everything it knew before (decision 0009). The agent also applies its own events at
+once (a user sees their own fact before the log is read).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from schemas import topics
 from schemas.domain import DomainEvent
 from schemas.record import RecordError
 from streams.engine.domains import Domains
+from streams.runtime import faust_internals
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
@@ -40,9 +44,10 @@ def apply_record(domains: Domains, raw: bytes | None, now: float) -> None:
 
 
 async def follow(
-    domains: Domains, settings: Settings, ready: asyncio.Event | None = None
+    domains: Domains, settings: Settings, caught_up: asyncio.Event | None = None
 ) -> None:
-    """Keep ``domains``' read models up to date from ``wa.domain`` until cancelled."""
+    """Keep ``domains``' read models up to date from ``wa.domain`` until cancelled;
+    ``caught_up`` is set when the models hold everything logged before the start."""
     topic = settings.topic(topics.DOMAIN)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -56,25 +61,35 @@ async def follow(
         while not parts:
             parts = consumer.partitions_for_topic(topic)
             if not parts:
-                await consumer._client.force_metadata_update()
+                await faust_internals.force_metadata_update(consumer)
                 await asyncio.sleep(0.5)
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         consumer.assign(tps)
         start_ms = int((time.time() - domains.window_s) * 1000)
         offsets = await consumer.offsets_for_times({tp: start_ms for tp in tps})
         ends = await consumer.end_offsets(tps)
+        behind: dict[TopicPartition, int] = {}  # partition -> end offset still to reach
         for tp in tps:
             off = offsets.get(tp)
-            consumer.seek(tp, off.offset if off is not None else ends[tp])
-        if ready is not None:
-            ready.set()
+            start = off.offset if off is not None else ends[tp]
+            consumer.seek(tp, start)
+            if start < ends[tp]:
+                behind[tp] = ends[tp]
+        read, started = 0, time.monotonic()
         last_prune = time.monotonic()
         while True:
+            if not behind and caught_up is not None and not caught_up.is_set():
+                caught_up.set()
+                log.info("read models caught up: %d records of %s in %.1fs", read, topic,
+                         time.monotonic() - started)
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
             now = time.time()
-            for msgs in batch.values():
+            for tp, msgs in batch.items():
                 for m in msgs:
                     apply_record(domains, m.value, now)
+                read += len(msgs)
+                if msgs and tp in behind and msgs[-1].offset + 1 >= behind[tp]:
+                    del behind[tp]
             if time.monotonic() - last_prune > PRUNE_EVERY_S:
                 domains.prune(now)
                 last_prune = time.monotonic()

@@ -29,7 +29,7 @@ class RidesOptions(Group):
         1800.0, gt=0, alias="WASTREAM_SEARCH_WINDOW_S",
         description="how long a passenger's search stays visible to drivers")
     reminder_before_s: float = Field(
-        1800.0, gt=0, alias="WASTREAM_REMINDER_BEFORE_S",
+        1800.0, ge=0, alias="WASTREAM_REMINDER_BEFORE_S",
         description="how long before a scheduled trip its reminder is sent")
 
 
