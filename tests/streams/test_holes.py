@@ -11,7 +11,6 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas import topics
@@ -19,8 +18,6 @@ from streams.failure.router import Origin
 from streams.runtime.holes import HoleGuard
 from tests.support.system import System
 from wastream.config import Settings
-
-pytestmark = pytest.mark.integration
 
 
 def _app(topic: str) -> Any:
