@@ -83,7 +83,8 @@ async def test_guard_reads_holes_in_order_from_the_committed_offset(system: Syst
         # settling the actor's open group
         settled: list[int] = []
 
-        async def settle_open() -> None:
+        async def settle_open(partition: int) -> None:
+            assert guard.lock_for(partition).locked()
             settled.append(len(handled))
 
         guard.settlers.append(settle_open)
