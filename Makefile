@@ -27,9 +27,11 @@ run: install
 test: lint
 	$(BIN)/python -m pytest
 
-## Only the fast unit tests (no broker, no database).
+## Only the fast tests: no broker, no database. A test is marked integration by the fixture
+## that gives it a server (tests/conftest.py); WASTREAM_TEST_FAST=1 makes such a fixture fail
+## instead of starting or using one.
 test-fast: install
-	$(BIN)/python -m pytest -m "not integration and not slow"
+	WASTREAM_TEST_FAST=1 $(BIN)/python -m pytest -m "not integration and not slow"
 
 lint: install
 	$(BIN)/ruff check wastream ingress streams schemas projections standins tests bench

@@ -1,9 +1,20 @@
-"""Fixtures only; shared helpers live in ``tests/support`` (plain modules)."""
+"""Fixtures only; shared helpers live in ``tests/support`` (plain modules).
+
+Markers follow the fixtures: every test that reaches a real Kafka or PostgreSQL does so
+through ``real_servers`` (``dev_stack``, ``system`` and ``private_kafka`` depend on it),
+and the hook below marks exactly those tests ``integration``. A fast run
+(``WASTREAM_TEST_FAST=1``, set by ``make test-fast``) refuses ``real_servers`` outright, so
+a test that reaches it anyway fails loudly instead of starting or using a server.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,10 +23,35 @@ from wastream.dev import stack_from_env
 
 if TYPE_CHECKING:
     from tests.support.system import System
+    from wastream.dev.kafka import KafkaNode
+
+pytest_plugins = ("pytester",)  # tests/test_markers.py runs pytest on throwaway test files
+
+FAST_RUN = "WASTREAM_TEST_FAST"
+SERVERS = "real_servers"
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``integration`` every test that (through any fixture) needs a real server."""
+    for item in items:
+        if SERVERS in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
-def dev_stack() -> Iterator[dict[str, str]]:
+def real_servers() -> None:
+    """The gate of every real Kafka and PostgreSQL a test gets; refused in a fast run."""
+    if os.environ.get(FAST_RUN) == "1":
+        pytest.fail(f"{FAST_RUN}=1 (make test-fast: no broker, no database), yet this test "
+                    "asked for a real Kafka or PostgreSQL. Request it through a fixture "
+                    f"that depends on {SERVERS!r} (dev_stack, system, private_kafka) so "
+                    "that it is marked integration and left out of the fast run.",
+                    pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def dev_stack(real_servers: None) -> Iterator[dict[str, str]]:
     """Start (or reuse) the real Kafka and PostgreSQL; stop them at the end only if this
     session started them, so a developer's running stack stays up."""
     stack = stack_from_env()
@@ -40,3 +76,25 @@ async def system(dev_stack: dict[str, str]) -> AsyncIterator[System]:
         yield sys_
     finally:
         await sys_.teardown()
+
+
+@pytest.fixture
+def private_kafka(real_servers: None, tmp_path: Path) -> Iterator[KafkaNode]:
+    """A Kafka broker of the test's own, on free ports, not started yet (for tests that
+    must stop a broker: never the shared one); stopped at the end. It reuses the shared
+    stack's resolved classpath (same pom), so no Maven run is needed."""
+    from tests.support.system import free_port
+    from wastream.dev.kafka import KafkaNode
+
+    home = tmp_path / "kafka"
+    home.mkdir(parents=True)
+    shared = stack_from_env().kafka.home
+    for name in ("classpath.txt", "classpath.pom"):
+        if (shared / name).exists():
+            shutil.copy(shared / name, home / name)
+    node = KafkaNode(home=home, port=free_port(), controller_port=free_port())
+    try:
+        yield node
+    finally:
+        with contextlib.suppress(Exception):
+            node.stop()

@@ -6,15 +6,12 @@ from __future__ import annotations
 import time
 
 import orjson
-import pytest
 
 from schemas.envelope import InboundEvent
 from schemas.outbound import OutboundMessage
 from schemas.state import StateTransition
 from tests.support.system import System
 from tests.support.webhooks import PHONE_NUMBER_ID, text_message_body
-
-pytestmark = pytest.mark.integration
 
 
 async def test_hi_travels_every_hop(system: System) -> None:

@@ -17,8 +17,6 @@ import pytest
 from tests.support.system import REPO, free_port
 from wastream.dev import procs
 
-pytestmark = pytest.mark.integration
-
 
 def test_run_shows_the_demo_and_stops_cleanly_on_ctrl_c(dev_stack: dict[str, str]) -> None:
     prefix = f"run{uuid.uuid4().hex[:8]}."

@@ -1,7 +1,7 @@
 """Benchmark: events/s through the conversation agent vs a raw aiokafka passthrough.
 
     .venv/bin/python -m bench.workflows [--conversations 10000]
-        [--modes wait,buffered,wait+isolated,buffered+isolated]
+        [--modes wait,wait+isolated,buffered,buffered+isolated]
 
 One run, one fresh topic prefix on the dev broker. The same records (mixed flows:
 nearby drivers, nearby passengers, schedule a trip, language; 4 events per
@@ -16,9 +16,11 @@ conversation) are written to ``wa.inbound``; then
 
 Rates are events / (last output timestamp - first output timestamp), so start-up and
 rebalance time are excluded on both sides. Peak RSS is the worker's VmHWM. Prints the
-ratios agent / passthrough (the issue's goal) and agent / Faust floor for each mode:
-WASTREAM_OUTPUT_ACKS (wait | buffered, see streams/conversation.py), "+isolated" =
-WASTREAM_ISOLATED_PARTITIONS=1.
+ratios agent / passthrough and agent / Faust floor for each mode: WASTREAM_OUTPUT_ACKS
+(wait: each group waits for the broker's acks, the default; buffered: it does not, see
+streams/agent/conversation.py), "+isolated" = WASTREAM_ISOLATED_PARTITIONS=1 (one actor
+per partition). By default the two safe modes, one actor and isolated partitions, then a
+summary of their ratios to the Faust floor (one actor forwarding every partition).
 """
 
 from __future__ import annotations
@@ -223,6 +225,10 @@ async def run_agent(
             proc.kill()
 
 
+_LABELS = {"wait": "one actor (waits for acks)",
+           "wait+isolated": "isolated partitions (waits for acks)"}
+
+
 async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("WASTREAM_")}
     prefix = f"bench{uuid.uuid4().hex[:8]}."
@@ -252,6 +258,7 @@ async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
         )
         print(f"passthrough (aiokafka consume→produce): {base:,.0f} events/s")
         floor = 0.0
+        to_floor: dict[str, float] = {}
         for i, mode in enumerate(["faust-floor", *modes]):
             acks, _, extra = mode.partition("+")
             env = dict(
@@ -277,12 +284,16 @@ async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
                     f"ratio {rate / base:.3f} of passthrough ({rate / base:.1%})"
                 )
                 continue
+            to_floor[mode] = rate / floor
             print(
                 f"conversation agent, {mode}: {rate:,.0f} events/s, "
                 f"ratio {rate / base:.3f} of passthrough ({rate / base:.1%}), "
                 f"{rate / floor:.2f} of the Faust floor, "
                 f"worker peak RSS {rss:.0f} MB, {states} wa.state records"
             )
+        print(f"conversation agent / Faust floor ({len(evs)} events, {settings.partitions} "
+              "partitions): " + ", ".join(f"{_LABELS.get(m, m)} {r:.2f}"
+                                          for m, r in to_floor.items()))
     finally:
         await delete_prefixed(settings.kafka_bootstrap_servers, prefix)
         for d in (REPO / ".wastream" / "faust").glob(f"{prefix}*"):
@@ -295,7 +306,7 @@ if __name__ == "__main__":
     ap.add_argument("--conversations", type=int, default=10_000)
     ap.add_argument(
         "--modes",
-        default="wait,buffered",
+        default="wait,wait+isolated",
         help="comma separated: wait | buffered (WASTREAM_OUTPUT_ACKS), optionally +isolated",
     )
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per agent run")

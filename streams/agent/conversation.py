@@ -319,8 +319,9 @@ def install(rt: Runtime, domains: Domains, deadlines: DeadlineCache,
     isolated = rt.settings.conversation.isolated_partitions
     group_max = rt.settings.conversation.group_max
 
+    # The guard's locks follow the actors: one for all partitions, or one per partition.
     guard = holes.install(rt.app, rt.settings, rt.inbound.get_topic_name(), router.handle,
-                          "conversation")
+                          "conversation", per_partition=isolated)
     # A group left open while the actor waits for an event that does not come (Faust
     # may clear or skip what it queued, e.g. around a rebalance) is settled by a timer
     # after this long: its events must not stay unacked.
@@ -344,8 +345,10 @@ def install(rt: Runtime, domains: Domains, deadlines: DeadlineCache,
     @rt.app.agent(rt.inbound, name="conversation", concurrency=1, isolated_partitions=isolated)
     async def conversation(stream: Any) -> None:
         # Manual acks: an event is acked (its offset may be committed) only once its
-        # group is settled, i.e. its effects and its state are stored. The guard's lock
-        # is held while an event is worked on or a group settled, never while waiting.
+        # group is settled, i.e. its effects and its state are stored. The guard's lock of
+        # the event's partition is held while an event is worked on or a group settled,
+        # never while waiting. An actor's events all come under one lock (Faust gives an
+        # isolated actor one partition), so an open group has one lock too.
         events = stream.noack()
         fetched = faust_internals.fetched_queue(stream)
         guard.queues.append(fetched)
@@ -353,26 +356,35 @@ def install(rt: Runtime, domains: Domains, deadlines: DeadlineCache,
         _GROUP.set(group)
         last = [time.monotonic()]
 
-        async def settle_open() -> None:  # the caller holds the lock
+        def group_lock() -> asyncio.Lock | None:
+            """The lock the open group's events were handled under (None: no group)."""
+            return guard.lock_for(done[0].message.partition) if done else None
+
+        async def settle_open() -> None:  # the caller holds group_lock()
             if done:
                 await _settle(group)
                 for ev in done:
                     await events.ack(ev)
                 done.clear()
 
+        async def settle_for_sweep(partition: int) -> None:  # it holds lock_for(partition)
+            if group_lock() is guard.lock_for(partition):
+                await settle_open()
+
         async def settle_stale() -> None:
             while True:
                 await asyncio.sleep(linger_s)
-                if done and time.monotonic() - last[0] >= linger_s and not guard.lock.locked():
-                    async with guard.lock:
+                lock, quiet = group_lock(), time.monotonic() - last[0] >= linger_s
+                if lock is not None and quiet and not lock.locked():
+                    async with lock:
                         await settle_open()
 
-        guard.settlers.append(settle_open)
+        guard.settlers.append(settle_for_sweep)
         stale = asyncio.ensure_future(settle_stale())
         try:
             async for event in events.events():
                 msg = event.message
-                async with guard.lock:
+                async with guard.lock_for(msg.partition):
                     await guard.before(msg.partition, msg.offset)
                     await router.handle(
                         event.key,
@@ -386,7 +398,7 @@ def install(rt: Runtime, domains: Domains, deadlines: DeadlineCache,
                         await settle_open()
         finally:
             stale.cancel()
-            guard.settlers.remove(settle_open)
+            guard.settlers.remove(settle_for_sweep)
             guard.queues.remove(fetched)
 
     return proc

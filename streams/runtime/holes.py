@@ -64,9 +64,11 @@ class HoleGuard:
         self._locks: dict[int, asyncio.Lock] = {}
         # The actors' queues of fetched events: the sweep reads only when all are empty.
         self.queues: list[Any] = []
-        # Each actor's "settle my open group" (the caller holds the lock): the sweep
-        # calls them before reading, so that it never reads a state not stored yet.
-        self.settlers: list[Callable[[], Awaitable[None]]] = []
+        # Each actor's "settle my open group if it was built under lock_for(partition)"
+        # (the caller holds that lock): the sweep calls them before it fills a partition,
+        # so that it never reads a state not stored yet, and never touches the group of an
+        # actor whose lock it does not hold (another partition's, when per_partition).
+        self.settlers: list[Callable[[int], Awaitable[None]]] = []
         self.filled = 0  # records read by the guard (a metric for tests and operators)
         self._reader: AIOKafkaConsumer | None = None
         # The private reader serves one fill at a time: actors of different partitions
@@ -146,7 +148,7 @@ class HoleGuard:
                 if self.generation != faust_internals.generation(self.app):
                     return
                 for settle in self.settlers:
-                    await settle()
+                    await settle(p)
                 start = self.expected.get(p)
                 if start is None:
                     start = await self._committed(p)

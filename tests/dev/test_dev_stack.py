@@ -15,8 +15,6 @@ import pytest
 from tests.support.system import REPO, free_port
 from wastream.dev import procs
 
-pytestmark = pytest.mark.integration
-
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -30,6 +28,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.usefixtures("real_servers")  # starts a Kafka and a PostgreSQL of its own
 def test_dev_up_status_kill9_recover_down(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WASTREAM_")}
     kafka_port, pg_port = free_port(), free_port()

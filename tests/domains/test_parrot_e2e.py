@@ -8,15 +8,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-import pytest
-
 from schemas import topics
 from schemas.domain import DomainEvent
 from tests.support import kafka as tk
 from tests.support.system import APP_SECRET
 from wastream.driver import ConversationDriver, options, render
 
-pytestmark = pytest.mark.integration
 A, B, C, D = "250788600001", "250788600002", "250788600003", "250788600004"
 
 

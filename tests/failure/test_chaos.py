@@ -21,7 +21,7 @@ from tests.support.failure import event, inbound_records, start_echo_worker
 from tests.support.system import System
 from wastream.config import Settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 CONVERSATIONS, PER_CONVERSATION = 500, 10
 FAULTS = [

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import orjson
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from schemas import headers as h
@@ -19,8 +18,6 @@ from tests.support import kafka as tk
 from tests.support.failure import event
 from tests.support.system import ADMIN_TOKEN, System
 from wastream.config import Settings
-
-pytestmark = pytest.mark.integration
 
 
 async def seed_letters(system: System) -> dict[str, str]:

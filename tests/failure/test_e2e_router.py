@@ -6,14 +6,11 @@ from __future__ import annotations
 import time
 
 import orjson
-import pytest
 
 from schemas import headers as h
 from tests.support import kafka as tk
 from tests.support.failure import event, inbound_records, start_echo_worker
 from tests.support.system import System
-
-pytestmark = pytest.mark.integration
 
 
 def effects(records: list[tk.Record]) -> dict[str, list[str]]:

@@ -4,7 +4,6 @@ real broker and Postgres, in the echo worker (tests/support/echo_worker.py)."""
 from __future__ import annotations
 
 import orjson
-import pytest
 
 from schemas.outbound import OutboundMessage
 from standins.graph import GraphStub
@@ -12,7 +11,6 @@ from tests.support import kafka as tk
 from tests.support.failure import start_echo_worker, wait_until
 from tests.support.system import System
 
-pytestmark = pytest.mark.integration
 PNID = "106540352242922"
 
 

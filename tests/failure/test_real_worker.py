@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import aiohttp
 import orjson
-import pytest
 
 from schemas import headers as h
 from schemas.outbound import OutboundMessage
@@ -15,7 +14,6 @@ from tests.support import kafka as tk
 from tests.support.failure import event, inbound_records, wait_until
 from tests.support.system import System, free_port
 
-pytestmark = pytest.mark.integration
 USER = "250788200001"
 
 

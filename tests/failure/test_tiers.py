@@ -6,16 +6,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from schemas import headers as h
 from streams.failure.tiers import TierConsumer
 from tests.support import kafka as tk
 from tests.support.failure import wait_until
 from tests.support.system import System
 from wastream.config import Settings
-
-pytestmark = pytest.mark.integration
 
 
 def tier_headers(system: System, due_s: float, partition: int) -> list[tuple[str, bytes]]:

@@ -6,15 +6,12 @@ import asyncio
 from collections import defaultdict
 
 import orjson
-import pytest
 
 from schemas import headers, topics
 from schemas.envelope import InboundEvent
 from tests.support import corpus
 from tests.support.system import System
 from tests.support.webhooks import envelope
-
-pytestmark = pytest.mark.integration
 
 
 async def test_every_corpus_body_read_back_from_wa_inbound(system: System) -> None:

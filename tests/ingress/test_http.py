@@ -17,8 +17,6 @@ from tests.support.ingress import Ingress, running_ingress
 from tests.support.system import APP_SECRET, VERIFY_TOKEN
 from tests.support.webhooks import envelope, sign, text_message_body
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 async def ingress(dev_stack: dict[str, str]) -> AsyncIterator[Ingress]:

@@ -21,8 +21,6 @@ from tests.support import kafka as tk
 from tests.support import projection_data as pd
 from tests.support.system import System
 
-pytestmark = pytest.mark.integration
-
 KEY = "analytics-test-key"
 U1, U2, U3 = "250788700001", "250788700002", "250788700003"
 D1, D2 = date(2026, 1, 5), date(2026, 1, 6)

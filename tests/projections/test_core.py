@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from schemas import topics
 from tests.support import projection_data as pd
 from tests.support.system import System
-
-pytestmark = pytest.mark.integration
 
 
 async def test_events_and_chat_state(system: System) -> None:

@@ -18,7 +18,7 @@ from tests.support import projection_data as pd
 from tests.support.system import System
 from wastream.config import Settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 N_INBOUND = 20_000
 N_STATE = 4_000

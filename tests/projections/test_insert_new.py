@@ -6,13 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-import pytest
 
 from projections import base
 from projections.base import insert_new
 from tests.support.system import System
-
-pytestmark = pytest.mark.integration
 
 COLS = ("k", "v")
 

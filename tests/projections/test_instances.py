@@ -6,13 +6,9 @@ from __future__ import annotations
 import asyncio
 import re
 
-import pytest
-
 from schemas import topics
 from tests.support import projection_data as pd
 from tests.support.system import System
-
-pytestmark = pytest.mark.integration
 
 
 def _assigned(log: str) -> list[int]:

@@ -7,14 +7,10 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
-import pytest
-
 from schemas import topics
 from tests.support import projection_data as pd
 from tests.support.system import System
 from tests.support.tcp_proxy import TcpProxy
-
-pytestmark = pytest.mark.integration
 
 N = 6000
 

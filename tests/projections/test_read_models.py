@@ -4,7 +4,6 @@ with the schemas' dataclasses, tables checked row by row."""
 from __future__ import annotations
 
 import orjson
-import pytest
 
 from schemas import headers as h
 from schemas import topics
@@ -16,8 +15,6 @@ from schemas.recovery import RecoveryUpdate
 from tests.support import kafka as tk
 from tests.support import projection_data as pd
 from tests.support.system import System
-
-pytestmark = pytest.mark.integration
 
 
 async def _fetch(system: System, sql: str) -> list[tuple[object, ...]]:

@@ -7,13 +7,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from schemas import topics
 from tests.support import projection_data as pd
 from tests.support.system import System
-
-pytestmark = pytest.mark.integration
 
 N = 3000
 

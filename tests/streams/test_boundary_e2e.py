@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from schemas import topics
 from schemas.delivery import DeliveryUpdate
 from schemas.outbound import OutboundMessage
@@ -16,7 +14,6 @@ from schemas.recovery import RecoveryUpdate
 from tests.support import conversations as c
 from tests.support import kafka as tk
 
-pytestmark = pytest.mark.integration
 U = "250788900001"
 
 

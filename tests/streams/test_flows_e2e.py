@@ -9,7 +9,6 @@ import sys
 from collections.abc import AsyncIterator
 
 import orjson
-import pytest
 
 from schemas import topics
 from schemas.domain import DomainEvent
@@ -18,7 +17,6 @@ from schemas.state import StateTransition
 from tests.support.system import APP_SECRET
 from wastream.driver import ConversationDriver, options, render
 
-pytestmark = pytest.mark.integration
 KIGALI = (-1.9441, 30.0619)
 FAST = {
     "WASTREAM_RIDE_TIMEOUT_S": "4",

@@ -11,7 +11,6 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas import topics
@@ -19,8 +18,6 @@ from streams.failure.records import Origin
 from streams.runtime.holes import HoleGuard
 from tests.support.system import System
 from wastream.config import Settings
-
-pytestmark = pytest.mark.integration
 
 
 def _app(topic: str) -> Any:
@@ -86,7 +83,8 @@ async def test_guard_reads_holes_in_order_from_the_committed_offset(system: Syst
         # settling the actor's open group
         settled: list[int] = []
 
-        async def settle_open() -> None:
+        async def settle_open(partition: int) -> None:
+            assert guard.lock_for(partition).locked()
             settled.append(len(handled))
 
         guard.settlers.append(settle_open)

@@ -17,7 +17,7 @@ from schemas.state import StateTransition
 from tests.support import conversations as c
 from tests.support import kafka as tk
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 FAST_GROUP = {
     "WASTREAM_SESSION_TIMEOUT_S": "6",
     "WASTREAM_HEARTBEAT_S": "1",

@@ -5,15 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 from schemas import topics
 from schemas.outbound import OutboundMessage
 from schemas.state import StateTransition
 from tests.support import conversations as c
 from tests.support import kafka as tk
-
-pytestmark = pytest.mark.integration
 
 
 async def test_hi_from_a_new_user_gets_the_main_menu_and_a_state_record(system) -> None:  # type: ignore[no-untyped-def]

@@ -186,7 +186,10 @@ class ConversationSettings(Group):
         "(faster; a crash may lose effects whose state was stored)")
     isolated_partitions: bool = Field(
         False, alias="WASTREAM_ISOLATED_PARTITIONS",
-        description="one actor per partition instead of one for all (order per user kept)")
+        description="one actor per partition, each under its own lock, instead of one for "
+        "all (order per user kept): one partition's wait for acks no longer holds up the "
+        "others; it pays only when acks are slow (on one local broker its groups are much "
+        "smaller and `bench.workflows` measured it slower than one actor)")
     group_max: int = Field(
         500, ge=1, alias="WASTREAM_GROUP_MAX",
         description="group commit: most events processed before their effects' acks are "
