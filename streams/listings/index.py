@@ -23,7 +23,11 @@ from streams.listings.geo import KM_PER_DEG, box_around
 from streams.listings.grid import Grid
 from streams.listings.model import Hit, Listing, Query, Status, check_point, rank
 
-DEFAULT_CELL_DEG = 0.01
+# ~280 m at the equator: at the densest spot of bench.listings (100,000 listings, half of
+# them around Kigali) a cell holds ~25, so the first box around a point holds the 10
+# nearest without reading hundreds; coarser cells were slower there, finer ones cost
+# memory (one dict per occupied cell) for no gain.
+DEFAULT_CELL_DEG = 0.0025
 # No two points are further apart (haversine_km's own largest answer, so no rounding
 # can put a computed distance beyond it).
 FARTHEST_KM = haversine_km(0.0, 0.0, 0.0, 180.0)
@@ -48,7 +52,9 @@ class ListingIndex:
         self.cell_deg = cell_deg
         self._by_id: dict[str, Listing] = {}
         self._grids: dict[str, Grid] = {}
-        self._by_owner: dict[str, set[str]] = {}
+        # Tuples, not sets: an owner has a few listings, and a one-element set costs
+        # 216 bytes where a one-element tuple costs 48 (~17 MB over 100,000 owners).
+        self._by_owner: dict[str, tuple[str, ...]] = {}
         # id -> expiry of removed listings, so a late duplicate add stays removed;
         # ``prune`` forgets them once a duplicate could only add an expired listing.
         self._removed: dict[str, float] = {}
@@ -74,7 +80,7 @@ class ListingIndex:
         if listing.id in self._by_id or listing.id in self._removed:
             return False
         self._by_id[listing.id] = listing
-        self._by_owner.setdefault(listing.owner, set()).add(listing.id)
+        self._by_owner[listing.owner] = (*self._by_owner.get(listing.owner, ()), listing.id)
         if listing.status is Status.OPEN:
             self._grid(listing.kind).put(listing)
         return True
@@ -180,7 +186,9 @@ class ListingIndex:
                 # it holds at least k, so the next round is the last.
                 radius = heapq.nsmallest(query.k, (h.km for h in found))[-1]
             else:
-                radius *= 2.0
+                # Widen to the circle that would hold k at the density seen so far
+                # (x1.5 at least, x4 at most: an empty circle says little).
+                radius *= min(2.0, max(1.25, math.sqrt(query.k / max(len(inside), 1))))
             radius = min(radius, limit)
 
     def _grid(self, kind: str) -> Grid:
@@ -197,9 +205,10 @@ class ListingIndex:
             self._grid(new.kind).put(new)
 
     def _forget_owner(self, listing: Listing) -> None:
-        ids = self._by_owner[listing.owner]
-        ids.discard(listing.id)
-        if not ids:
+        ids = tuple(i for i in self._by_owner[listing.owner] if i != listing.id)
+        if ids:
+            self._by_owner[listing.owner] = ids
+        else:
             del self._by_owner[listing.owner]
 
 
