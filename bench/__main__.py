@@ -17,6 +17,7 @@ BENCHES: dict[str, list[str]] = {
     "ingress": ["-m", "bench.ingress"],
     "workflows": ["-m", "bench.workflows"],
     "projections": ["-m", "bench.projections"],
+    "listings": ["-m", "bench.listings"],
     "sender": [str(ROOT / "bench" / "sender" / "run.py")],
     "failure_router": [str(ROOT / "bench" / "failure_router" / "run.py")],
     "agent": ["-m", "bench.agent"],
