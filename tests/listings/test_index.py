@@ -194,6 +194,7 @@ def test_listing_fields_are_a_frozen_copy() -> None:
     assert listing.fields["price"] == 1
     with pytest.raises(TypeError):
         listing.fields["price"] = 3  # type: ignore[index]
+    assert len({listing, Listing("x", "o", "job", 0.0, 0.0, 0.0, 1.0, fields={"price": 1})}) == 1
 
 
 @pytest.mark.parametrize(
