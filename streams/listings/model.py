@@ -58,6 +58,11 @@ class Listing:
         check_point(self.lat, self.lon)
         object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
 
+    def __hash__(self) -> int:
+        # The generated hash would hash ``fields``, a mapping, and fail; equal listings
+        # have equal ids, so this is consistent with ==.
+        return hash(self.id)
+
     def live(self, now: float) -> bool:
         """True when the listing is open and ``now`` is before its expiry."""
         return self.status is Status.OPEN and now < self.expires_at

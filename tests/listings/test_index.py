@@ -194,6 +194,7 @@ def test_listing_fields_are_a_frozen_copy() -> None:
     assert listing.fields["price"] == 1
     with pytest.raises(TypeError):
         listing.fields["price"] = 3  # type: ignore[index]
+    assert len({listing, Listing("x", "o", "job", 0.0, 0.0, 0.0, 1.0, fields={"price": 1})}) == 1
 
 
 @pytest.mark.parametrize(
@@ -239,3 +240,14 @@ def test_an_unbounded_radius_finds_everything_without_looping() -> None:
 def test_the_box_uses_the_radius_of_haversine_km() -> None:
     assert haversine_km(0.0, 0.0, 0.0, 1.0) == pytest.approx(math.radians(1.0) * EARTH_RADIUS_KM)
     assert haversine_km(0.0, 0.0, 1.0, 0.0) == pytest.approx(KM_PER_DEG)
+
+
+def test_a_crowded_cell_whose_listings_are_all_far_does_not_hide_a_nearer_one() -> None:
+    # 100 listings in the far corner of the query's own 1-degree cell make the search
+    # start small; the nearest listing is in the next cell, nearer than all of them.
+    index = ListingIndex(cell_deg=1.0)
+    for i in range(100):
+        index.add(job(f"corner-{i:03}", 0.99, 0.99))
+    index.add(job("next-cell", 0.5, 1.05))
+    q = Query("job", 0.5, 0.5, 200.0, k=1)
+    assert ids(index, q) == ["next-cell"]

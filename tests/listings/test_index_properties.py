@@ -39,67 +39,72 @@ def wrap(lon: float) -> float:
     return lon - 360.0 if lon > 180.0 else lon
 
 
-@st.composite
-def points(draw: st.DrawFn, region: str) -> tuple[float, float]:
-    (lat0, lat1), (lon0, lon1) = REGIONS[region]
-    lat = draw(st.floats(lat0, lat1))
-    return lat, wrap(draw(st.floats(lon0, lon1)))
+# Module-level strategies, drawn from directly: building strategies inside each draw
+# made generation, not the index, most of the test's time.
+KINDS = st.sampled_from(["job", "rental"])
+ONE_ID = st.sampled_from(IDS)
+ONE_OWNER = st.sampled_from(OWNERS)
+POSTED = st.sampled_from([0.0, 1.0, 2.0])
+EXPIRES = st.sampled_from([5.0, 10.0, 15.0])
+PRICES = st.sampled_from([1, 2, 3])
+CHANGES = st.sampled_from([{"expires_at": 30.0}, {"fields": {"price": 3}}, {}])
+# Mostly adds, so that searches have plenty to choose from.
+TAGS = st.sampled_from(["add"] * 12 + ["update"] * 3 + ["close", "expire", "remove", "prune"])
+RADII = st.sampled_from([0.0, 0.3, 5.0, 40.0, 300.0, 3000.0, 25000.0, math.inf])
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> dict[str, Any]:
-    region = draw(st.sampled_from(sorted(REGIONS)))
+    (lat0, lat1), (lon0, lon1) = REGIONS[draw(st.sampled_from(sorted(REGIONS)))]
+
+    def point() -> tuple[float, float]:
+        return draw(st.floats(lat0, lat1)), wrap(draw(st.floats(lon0, lon1)))
+
     # A few shared points, so that equal distances (ties) are common.
-    spots = draw(st.lists(points(region), min_size=1, max_size=4))
-    place = st.one_of(st.sampled_from(spots), st.sampled_from(spots), points(region))
-    listing = st.builds(
-        Listing,
-        id=st.sampled_from(IDS),
-        owner=st.sampled_from(OWNERS),
-        kind=st.sampled_from(["job", "rental"]),
-        lat=st.just(0.0),
-        lon=st.just(0.0),
-        posted_at=st.sampled_from([0.0, 1.0, 2.0]),
-        expires_at=st.sampled_from([5.0, 10.0, 15.0]),
-        fields=st.fixed_dictionaries({"price": st.sampled_from([1, 2, 3])}),
-    )
+    spots = [point() for _ in range(draw(st.integers(1, 4)))]
 
-    @st.composite
-    def placed(d: st.DrawFn) -> Listing:
-        lat, lon = d(place)
-        return dataclasses.replace(d(listing), lat=lat, lon=lon)
+    def place() -> tuple[float, float]:
+        way = draw(st.integers(0, 4))
+        if way == 0:
+            return point()
+        lat, lon = draw(st.sampled_from(spots))
+        if way <= 2:
+            return lat, lon
+        # Near a spot, at the scale of a cell or a few: where a search widens its circle.
+        d = draw(st.sampled_from([0.001, 0.01, 0.1, 1.0]))
+        lat = min(90.0, max(-90.0, lat + draw(st.floats(-d, d))))
+        return lat, (lon + draw(st.floats(-d, d)) + 180.0) % 360.0 - 180.0
 
-    @st.composite
-    def moved(d: st.DrawFn) -> dict[str, Any]:
-        lat, lon = d(place)
-        return d(st.sampled_from([{"lat": lat, "lon": lon}, {}])) | d(
-            st.sampled_from([{"expires_at": 30.0}, {"fields": {"price": 3}}, {}])
-        )
-
-    one_id = st.sampled_from(IDS)
-    by_tag: dict[str, st.SearchStrategy[tuple[Any, ...]]] = {
-        "add": st.tuples(st.just("add"), placed()),
-        "update": st.tuples(st.just("update"), one_id, moved()),
-        "close": st.tuples(st.just("close"), one_id),
-        "expire": st.tuples(st.just("expire"), one_id),
-        "remove": st.tuples(st.just("remove"), one_id),
-        "prune": st.tuples(st.just("prune"), st.sampled_from([5.0, 10.0])),
-    }
-    # Mostly adds, so that searches have plenty to choose from.
-    tags = ["add"] * 12 + ["update"] * 3 + ["close", "expire", "remove", "prune"]
-    op = st.sampled_from(tags).flatmap(by_tag.__getitem__)
-    lat, lon = draw(place)
+    ops: list[tuple[Any, ...]] = []
+    for _ in range(draw(st.integers(10, 50))):
+        tag = draw(TAGS)
+        if tag == "add":
+            lat, lon = place()
+            listing = Listing(
+                draw(ONE_ID), draw(ONE_OWNER), draw(KINDS), lat, lon, draw(POSTED),
+                draw(EXPIRES), fields={"price": draw(PRICES)},
+            )  # fmt: skip
+            ops.append(("add", listing))
+        elif tag == "update":
+            lat, lon = place()
+            moved = {"lat": lat, "lon": lon} if draw(st.booleans()) else {}
+            ops.append(("update", draw(ONE_ID), moved | draw(CHANGES)))
+        elif tag == "prune":
+            ops.append(("prune", draw(st.sampled_from([5.0, 10.0]))))
+        else:
+            ops.append((tag, draw(ONE_ID)))
+    lat, lon = place()
     query = Query(
-        draw(st.sampled_from(["job", "rental"])),
+        draw(KINDS),
         lat,
         lon,
-        draw(st.sampled_from([0.0, 0.3, 5.0, 40.0, 300.0, 3000.0, 25000.0, math.inf])),
+        draw(RADII),
         k=draw(st.integers(0, 12)),
         where=draw(st.sampled_from([None, at_most("price", 2)])),
         exclude_owner=draw(st.sampled_from([None, "o1"])),
     )
     return {
-        "ops": draw(st.lists(op, min_size=10, max_size=50)),
+        "ops": ops,
         "query": query,
         "now": draw(st.sampled_from(NOWS)),
         "cell": draw(st.sampled_from([0.0025, 0.01, 0.3, 7.0, 90.0])),
