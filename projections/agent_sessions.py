@@ -1,6 +1,11 @@
 """``agent_sessions``: what an agent (general broker, farmer market…) has understood so
 far, from the ``wa.state`` records of agent flows. One row per (wa_id, flow): entering
-the flow again starts a new session; leaving it ends the session."""
+the flow again starts a new session; leaving it ends the session.
+
+An agent flow keeps its session in its data (``streams/engine/sessions.py``:
+``session`` = turns, understood fields, backend and latency of the last turn;
+``outcome`` = how it ended); they are copied into their own columns. A session that
+ends without an outcome is ``abandoned``."""
 
 from __future__ import annotations
 
@@ -15,7 +20,17 @@ from schemas import topics
 from schemas.state import StateTransition
 
 COLUMNS = ("wa_id", "flow", "status", "step", "data", "language", "started_seq", "seq",
-           "started_at", "updated_at", "ended_at")
+           "started_at", "updated_at", "ended_at", "turns", "understood", "backend",
+           "latency_ms", "outcome")
+
+
+def _session(data: dict[str, Any]) -> tuple[Any, ...]:
+    """(turns, understood, backend, latency_ms, outcome) of an agent flow's data."""
+    s = data.get("session")
+    s = s if isinstance(s, dict) else {}
+    understood = s.get("understood")
+    return (int(s.get("turns") or 0), jsonb(understood) if understood else None,
+            s.get("backend"), s.get("latency_ms"), data.get("outcome"))
 
 
 def session_row(st: StateTransition, flows: frozenset[str]) -> tuple[Any, ...] | None:
@@ -27,10 +42,11 @@ def session_row(st: StateTransition, flows: frozenset[str]) -> tuple[Any, ...] |
     if st.flow in flows:
         entering = st.previous_flow != st.flow
         return (st.wa_id, st.flow, "active", st.step, jsonb(st.data), st.language,
-                st.seq if entering else None, st.seq, at if entering else None, at, None)
+                st.seq if entering else None, st.seq, at if entering else None, at, None,
+                *_session(st.data))
     if st.previous_flow in flows:
         return (st.wa_id, st.previous_flow, "ended", st.previous_step or "", jsonb({}),
-                st.language, None, st.seq, None, at, at)
+                st.language, None, st.seq, None, at, at, 0, None, None, None, None)
     return None
 
 
@@ -73,7 +89,9 @@ class AgentSessionsProjection:
             await conn.execute(
                 f"INSERT INTO agent_sessions ({cols}) "
                 "SELECT wa_id, flow, status, step, data, language, coalesce(started_seq, -seq), "
-                f"seq, started_at, updated_at, ended_at FROM {tmp} "
+                "seq, started_at, updated_at, ended_at, turns, understood, backend, "
+                f"latency_ms, coalesce(outcome, CASE WHEN status = 'ended' THEN 'abandoned' END) "
+                f"FROM {tmp} "
                 "ON CONFLICT (wa_id, flow) DO UPDATE SET "
                 "status = EXCLUDED.status, "
                 "step = CASE WHEN EXCLUDED.status = 'ended' THEN agent_sessions.step "
@@ -85,7 +103,19 @@ class AgentSessionsProjection:
                 "                   ELSE agent_sessions.started_seq END, "
                 "started_at = CASE WHEN EXCLUDED.started_seq >= 0 THEN EXCLUDED.started_at "
                 "                  ELSE agent_sessions.started_at END, "
-                "updated_at = EXCLUDED.updated_at, ended_at = EXCLUDED.ended_at "
+                "updated_at = EXCLUDED.updated_at, ended_at = EXCLUDED.ended_at, "
+                # an ending keeps what the session had understood, and its outcome
+                "turns = CASE WHEN EXCLUDED.status = 'ended' THEN agent_sessions.turns "
+                "             ELSE EXCLUDED.turns END, "
+                "understood = CASE WHEN EXCLUDED.status = 'ended' THEN agent_sessions.understood "
+                "                  ELSE EXCLUDED.understood END, "
+                "backend = CASE WHEN EXCLUDED.status = 'ended' THEN agent_sessions.backend "
+                "               ELSE EXCLUDED.backend END, "
+                "latency_ms = CASE WHEN EXCLUDED.status = 'ended' THEN agent_sessions.latency_ms "
+                "                  ELSE EXCLUDED.latency_ms END, "
+                "outcome = CASE WHEN EXCLUDED.status = 'ended' "
+                "               THEN coalesce(agent_sessions.outcome, 'abandoned') "
+                "               ELSE EXCLUDED.outcome END "
                 "WHERE EXCLUDED.seq > agent_sessions.seq")
             # A session first seen mid-way (its entry is older than the log) starts there.
             await conn.execute("UPDATE agent_sessions SET started_seq = -started_seq, "

@@ -38,6 +38,13 @@ GROUP BY 1, 2;
 -- BEGIN generated from the domains' events (python -m projections.analytics)
 CREATE VIEW analytics_domain_event_types AS
 SELECT * FROM (VALUES
+    ('broker', 'BrokerAccepted', 1),
+    ('broker', 'BrokerDeclined', 1),
+    ('broker', 'BrokerRequest', 1),
+    ('broker', 'BrokerTimedOut', 1),
+    ('broker', 'VendorPaused', 1),
+    ('broker', 'VendorRegistered', 1),
+    ('broker', 'VendorResumed', 1),
     ('rides', 'DriverOffline', 1),
     ('rides', 'DriverOnline', 1),
     ('rides', 'RideAccepted', 1),

@@ -142,6 +142,12 @@ def _agent_stub(args: argparse.Namespace) -> int:
     return serve(args.host, args.port, args.token)
 
 
+def _vendors_import(args: argparse.Namespace) -> int:
+    from wastream.vendors import run_import
+
+    return run_import(args.file)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wastream",
@@ -275,6 +281,16 @@ def build_parser() -> argparse.ArgumentParser:
     agent_stub.add_argument("--token", default=None,
                             help="the bearer token it requires (default: none required)")
     agent_stub.set_defaults(func=_agent_stub)
+    vendors = sub.add_parser("vendors", help="the general broker's vendors")
+    vsub = vendors.add_subparsers(dest="vendors_command", required=True, metavar="COMMAND")
+    vimport = vsub.add_parser(
+        "import", help="import vendors from a CSV file (name,wa_id,categories,lat,lon)",
+        description="Each good row goes to wa.inbound as an event for the vendor's "
+        "conversation; a bad row is reported with its line number; a file missing a "
+        "column is refused before anything is written. A re-import changes nothing.")
+    vimport.add_argument("file", help="CSV with header name,wa_id,categories,lat,lon; "
+                         "categories separated by ';'")
+    vimport.set_defaults(func=_vendors_import)
     from streams.dlq.cli import add_parsers  # dlq, graph-stub (failure handling)
 
     add_parsers(sub)

@@ -42,6 +42,7 @@ from schemas.outbound import OutboundMessage
 from schemas.recovery import RecoveryUpdate
 from schemas.state import StateTransition
 from streams.agent.timers import DeadlineCache
+from streams.agent.understanding import AgentUnderstanding
 from streams.engine import process as engine
 from streams.engine.domains import Domains
 from streams.engine.model import Conv, Ctx, Out
@@ -87,8 +88,12 @@ class ConversationProcessor:
     """``process(key, value, headers)`` for the failure boundary; raises on failure."""
 
     def __init__(self, rt: Runtime, domains: Domains, deadlines: DeadlineCache,
-                 models_ready: asyncio.Event | None = None) -> None:
+                 models_ready: asyncio.Event | None = None,
+                 understanding: AgentUnderstanding | None = None) -> None:
         self.models_ready = models_ready
+        # Free text understood before the engine runs (decision 0014).
+        self.understanding = understanding or AgentUnderstanding.from_settings(
+            rt.settings.agent)
         self.rt = rt
         self.domains = domains
         self.deadlines = deadlines
@@ -119,9 +124,15 @@ class ConversationProcessor:
             event.wa_id,
             self.domains.kept,
         )
+        # -- the understanding of free text (decision 0014): before the pure engine, for
+        # the steps that ask for it; a backend's transient error leaves here for the
+        # retry tiers (this user's later events are parked behind it).
+        heard, heard_ms = await self.understanding.before(self.domains, conv, event)
+        # --
         now = time.time()
         out = engine.process(
-            conv, Ctx(event=event, now=now, opts=self.rt.opts, domains=self.domains)
+            conv, Ctx(event=event, now=now, opts=self.rt.opts, domains=self.domains,
+                      understanding=heard, understanding_ms=heard_ms)
         )
         if out is None:
             self.duplicates += 1

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 REGISTRY: tuple[str, ...] = (
     "streams.domains.rides",
+    "streams.domains.broker",
     "streams.domains.planned",  # the menu rows of services not built yet
 )
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from schemas.domain import Event, EventTypes
-from streams.engine.catalog import GENERIC, Catalog
+from schemas.envelope import InboundEvent
+from streams.engine.catalog import GENERIC, MENU_WORDS, STOP_WORDS, Catalog
 from streams.engine.domain import (
     ChoiceHandler,
     Domain,
@@ -30,7 +31,7 @@ from streams.engine.domain import (
 from streams.engine.flows import Flow, TimerHandler
 from streams.engine.menu import LANGUAGE_FLOW, MENU_FLOW
 from streams.engine.messages import MAX_ROWS
-from streams.engine.model import Conv, Ctx, Out
+from streams.engine.model import Conv, Ctx, Out, parse_input
 from wastream.config import Group, Settings
 
 # Names the engine owns: flows it runs itself, internal event types and deadline kinds
@@ -147,6 +148,24 @@ class Domains:
     def window_s(self) -> float:
         """How far back in ``wa.domain`` the read models must start to be whole."""
         return max((m.window_s for m in self.models.values()), default=0.0)
+
+    def text_to_understand(self, conv: Conv, event: InboundEvent) -> str | None:
+        """The text of ``event`` when the step ``conv`` is at declares ``understand``
+        (decision 0014): the conversation agent has it understood before calling the
+        engine. None for anything else: a duplicate, an event that is not a text
+        message, a menu or stop word (the engine handles those itself)."""
+        if not event.type.startswith("message.") or event.event_id in conv.seen:
+            return None
+        flow = self.flows.get(conv.flow)
+        step = flow.steps.get(conv.step) if flow is not None else None
+        if step is None or not step.understand:
+            return None
+        inp = parse_input(event)
+        if inp is None or inp.kind != "text" or not inp.text.strip():
+            return None
+        if inp.word in MENU_WORDS or inp.word in STOP_WORDS:
+            return None
+        return inp.text
 
     def stop(self, ctx: Ctx, conv: Conv, out: Out) -> None:
         """The user said stop: every domain closes what it holds open."""

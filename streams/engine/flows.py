@@ -34,10 +34,14 @@ MENU = Go(step="main", flow="menu")
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One state of a flow."""
+    """One state of a flow. ``understand``: a text the user writes at this step is first
+    read by the agent's understanding backend (outside the engine: the conversation agent
+    calls it before :func:`~streams.engine.process.process`), and ``accept`` finds the
+    result on ``ctx.understanding``."""
 
     prompt: Prompt
     accept: Accept
+    understand: bool = False
 
 
 @dataclass(frozen=True, slots=True)

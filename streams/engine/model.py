@@ -15,6 +15,7 @@ from schemas.envelope import InboundEvent
 
 if TYPE_CHECKING:
     from streams.engine.domains import Domains
+    from streams.understanding.model import Understanding
     from wastream.config import ConversationSettings
 
 
@@ -145,12 +146,17 @@ class Options:
 class Ctx:
     """What a step may read besides the conversation: the event, the clock, the
     engine's options and the loaded domains (each domain's options and read model,
-    reached through typed accessors in the domain's package)."""
+    reached through typed accessors in the domain's package). ``understanding``: what
+    the agent's backend understood of this event's text, when the user's step asked for
+    it (``Step.understand``), and how long it took; made before the engine ran (the
+    engine does no I/O; decision 0014)."""
 
     event: InboundEvent
     now: float
     opts: Options
     domains: Domains
+    understanding: Understanding | None = None
+    understanding_ms: int = 0
 
 
 @dataclass

@@ -16,6 +16,10 @@ from streams.engine import process as engine
 from streams.engine.domain import Domain
 from streams.engine.domains import Domains, load
 from streams.engine.model import Conv, Ctx, Options, Out
+from streams.engine.sessions import session
+from streams.places import resolve
+from streams.understanding.model import Understanding
+from streams.understanding.rules import RuleBased
 from tests.support import conversations as c
 from wastream.config import Group
 
@@ -42,6 +46,10 @@ class Harness:
     transitions: list[tuple[str, int, str, str]] = field(default_factory=list)
     delivery: list[dict[str, Any]] = field(default_factory=list)
     recovery: list[dict[str, Any]] = field(default_factory=list)
+    # The understanding backend, as the conversation agent calls it before the engine
+    # (the rules with the real gazetteer; a test may put another).
+    rules: RuleBased = field(default_factory=lambda: RuleBased(resolve_place=resolve))
+    understood: list[Understanding] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.domains = Domains.of([*load(REGISTRY), *self.extra], None, self.options)
@@ -56,7 +64,12 @@ class Harness:
     def deliver(self, ev: InboundEvent) -> Out | None:
         """Process one event (and, recursively, the internal events it causes)."""
         conv = self.conv(ev.wa_id)
-        ctx = Ctx(event=ev, now=self.now, opts=self.opts, domains=self.domains)
+        text = self.domains.text_to_understand(conv, ev)
+        heard = None if text is None else self.rules.read(text, session(conv))
+        if heard is not None:
+            self.understood.append(heard)
+        ctx = Ctx(event=ev, now=self.now, opts=self.opts, domains=self.domains,
+                  understanding=heard, understanding_ms=1 if heard else 0)
         out = engine.process(conv, ctx)
         if out is None:
             return None

@@ -11,8 +11,6 @@ from streams.engine.domain import Domain, MenuEntry
 TEXTS = Catalog(
     {
         "en": {
-            "menu.broker": "General broker",
-            "menu.broker.desc": "Tell us what you need",
             "menu.farmer": "Farmer market",
             "menu.farmer.desc": "Buy and sell produce",
             "menu.jobs": "Jobs",
@@ -21,8 +19,6 @@ TEXTS = Catalog(
             "menu.rentals.desc": "List or find a place",
         },
         "fr": {
-            "menu.broker": "Courtier général",
-            "menu.broker.desc": "Dites-nous ce dont vous avez besoin",
             "menu.farmer": "Marché agricole",
             "menu.farmer.desc": "Acheter et vendre des produits",
             "menu.jobs": "Emplois",
@@ -31,8 +27,6 @@ TEXTS = Catalog(
             "menu.rentals.desc": "Publier ou trouver un logement",
         },
         "rw": {
-            "menu.broker": "Umuhuza rusange",
-            "menu.broker.desc": "Tubwire icyo ukeneye",
             "menu.farmer": "Isoko ry'abahinzi",
             "menu.farmer.desc": "Gura kandi ugurishe umusaruro",
             "menu.jobs": "Akazi",
@@ -45,6 +39,6 @@ TEXTS = Catalog(
 
 DOMAIN = Domain(
     name="planned",
-    menu=(MenuEntry("broker"), MenuEntry("farmer"), MenuEntry("jobs"), MenuEntry("rentals")),
+    menu=(MenuEntry("farmer"), MenuEntry("jobs"), MenuEntry("rentals")),
     texts=TEXTS,
 )
