@@ -38,6 +38,12 @@ GROUP BY 1, 2;
 -- BEGIN generated from the domains' events (python -m projections.analytics)
 CREATE VIEW analytics_domain_event_types AS
 SELECT * FROM (VALUES
+    ('jobs', 'ApplicantContacted', 1),
+    ('jobs', 'ApplicantDeclined', 1),
+    ('jobs', 'JobApplied', 1),
+    ('jobs', 'JobClosed', 1),
+    ('jobs', 'JobExpired', 1),
+    ('jobs', 'JobPosted', 1),
     ('rides', 'DriverOffline', 1),
     ('rides', 'DriverOnline', 1),
     ('rides', 'RideAccepted', 1),

@@ -15,8 +15,6 @@ TEXTS = Catalog(
             "menu.broker.desc": "Tell us what you need",
             "menu.farmer": "Farmer market",
             "menu.farmer.desc": "Buy and sell produce",
-            "menu.jobs": "Jobs",
-            "menu.jobs.desc": "Post or find jobs",
             "menu.rentals": "Property rentals",
             "menu.rentals.desc": "List or find a place",
         },
@@ -25,8 +23,6 @@ TEXTS = Catalog(
             "menu.broker.desc": "Dites-nous ce dont vous avez besoin",
             "menu.farmer": "Marché agricole",
             "menu.farmer.desc": "Acheter et vendre des produits",
-            "menu.jobs": "Emplois",
-            "menu.jobs.desc": "Publier ou trouver un emploi",
             "menu.rentals": "Locations",
             "menu.rentals.desc": "Publier ou trouver un logement",
         },
@@ -35,8 +31,6 @@ TEXTS = Catalog(
             "menu.broker.desc": "Tubwire icyo ukeneye",
             "menu.farmer": "Isoko ry'abahinzi",
             "menu.farmer.desc": "Gura kandi ugurishe umusaruro",
-            "menu.jobs": "Akazi",
-            "menu.jobs.desc": "Tangaza cyangwa ushake akazi",
             "menu.rentals": "Amazu akodeshwa",
             "menu.rentals.desc": "Tangaza cyangwa ushake inzu",
         },
@@ -45,6 +39,6 @@ TEXTS = Catalog(
 
 DOMAIN = Domain(
     name="planned",
-    menu=(MenuEntry("broker"), MenuEntry("farmer"), MenuEntry("jobs"), MenuEntry("rentals")),
+    menu=(MenuEntry("broker"), MenuEntry("farmer"), MenuEntry("rentals")),
     texts=TEXTS,
 )
