@@ -38,6 +38,9 @@ def render(body: dict[str, Any]) -> str:
     """A Graph API message body as a person reads it on a phone (options numbered)."""
     if body.get("type") == "text":
         return str(body["text"]["body"])
+    if body.get("type") == "image":
+        image = body.get("image") or {}
+        return f"[photo {image.get('id', '')}] {image.get('caption', '')}".rstrip()
     inter = body.get("interactive") or {}
     lines = [str((inter.get("body") or {}).get("text", ""))]
     for i, (_id, title, desc) in enumerate(options(body), start=1):
@@ -185,6 +188,13 @@ class ConversationDriver:
         return await self.post(
             {"type": "location", "location": {"latitude": lat, "longitude": lon}}
         )
+
+    async def image(self, media_id: str, caption: str = "") -> str:
+        """Send a photo, as Meta reports one: its media id (and caption)."""
+        image = {"id": media_id, "mime_type": "image/jpeg"}
+        if caption:
+            image["caption"] = caption
+        return await self.post({"type": "image", "image": image})
 
     async def choose(self, n: int) -> str:
         """Pick option ``n`` (1-based) of the last interactive reply, as the phone would."""

@@ -20,6 +20,7 @@ REGISTRY: tuple[str, ...] = (
     "streams.domains.rides",
     "streams.domains.planned",  # the menu rows of services not built yet
     "streams.domains.jobs",
+    "streams.domains.rentals",
 )
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from streams.engine.common import haversine_km
 from streams.engine.model import Ctx, Input
-from streams.places import resolve
+from streams.places import places, resolve
 
 # Where a listing may be: Rwanda with a margin (its borders lie within about
 # -2.9..-1.0 lat, 28.8..30.9 lon). A point outside is a mistake (a pin dropped on the
@@ -23,6 +24,10 @@ class Spot:
     lat: float
     lon: float
     name: str = ""
+
+    @property
+    def district(self) -> str:
+        return district_of(self.lat, self.lon)
 
 
 def in_service_area(lat: float, lon: float) -> bool:
@@ -66,3 +71,10 @@ def image_id(ctx: Ctx) -> str | None:
     media = p.get("image") or {}
     got = media.get("id") if isinstance(media, dict) else None
     return str(got) if got else None
+
+
+def district_of(lat: float, lon: float) -> str:
+    """The district whose place (a district's or a sector's centre) is nearest to
+    (lat, lon): approximate, for analytics by district."""
+    nearest = min(places(), key=lambda p: haversine_km(lat, lon, p.lat, p.lon))
+    return nearest.district

@@ -133,7 +133,7 @@ def test_the_registry_and_the_test_domain_load() -> None:
     domains = Domains.of([*load(REGISTRY), PARROT])
     assert [e.key for e, _ in domains.menu] == [
         "rides_drivers", "rides_passengers", "rides_schedule",
-        "broker", "farmer", "rentals", "jobs", "parrot", "language",
+        "broker", "farmer", "jobs", "rentals", "parrot", "language",
     ]
     assert {"rides_drivers", "rides_passengers", "schedule", "parrot"} <= domains.flows.keys()
     assert "WordLearned" in domains.events

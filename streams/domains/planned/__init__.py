@@ -15,30 +15,24 @@ TEXTS = Catalog(
             "menu.broker.desc": "Tell us what you need",
             "menu.farmer": "Farmer market",
             "menu.farmer.desc": "Buy and sell produce",
-            "menu.rentals": "Property rentals",
-            "menu.rentals.desc": "List or find a place",
         },
         "fr": {
             "menu.broker": "Courtier général",
             "menu.broker.desc": "Dites-nous ce dont vous avez besoin",
             "menu.farmer": "Marché agricole",
             "menu.farmer.desc": "Acheter et vendre des produits",
-            "menu.rentals": "Locations",
-            "menu.rentals.desc": "Publier ou trouver un logement",
         },
         "rw": {
             "menu.broker": "Umuhuza rusange",
             "menu.broker.desc": "Tubwire icyo ukeneye",
             "menu.farmer": "Isoko ry'abahinzi",
             "menu.farmer.desc": "Gura kandi ugurishe umusaruro",
-            "menu.rentals": "Amazu akodeshwa",
-            "menu.rentals.desc": "Tangaza cyangwa ushake inzu",
         },
     }
 )
 
 DOMAIN = Domain(
     name="planned",
-    menu=(MenuEntry("broker"), MenuEntry("farmer"), MenuEntry("rentals")),
+    menu=(MenuEntry("broker"), MenuEntry("farmer")),
     texts=TEXTS,
 )
