@@ -12,7 +12,7 @@ import asyncio
 import sys
 
 from wastream.config import Settings
-from wastream.driver import ConversationDriver, DriverError, render
+from wastream.driver import ConversationDriver, DriverError, options, render
 
 HELP = ("type a message, a number to pick an option, /location <lat>,<lon>, "
         "/photo <media id>, /quit")
@@ -30,7 +30,11 @@ async def handle_line(driver: ConversationDriver, line: str) -> bool:
         await driver.location(float(lat), float(lon))
     elif line.startswith("/photo"):
         await driver.image(line.removeprefix("/photo").strip() or "photo")
-    elif line.isdigit() and driver.last is not None and line != "0":
+    elif line.isdigit() and line != "0" and driver.latest is not None and options(
+        driver.latest.body
+    ):
+        # A number picks an option of the reply on screen; after a question that offers
+        # none ("How many bedrooms?") it is typed text, as on a phone.
         await driver.choose(int(line))
     else:
         await driver.text(line)

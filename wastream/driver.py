@@ -76,6 +76,7 @@ class ConversationDriver:
     name: str = "Test User"
     phone_number_id: str = PHONE_NUMBER_ID
     last: OutboundMessage | None = None  # the last interactive reply (for numbered picks)
+    latest: OutboundMessage | None = None  # the very last reply, whatever it was
     _consumer: AIOKafkaConsumer | None = None
     _pending: list[OutboundMessage] = field(default_factory=list)
     _session: aiohttp.ClientSession | None = None
@@ -238,4 +239,6 @@ class ConversationDriver:
         for msg in out:
             if options(msg.body):
                 self.last = msg
+        if out:
+            self.latest = out[-1]
         return out
