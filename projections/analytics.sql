@@ -45,6 +45,19 @@ SELECT * FROM (VALUES
     ('broker', 'VendorPaused', 1),
     ('broker', 'VendorRegistered', 1),
     ('broker', 'VendorResumed', 1),
+    ('jobs', 'ApplicantContacted', 1),
+    ('jobs', 'ApplicantDeclined', 1),
+    ('jobs', 'JobApplied', 1),
+    ('jobs', 'JobClosed', 1),
+    ('jobs', 'JobExpired', 1),
+    ('jobs', 'JobPosted', 1),
+    ('rentals', 'RentalContacted', 1),
+    ('rentals', 'RentalExpired', 1),
+    ('rentals', 'RentalInquiry', 1),
+    ('rentals', 'RentalListed', 1),
+    ('rentals', 'RentalRemoved', 1),
+    ('rentals', 'RentalRenewed', 1),
+    ('rentals', 'RentalRented', 1),
     ('rides', 'DriverOffline', 1),
     ('rides', 'DriverOnline', 1),
     ('rides', 'RideAccepted', 1),
@@ -160,3 +173,46 @@ SELECT coalesce(error_class, 'unknown') AS error_class, count(*) AS open_dead_le
 FROM wa_dead_letter_queue
 WHERE NOT processed
 GROUP BY 1;
+
+-- Jobs and rentals (projections/jobs.py, projections/rentals.py). No phone numbers:
+-- these views count listings and applications, they name no user.
+-- Listings posted per day, by domain.
+CREATE VIEW analytics_listing_posts_per_day AS
+SELECT (posted_at AT TIME ZONE 'UTC')::date AS day, 'jobs' AS domain, count(*) AS posts
+FROM jobs GROUP BY 1
+UNION ALL
+SELECT (posted_at AT TIME ZONE 'UTC')::date AS day, 'rentals' AS domain, count(*) AS posts
+FROM rental_listings GROUP BY 1;
+
+-- Applications per job (the job's title, never its poster), and their answers.
+CREATE VIEW analytics_job_applications AS
+SELECT j.job_id, (j.posted_at AT TIME ZONE 'UTC')::date AS posted_day, j.title, j.status,
+       count(a.applicant) FILTER (WHERE a.applied_at IS NOT NULL) AS applications,
+       count(*) FILTER (WHERE a.answer = 'contacted') AS contacted,
+       count(*) FILTER (WHERE a.answer = 'declined') AS declined
+FROM jobs j LEFT JOIN job_applications a ON a.job_id = j.job_id
+GROUP BY j.job_id, j.posted_at, j.title, j.status;
+
+-- Median time from posting to the first application (seconds), by the day posted,
+-- over the jobs that had one.
+CREATE VIEW analytics_job_time_to_first_application AS
+SELECT (j.posted_at AT TIME ZONE 'UTC')::date AS posted_day, count(*) AS jobs_applied_to,
+       percentile_cont(0.5) WITHIN GROUP (
+           ORDER BY extract(epoch FROM f.first_at - j.posted_at)) AS median_s
+FROM jobs j
+JOIN (SELECT job_id, min(applied_at) AS first_at FROM job_applications
+      WHERE applied_at IS NOT NULL GROUP BY job_id) f ON f.job_id = j.job_id
+GROUP BY 1;
+
+-- Rental listings by district and monthly price band (RWF), and how many are open.
+CREATE VIEW analytics_rentals_by_price_band AS
+SELECT district,
+       CASE WHEN price < 100000 THEN 'a: under 100k'
+            WHEN price < 300000 THEN 'b: 100k-300k'
+            WHEN price < 600000 THEN 'c: 300k-600k'
+            WHEN price < 1000000 THEN 'd: 600k-1m'
+            ELSE 'e: 1m and more' END AS price_band,
+       count(*) AS listings,
+       count(*) FILTER (WHERE status = 'open' AND expires_at > now()) AS open_listings
+FROM rental_listings
+GROUP BY 1, 2;

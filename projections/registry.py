@@ -9,8 +9,10 @@ from projections.dead_letters import DeadLettersProjection
 from projections.domain_events import DomainEventsProjection
 from projections.events import EventsProjection
 from projections.interactions import InteractionsProjection
+from projections.jobs import JobsProjection
 from projections.outbound import OutboundProjection
 from projections.recovery import RecoveryProjection
+from projections.rentals import RentalsProjection
 from projections.webhook_logs import WebhookLogsProjection
 from wastream.config import Settings
 
@@ -22,7 +24,8 @@ def all_projections(settings: Settings) -> list[Projection]:
             AgentSessionsProjection(frozenset(settings.projector.agent_flows)),
             OutboundProjection(),
             DeadLettersProjection(max_retries=len(settings.failure.retry_delays)),
-            RecoveryProjection(), DomainEventsProjection()]
+            RecoveryProjection(), DomainEventsProjection(), JobsProjection(),
+            RentalsProjection()]
 
 
 def by_name(settings: Settings, names: list[str] | None = None) -> list[Projection]:

@@ -3,7 +3,7 @@
 What you type is signed and POSTed to the ingress as a webhook; the bot's replies are
 read from ``wa.outbound`` and printed as a phone would show them. A number picks that
 option of the last list or buttons; ``/location <lat>,<lon>`` shares a location;
-``/quit`` (or Ctrl-D) leaves.
+``/photo <media id>`` sends a photo; ``/quit`` (or Ctrl-D) leaves.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import asyncio
 import sys
 
 from wastream.config import Settings
-from wastream.driver import ConversationDriver, DriverError, render
+from wastream.driver import ConversationDriver, DriverError, options, render
 
-HELP = "type a message, a number to pick an option, /location <lat>,<lon>, /quit"
+HELP = ("type a message, a number to pick an option, /location <lat>,<lon>, "
+        "/photo <media id>, /quit")
 
 
 async def handle_line(driver: ConversationDriver, line: str) -> bool:
@@ -27,7 +28,13 @@ async def handle_line(driver: ConversationDriver, line: str) -> bool:
     if line.startswith("/location"):
         lat, _, lon = line.removeprefix("/location").strip().partition(",")
         await driver.location(float(lat), float(lon))
-    elif line.isdigit() and driver.last is not None and line != "0":
+    elif line.startswith("/photo"):
+        await driver.image(line.removeprefix("/photo").strip() or "photo")
+    elif line.isdigit() and line != "0" and driver.latest is not None and options(
+        driver.latest.body
+    ):
+        # A number picks an option of the reply on screen; after a question that offers
+        # none ("How many bedrooms?") it is typed text, as on a phone.
         await driver.choose(int(line))
     else:
         await driver.text(line)

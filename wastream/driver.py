@@ -38,6 +38,9 @@ def render(body: dict[str, Any]) -> str:
     """A Graph API message body as a person reads it on a phone (options numbered)."""
     if body.get("type") == "text":
         return str(body["text"]["body"])
+    if body.get("type") == "image":
+        image = body.get("image") or {}
+        return f"[photo {image.get('id', '')}] {image.get('caption', '')}".rstrip()
     inter = body.get("interactive") or {}
     lines = [str((inter.get("body") or {}).get("text", ""))]
     for i, (_id, title, desc) in enumerate(options(body), start=1):
@@ -73,6 +76,7 @@ class ConversationDriver:
     name: str = "Test User"
     phone_number_id: str = PHONE_NUMBER_ID
     last: OutboundMessage | None = None  # the last interactive reply (for numbered picks)
+    latest: OutboundMessage | None = None  # the very last reply, whatever it was
     _consumer: AIOKafkaConsumer | None = None
     _pending: list[OutboundMessage] = field(default_factory=list)
     _session: aiohttp.ClientSession | None = None
@@ -186,6 +190,13 @@ class ConversationDriver:
             {"type": "location", "location": {"latitude": lat, "longitude": lon}}
         )
 
+    async def image(self, media_id: str, caption: str = "") -> str:
+        """Send a photo, as Meta reports one: its media id (and caption)."""
+        image = {"id": media_id, "mime_type": "image/jpeg"}
+        if caption:
+            image["caption"] = caption
+        return await self.post({"type": "image", "image": image})
+
     async def choose(self, n: int) -> str:
         """Pick option ``n`` (1-based) of the last interactive reply, as the phone would."""
         if self.last is None:
@@ -228,4 +239,6 @@ class ConversationDriver:
         for msg in out:
             if options(msg.body):
                 self.last = msg
+        if out:
+            self.latest = out[-1]
         return out

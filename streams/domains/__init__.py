@@ -20,6 +20,8 @@ REGISTRY: tuple[str, ...] = (
     "streams.domains.rides",
     "streams.domains.broker",
     "streams.domains.planned",  # the menu rows of services not built yet
+    "streams.domains.jobs",
+    "streams.domains.rentals",
 )
 
 

@@ -89,6 +89,14 @@ def buttons_body(to: str, body: str, options: list[Option]) -> dict[str, Any]:
     }
 
 
+def image_body(to: str, media_id: str, caption: str = "") -> dict[str, Any]:
+    """An image message of media already uploaded (a media id a user sent us)."""
+    image: dict[str, Any] = {"id": media_id}
+    if caption:
+        image["caption"] = _clip(caption, MAX_BODY)
+    return {**_base(to), "type": "image", "image": image}
+
+
 def location_request_body(to: str, body: str) -> dict[str, Any]:
     """An interactive location request message (the user taps "Send location")."""
     return {
