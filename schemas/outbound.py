@@ -13,7 +13,10 @@ from schemas.record import Record
 class OutboundMessage(Record):
     """``outbound_id`` is deterministic (``<inbound event_id>:<step>``), so a replay or a
     retry of the same inbound event produces the same id and the sender sends it once.
-    ``body`` is exactly what is POSTed to ``/{phone_number_id}/messages``."""
+    ``body`` is exactly what is POSTed to ``/{phone_number_id}/messages``.
+    ``template``: the template message that stands in for ``body`` outside the
+    recipient's customer-service window (the same as ``body`` when the window was seen
+    closed): the sender falls back on it once when Meta answers 131047 (decision 0015)."""
 
     outbound_id: str
     wa_id: str
@@ -23,6 +26,7 @@ class OutboundMessage(Record):
     correlation_id: str = ""
     flow: str | None = None
     created_at: str = ""
+    template: dict[str, Any] | None = None
 
 
 # Read receipts: Meta's ``{"messaging_product": "whatsapp", "status": "read",

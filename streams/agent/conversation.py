@@ -44,6 +44,7 @@ from schemas.state import StateTransition
 from streams.agent.timers import DeadlineCache
 from streams.agent.understanding import AgentUnderstanding
 from streams.engine import process as engine
+from streams.engine import window
 from streams.engine.domains import Domains
 from streams.engine.model import Conv, Ctx, Out
 from streams.failure.records import Origin
@@ -224,7 +225,9 @@ class ConversationProcessor:
             await self._recovery(ev, conv, out, "in_progress", at, group)
         try:
             pnid = ev.phone_number_id or conv.phone_number_id or self.default_pnid
-            for i, body in enumerate(out.replies):
+            for i, reply in enumerate(out.replies):
+                # Outside the recipient's window: its template (decision 0015).
+                body, template = window.choose(reply, conv, now, rt.opts.window_s)
                 to = str(body.get("to") or conv.wa_id)
                 msg = OutboundMessage(
                     outbound_id=f"{ev.event_id}:{i}",
@@ -235,6 +238,7 @@ class ConversationProcessor:
                     correlation_id=corr,
                     flow=conv.flow,
                     created_at=at,
+                    template=template,
                 )
                 await self._send(rt.outbound, to, _bytes(msg), corr, group)
             names: dict[str, int] = {}

@@ -17,6 +17,7 @@ from schemas.domain import Event
 from streams.engine.catalog import Catalog
 from streams.engine.flows import Flow, Go, TimerHandler
 from streams.engine.model import Conv, Ctx, Input, Out
+from streams.engine.templates import Template
 from wastream.config import Group
 
 # An internal event from another user's conversation (``wa.inbound``, ``wastream.*``).
@@ -78,6 +79,8 @@ class Domain:
     - ``options``: its option group, a ``wastream.config.Group`` (its variables are
       listed by ``wastream config`` and the README, and read from the worker's settings);
     - ``model``: a factory of its read model, given its options;
+    - ``templates``: the message templates standing in for its notifications outside
+      the recipient's 24-hour window (decision 0015; ``wastream templates check``);
     - ``kept``: top-level fields of conversation records written before the domain
       kept its data in ``Conv.domains[name]``: they are moved there when read.
     """
@@ -94,3 +97,4 @@ class Domain:
     options: type[Group] | None = None
     model: Callable[[Any], ReadModel] | None = None
     kept: tuple[str, ...] = ()
+    templates: tuple[Template, ...] = ()

@@ -108,3 +108,54 @@ def location_request_body(to: str, body: str) -> dict[str, Any]:
             "action": {"name": "send_location"},
         },
     }
+
+
+# -- templates: what stands in for a reply outside Meta's 24-hour window -----------------
+# https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-message-templates
+
+#: The key of a reply body that holds its template version; the conversation agent
+#: takes it out before the body is sent (``streams.engine.window.choose``).
+TEMPLATE = "wastream_template"
+
+#: Catalog language → Meta's language code of the template.
+TEMPLATE_LANGS = {"en": "en", "fr": "fr", "rw": "rw_RW"}
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRef:
+    """The approved template standing in for a reply: its ``name`` (in the domain's
+    template catalog), the values of its body's ``{{1}}``, ``{{2}}``… in order, and the
+    payloads of its quick-reply buttons, in order: the ids of the interactive version's
+    buttons, so a tap comes back as the same choice (a ``button`` message's payload)."""
+
+    name: str
+    params: tuple[str, ...] = ()
+    buttons: tuple[str, ...] = ()
+
+
+def _param(value: str) -> str:
+    # Meta refuses a parameter with a newline, a tab or more than 4 spaces in a row,
+    # and an empty one.
+    return " ".join(str(value).split()) or "-"
+
+
+def template_body(to: str, ref: TemplateRef, lang: str) -> dict[str, Any]:
+    """A template message: ``ref``'s template in ``lang`` (a catalog language)."""
+    components: list[dict[str, Any]] = []
+    if ref.params:
+        components.append({"type": "body", "parameters": [
+            {"type": "text", "text": _param(p)} for p in ref.params]})
+    for i, payload in enumerate(ref.buttons):
+        components.append({"type": "button", "sub_type": "quick_reply", "index": str(i),
+                           "parameters": [{"type": "payload", "payload": payload}]})
+    template: dict[str, Any] = {"name": ref.name,
+                                "language": {"code": TEMPLATE_LANGS.get(lang, lang)}}
+    if components:
+        template["components"] = components
+    return {**_base(to), "type": "template", "template": template}
+
+
+def templated(body: dict[str, Any], ref: TemplateRef, lang: str) -> dict[str, Any]:
+    """``body`` (a reply) with the template that stands in for it when its recipient's
+    window is closed."""
+    return {**body, TEMPLATE: template_body(str(body["to"]), ref, lang)}

@@ -44,6 +44,9 @@ class Conv:
     # The business number this user last wrote to: replies caused by events that carry
     # none (timers, recovery, other users' events) go out from it.
     phone_number_id: str | None = None
+    # Meta's timestamp (epoch s) of this user's last message: their customer-service
+    # window (decision 0015). Set from the log by the engine, so a replay rebuilds it.
+    last_inbound: int = 0
 
     def to_bytes(self) -> bytes:
         # orjson serialises dataclasses natively (no deep copy as with asdict).
@@ -135,11 +138,13 @@ class Options:
     idle_s: float = 1800.0
     dedupe_ttl_s: float = 7 * 86400.0
     tz: str = "Africa/Kigali"
+    window_s: float = 86400.0  # Meta's customer-service window
 
     @classmethod
     def from_settings(cls, conversation: ConversationSettings) -> Options:
         return cls(idle_s=conversation.idle_timeout_s,
-                   dedupe_ttl_s=conversation.dedupe_ttl_s, tz=conversation.tz)
+                   dedupe_ttl_s=conversation.dedupe_ttl_s, tz=conversation.tz,
+                   window_s=conversation.service_window_s)
 
 
 @dataclass(frozen=True, slots=True)

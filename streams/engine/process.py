@@ -29,8 +29,14 @@ def process(conv: Conv, ctx: Ctx) -> Out | None:
     if ev.event_id in conv.seen:
         return None
     conv.seen[ev.event_id] = ctx.now + ctx.opts.dedupe_ttl_s
-    if ev.phone_number_id and ev.type.startswith("message."):
-        conv.phone_number_id = ev.phone_number_id
+    if ev.type.startswith("message."):
+        if ev.phone_number_id:
+            conv.phone_number_id = ev.phone_number_id
+        # Any message the user sends (a reaction too) opens Meta's window; the latest
+        # timestamp wins, whatever order the webhooks came in.
+        # (Meta always sends one; without it, the time we handle it.)
+        sent = ev.timestamp if ev.timestamp is not None else int(ctx.now)
+        conv.last_inbound = max(conv.last_inbound, sent)
     before = conv.snapshot()
     prev = (conv.flow, conv.step)
     out = Out()

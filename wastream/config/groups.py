@@ -176,6 +176,10 @@ class ConversationSettings(Group):
     dedupe_ttl_s: float = Field(
         7 * 86400.0, gt=0, alias="WASTREAM_DEDUPE_TTL_S",
         description="how long an event id is remembered (Meta retries for 7 days)")
+    service_window_s: float = Field(
+        86400.0, gt=0, alias="WASTREAM_SERVICE_WINDOW_S",
+        description="Meta's customer-service window: a user who last wrote this long ago "
+        "gets a notification as its template (free-form would fail with 131047)")
     tz: str = Field(
         "Africa/Kigali", alias="WASTREAM_TZ",
         description="time zone of the times users type and are shown",

@@ -12,7 +12,14 @@ goes online), ride requests between the two, and scheduled trips.
 
 from __future__ import annotations
 
-from streams.domains.rides import find_drivers, find_passengers, kept, requests, schedule
+from streams.domains.rides import (
+    find_drivers,
+    find_passengers,
+    kept,
+    requests,
+    schedule,
+    templates,
+)
 from streams.domains.rides.catalog import TEXTS
 from streams.domains.rides.events import EVENTS
 from streams.domains.rides.index import RidesIndex
@@ -36,4 +43,5 @@ DOMAIN = Domain(
     options=RidesOptions,
     model=RidesIndex.from_options,
     kept=kept.FIELDS,
+    templates=templates.TEMPLATES,
 )

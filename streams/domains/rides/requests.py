@@ -20,6 +20,7 @@ from streams.domains.rides.events import (
     RideTimedOut,
 )
 from streams.domains.rides.options import opts
+from streams.domains.rides.templates import RIDE_CLOSED, RIDE_OFFER, RIDE_REQUEST
 from streams.engine import messages as m
 from streams.engine.domain import ChoiceHandler, EventHandler
 from streams.engine.flows import Go, TimerHandler
@@ -39,16 +40,15 @@ def on_request(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     }
     kept.set_pending(conv, pending)
     vehicle = t(conv, f"vehicle.{p.get('vehicle', 'moto')}")
-    out.replies.append(
-        m.buttons_body(
-            conv.wa_id,
-            t(conv, "ride.request", km=p.get("km", "?"), vehicle=vehicle),
-            [
-                m.Option(f"ride:accept:{rid}", t(conv, "ride.accept")),
-                m.Option(f"ride:decline:{rid}", t(conv, "ride.decline")),
-            ],
-        )
+    accept, decline = f"ride:accept:{rid}", f"ride:decline:{rid}"
+    body = m.buttons_body(
+        conv.wa_id,
+        t(conv, "ride.request", km=p.get("km", "?"), vehicle=vehicle),
+        [m.Option(accept, t(conv, "ride.accept")), m.Option(decline, t(conv, "ride.decline"))],
     )
+    # A driver who went online yesterday gets it as the template, same payloads.
+    ref = RIDE_REQUEST.ref(p.get("km", "?"), vehicle, buttons=(accept, decline))
+    out.replies.append(m.templated(body, ref, conv.lang))
     return None
 
 
@@ -84,7 +84,7 @@ def driver_answer(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
 def on_closed(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     """Driver side: the passenger's request timed out or was withdrawn."""
     if kept.pending(conv).pop(str(p.get("request_id")), None) is not None:
-        out.replies.append(say(conv, "ride.gone"))
+        out.replies.append(m.templated(say(conv, "ride.gone"), RIDE_CLOSED.ref(), conv.lang))
     return None
 
 
@@ -133,9 +133,10 @@ def on_timeout(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
 def on_offer(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     """Passenger side: a driver nearby offers me a ride."""
     vehicle = t(conv, f"vehicle.{p.get('vehicle', 'moto')}")
-    out.replies.append(
-        say(conv, "offer.received", vehicle=vehicle, km=p.get("km", "?"), driver=p.get("driver"))
-    )
+    km, driver = p.get("km", "?"), p.get("driver")
+    out.replies.append(m.templated(
+        say(conv, "offer.received", vehicle=vehicle, km=km, driver=driver),
+        RIDE_OFFER.ref(vehicle, km, driver), conv.lang))
     return None
 
 

@@ -20,6 +20,7 @@ from streams.domains.rides.catalog import say, t
 from streams.domains.rides.events import TripCancelled, TripReminderSent, TripScheduled
 from streams.domains.rides.options import opts
 from streams.domains.rides.prompts import location_prompt, pick_vehicle, vehicle_prompt
+from streams.domains.rides.templates import TRIP_REMINDER
 from streams.engine import messages as m
 from streams.engine.flows import MENU, Flow, Go, Step
 from streams.engine.model import Conv, Ctx, Input, Out
@@ -253,14 +254,10 @@ def _reminder(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     trip_id = str(p["kind"]).split(":", 1)[1]
     trip = kept.trips(conv).get(trip_id)
     if trip is not None:
-        out.replies.append(
-            say(
-                conv,
-                "schedule.reminder",
-                vehicle=t(conv, f"vehicle.{trip['vehicle']}"),
-                when=show(trip["when"], ctx.opts.tz),
-            )
-        )
+        vehicle, when = t(conv, f"vehicle.{trip['vehicle']}"), show(trip["when"], ctx.opts.tz)
+        out.replies.append(m.templated(
+            say(conv, "schedule.reminder", vehicle=vehicle, when=when),
+            TRIP_REMINDER.ref(vehicle, when), conv.lang))
         out.domain.append(TripReminderSent(trip_id=trip_id))
     return None
 
