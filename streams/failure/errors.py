@@ -117,6 +117,21 @@ class GraphInvalidParameter(GraphPermanent):
     """100: invalid parameter (a bug in the body we built)."""
 
 
+class GraphTemplateUnavailable(GraphPermanent):
+    """132001 (no such template in this language), 132015 (paused for low quality),
+    132016 (disabled): the template cannot be used until it is approved again."""
+
+
+class GraphTemplateInvalid(GraphPermanent):
+    """132000, 132005, 132007, 132012: the parameters we filled in do not fit the
+    approved template (count, length, characters, format): a bug on our side."""
+
+
+class GraphRecipientRefused(GraphPermanent):
+    """131021 (recipient is the sender), 131049 (Meta held it for the user's
+    engagement), 131050 (the user stopped marketing messages): not to this user."""
+
+
 class GraphAuthError(GraphPermanent):
     """0, 190 (access token expired or invalid), 10/200 (permission): an operator must act."""
 
@@ -139,12 +154,33 @@ META_ERROR_CODES: dict[int, _Code] = {
     613: _Code(GraphRateLimited, "Calls to this API have exceeded the rate limit"),
     80007: _Code(GraphRateLimited, "Rate limit issues (WABA)"),
     130429: _Code(GraphRateLimited, "Rate limit hit (throughput)"),
+    368: _Code(GraphAuthError, "Temporarily blocked for policies violations"),
     131000: _Code(GraphTransient, "Something went wrong"),
+    131005: _Code(GraphAuthError, "Access denied"),
+    131008: _Code(GraphInvalidParameter, "Required parameter is missing"),
+    131009: _Code(GraphInvalidParameter, "Parameter value is not valid"),
     131016: _Code(GraphTransient, "Service unavailable"),
     131026: _Code(GraphUndeliverable, "Message undeliverable"),
+    131021: _Code(GraphRecipientRefused, "Recipient cannot be sender"),
+    131031: _Code(GraphAuthError, "Account has been locked"),
+    131042: _Code(GraphAuthError, "Business eligibility payment issue"),
     131047: _Code(GraphOutsideWindow, "Re-engagement message (outside the 24 h window)"),
+    131048: _Code(GraphRateLimited, "Spam rate limit hit"),
+    131049: _Code(GraphRecipientRefused, "Meta chose not to deliver (user engagement)"),
+    131050: _Code(GraphRecipientRefused, "User stopped marketing messages"),
     131051: _Code(GraphUnsupportedType, "Unsupported message type"),
     131056: _Code(GraphPairRateLimited, "(Business account, consumer account) pair rate limit hit"),
+    131057: _Code(GraphTransient, "Account in maintenance mode"),
+    132000: _Code(GraphTemplateInvalid, "Template param count mismatch"),
+    132001: _Code(GraphTemplateUnavailable, "Template does not exist (name or language)"),
+    132005: _Code(GraphTemplateInvalid, "Template hydrated text too long"),
+    132007: _Code(GraphTemplateInvalid, "Template format character policy violated"),
+    132012: _Code(GraphTemplateInvalid, "Template parameter format mismatch"),
+    132015: _Code(GraphTemplateUnavailable, "Template is paused (low quality)"),
+    132016: _Code(GraphTemplateUnavailable, "Template is disabled"),
+    132068: _Code(GraphPermanent, "Flow is blocked"),
+    132069: _Code(GraphRateLimited, "Flow is throttled"),
+    133010: _Code(GraphUndeliverable, "Phone number not registered"),
     133004: _Code(GraphTransient, "Server temporarily unavailable"),
 }
 
