@@ -11,7 +11,8 @@ Per message (``OutboundMessage``, key = recipient wa_id), inside the failure rou
 3. pace per business number and per recipient (``streams.delivery.pacing``);
 4. POST; errors are classified by Meta's code (``streams.failure.errors``): 130429 / 131056 /
    5xx / timeouts transient → retry tiers; 131047, 131026, 131051, 100 permanent →
-   ``wa.dlq``;
+   ``wa.dlq``, except a 131047 to a message with a template version: that template
+   is sent instead, once (``Sender._send_template``, decision 0015);
 5. emit ``DeliveryUpdate`` to ``wa.delivery``: ``accepted`` with the wamid (source
    ``dry_run`` when no Graph URL/token is configured), or ``failed`` with the error when
    the message is dead-lettered.
@@ -37,7 +38,12 @@ from streams.delivery.graph import DryRunClient, MessagesClient, client_from_set
 from streams.delivery.ledger import DONE, IN_DOUBT, Ledger, MemoryLedger, Prepare
 from streams.delivery.pacing import Pacer
 from streams.failure.breakers import BreakerPolicy, BreakerRegistry
-from streams.failure.errors import GraphError, GraphPairRateLimited, is_transient
+from streams.failure.errors import (
+    GraphError,
+    GraphOutsideWindow,
+    GraphPairRateLimited,
+    is_transient,
+)
 from streams.failure.records import FaustPublisher, Publisher
 from streams.failure.router import FailureRouter
 from streams.runtime import holes
@@ -54,6 +60,13 @@ def _error_dict(exc: BaseException) -> dict[str, Any]:
         return exc.as_dict()
     return {"class": type(exc).__name__, "message": str(exc)[:500],
             "transient": is_transient(exc)}
+
+
+def _template_instead(msg: OutboundMessage, exc: BaseException) -> bool:
+    """A 131047 to a free-form message that has a template version (decision 0015);
+    without one, 131047 stays a permanent error (dead-lettered)."""
+    return (isinstance(exc, GraphOutsideWindow) and msg.template is not None
+            and msg.template != msg.body)
 
 
 def _graph_outage(exc: BaseException) -> bool:
@@ -106,12 +119,45 @@ class Sender:
             breaker.failed(exc, probe, outage=_graph_outage)
             await self.ledger.settle(msg.outbound_id, "retry" if is_transient(exc) else "failed",
                                      error=_error_dict(exc))
+            if _template_instead(msg, exc):
+                await self._send_template(msg, exc)
+                return
             raise
         breaker.success()
         await self.ledger.settle(msg.outbound_id, "accepted", wamid=result.wamid)
         if not is_read:
             await self._delivery(msg, "accepted", wamid=result.wamid,
                                  source="dry_run" if result.dry_run else "sender")
+
+    async def _send_template(self, msg: OutboundMessage, refused: BaseException) -> None:
+        """Meta answered 131047 (outside the window) to a free-form message we judged
+        inside it (clock skew, a window misjudged): send its template version, once.
+
+        The template is a message of its own in the ledger, ``<outbound_id>:template``,
+        claimed and settled like any other (at most once; in doubt after a crash
+        mid-POST); once Meta accepts it, the free-form id is settled ``accepted`` with
+        the template's wamid, so a redelivery of the record sends nothing again. A
+        failure of the template itself goes to the retry tiers or ``wa.dlq`` as usual."""
+        assert msg.template is not None
+        tid = f"{msg.outbound_id}:template"
+        state, wamid = await self.ledger.claim(tid)
+        if state == IN_DOUBT:
+            raise refused  # the template may have been sent: at most once, dead-lettered
+        if state != DONE:
+            log.info("outbound %s refused outside the window (131047): sending its "
+                     "template %s", msg.outbound_id, msg.template.get("template", {}).get("name"))
+            await self.pacer.acquire(msg.phone_number_id, msg.wa_id)
+            try:
+                result = await self.client.send(msg.phone_number_id, msg.template)
+            except Exception as exc:
+                await self.ledger.settle(tid, "retry" if is_transient(exc) else "failed",
+                                         error=_error_dict(exc))
+                raise
+            await self.ledger.settle(tid, "accepted", wamid=result.wamid)
+            wamid = result.wamid
+        await self.ledger.settle(msg.outbound_id, "accepted", wamid=wamid,
+                                 error={**_error_dict(refused), "replaced_by": tid})
+        await self._delivery(msg, "accepted", wamid=wamid)
 
     async def on_dead_letter(self, key: bytes | None, value: bytes | None,
                              exc: BaseException) -> None:
