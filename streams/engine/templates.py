@@ -85,9 +85,7 @@ def _body_problems(body: str, examples: int) -> list[str]:
     if len(params) != examples:
         found.append(f"{len(params)} parameters but {examples} examples")
     stripped = body.strip()
-    # A parameter followed only by punctuation counts as at the end (stricter than
-    # Meta's wording: "Your variable can't be at the start or end").
-    if _PARAM.match(stripped) or re.search(r"\}\}[\s.!?:;,]*$", stripped):
+    if _PARAM.match(stripped) or stripped.endswith("}}"):
         found.append("a parameter at the start or the end of the body")
     if "{" in _PARAM.sub("", body) or "}" in _PARAM.sub("", body):
         found.append("a stray brace (a {name} placeholder left over?)")

@@ -10,7 +10,7 @@ the bot connects the user with a vendor of that service nearby.
 
 from __future__ import annotations
 
-from streams.domains.broker import need, requests, vendor
+from streams.domains.broker import need, requests, templates, vendor
 from streams.domains.broker.catalog import TEXTS
 from streams.domains.broker.events import EVENTS
 from streams.domains.broker.index import VendorIndex
@@ -29,4 +29,5 @@ DOMAIN = Domain(
     on_stop=requests.on_stop,
     options=BrokerOptions,
     model=VendorIndex.from_options,
+    templates=templates.TEMPLATES,
 )

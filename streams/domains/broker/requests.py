@@ -15,6 +15,7 @@ from streams.domains.broker.catalog import say, t
 from streams.domains.broker.events import BrokerAccepted, BrokerDeclined, BrokerTimedOut
 from streams.domains.broker.options import NAME, opts
 from streams.domains.broker.prompts import category_name
+from streams.domains.broker.templates import REQUEST_CLOSED, VENDOR_REQUEST
 from streams.engine import messages as m
 from streams.engine.domain import ChoiceHandler, EventHandler
 from streams.engine.flows import Go, TimerHandler
@@ -52,13 +53,19 @@ def on_request(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     pending[rid] = {"user": p["user"], "user_name": user_name,
                     "until": ctx.now + opts(ctx).request_timeout_s}
     conv.slot(NAME)["pending"] = pending
-    body = t(conv, "request.to_vendor", user=user_name,
-             category=category_name(str(p.get("category", "")), conv.lang),
-             place=p.get("place") or "?", km=p.get("km", "?"), need=p.get("need", ""))
-    out.replies.append(m.buttons_body(conv.wa_id, body, [
-        m.Option(f"broker:accept:{rid}", t(conv, "request.accept")),
-        m.Option(f"broker:decline:{rid}", t(conv, "request.decline")),
-    ]))
+    category = category_name(str(p.get("category", "")), conv.lang)
+    place, km, need = p.get("place") or "?", p.get("km", "?"), p.get("need", "")
+    body = t(conv, "request.to_vendor", user=user_name, category=category, place=place,
+             km=km, need=need)
+    accept, decline = f"broker:accept:{rid}", f"broker:decline:{rid}"
+    reply = m.buttons_body(conv.wa_id, body, [
+        m.Option(accept, t(conv, "request.accept")),
+        m.Option(decline, t(conv, "request.decline")),
+    ])
+    # An imported vendor may never have written: then it goes as the template.
+    ref = VENDOR_REQUEST.ref(user_name, category, place, km, need or "-",
+                             buttons=(accept, decline))
+    out.replies.append(m.templated(reply, ref, conv.lang))
     return None
 
 
@@ -136,7 +143,8 @@ def _pick_again(conv: Conv, req: dict[str, Any]) -> Go:
 def on_closed(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     """Vendor side: the user's request timed out."""
     if _pending(conv).pop(str(p.get("request_id")), None) is not None:
-        out.replies.append(say(conv, "request.gone"))
+        out.replies.append(m.templated(say(conv, "request.gone"), REQUEST_CLOSED.ref(),
+                                       conv.lang))
     return None
 
 

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from streams.domains.jobs import applications
+from streams.domains.jobs import applications, templates
 from streams.domains.jobs.catalog import TEXTS
 from streams.domains.jobs.events import EVENTS
 from streams.domains.jobs.flow import FLOW
@@ -31,4 +31,5 @@ DOMAIN = Domain(
     choices=applications.CHOICES,
     options=JobsOptions,
     model=JobsIndex.from_options,
+    templates=templates.TEMPLATES,
 )

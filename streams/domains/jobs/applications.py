@@ -17,6 +17,7 @@ from typing import Any
 from streams.domains.jobs import kept
 from streams.domains.jobs.catalog import say, t
 from streams.domains.jobs.events import ApplicantContacted, ApplicantDeclined, JobExpired
+from streams.domains.jobs.templates import ANSWER, APPLIED, EXPIRED
 from streams.engine import messages as m
 from streams.engine.domain import ChoiceHandler, EventHandler
 from streams.engine.flows import Go, TimerHandler
@@ -37,10 +38,13 @@ def on_applied(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     if applicant in apps:
         return None  # applied twice: the poster was told once
     apps[applicant] = {"name": str(p.get("name", "")), "state": "new"}
-    out.replies.append(m.buttons_body(
+    contact, decline = (f"jobapp:{what}:{job_id}:{applicant}" for what in ("contact", "decline"))
+    reply = m.buttons_body(
         conv.wa_id, t(conv, "applied.poster", name=p.get("name", ""), title=post["title"]),
-        [m.Option(f"jobapp:contact:{job_id}:{applicant}", t(conv, "button.contact")),
-         m.Option(f"jobapp:decline:{job_id}:{applicant}", t(conv, "button.decline"))]))
+        [m.Option(contact, t(conv, "button.contact")),
+         m.Option(decline, t(conv, "button.decline"))])
+    ref = APPLIED.ref(p.get("name", ""), post["title"], buttons=(contact, decline))
+    out.replies.append(m.templated(reply, ref, conv.lang))
     return None
 
 
@@ -79,7 +83,9 @@ def on_answer(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     outcome = str(p.get("outcome"))
     key = {"contacted": "answer.contacted", "declined": "answer.declined"}.get(
         outcome, "answer.closed")
-    out.replies.append(say(conv, key, title=p.get("title", ""), link=p.get("link", "")))
+    reply = say(conv, key, title=p.get("title", ""), link=p.get("link", ""))
+    news = str(reply["text"]["body"])
+    out.replies.append(m.templated(reply, ANSWER.ref(p.get("title", ""), news), conv.lang))
     return None
 
 
@@ -89,7 +95,8 @@ def on_expire(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     post = kept.forget_post(conv, job_id)
     if post is not None:
         out.domain.append(JobExpired(job_id=job_id))
-        out.replies.append(say(conv, "expired", title=post["title"]))
+        out.replies.append(m.templated(say(conv, "expired", title=post["title"]),
+                                       EXPIRED.ref(post["title"]), conv.lang))
     return None
 
 

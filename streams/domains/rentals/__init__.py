@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from streams.domains.rentals import inquiries
+from streams.domains.rentals import inquiries, templates
 from streams.domains.rentals.catalog import TEXTS
 from streams.domains.rentals.events import EVENTS
 from streams.domains.rentals.flow import FLOW
@@ -32,4 +32,5 @@ DOMAIN = Domain(
     choices=inquiries.CHOICES,
     options=RentalsOptions,
     model=RentalsIndex.from_options,
+    templates=templates.TEMPLATES,
 )

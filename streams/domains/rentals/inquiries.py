@@ -18,6 +18,7 @@ from streams.domains.rentals.catalog import say, t
 from streams.domains.rentals.events import RentalContacted, RentalExpired, RentalRenewed
 from streams.domains.rentals.listing import keep, label
 from streams.domains.rentals.options import opts
+from streams.domains.rentals.templates import ANSWER, EXPIRED, INQUIRY, RENEW
 from streams.engine import messages as m
 from streams.engine.domain import ChoiceHandler, EventHandler
 from streams.engine.flows import Go, TimerHandler
@@ -37,9 +38,12 @@ def on_inquiry(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     if seeker in asked:
         return None
     asked[seeker] = {"name": str(p.get("name", "")), "state": "new"}
-    out.replies.append(m.buttons_body(
-        conv.wa_id, t(conv, "inquiry.owner", name=p.get("name", ""), what=label(conv, post)),
-        [m.Option(f"rentinq:{lid}:{seeker}", t(conv, "button.contact"))]))
+    contact, what = f"rentinq:{lid}:{seeker}", label(conv, post)
+    reply = m.buttons_body(
+        conv.wa_id, t(conv, "inquiry.owner", name=p.get("name", ""), what=what),
+        [m.Option(contact, t(conv, "button.contact"))])
+    ref = INQUIRY.ref(p.get("name", ""), what, buttons=(contact,))
+    out.replies.append(m.templated(reply, ref, conv.lang))
     return None
 
 
@@ -63,9 +67,11 @@ def owner_contact(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
 def on_answer(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     """Seeker side: the owner's wa.me link, or the listing had closed."""
     if p.get("outcome") == "contacted":
-        out.replies.append(say(conv, "answer.contacted", link=p.get("link", "")))
+        reply = say(conv, "answer.contacted", link=p.get("link", ""))
     else:
-        out.replies.append(say(conv, "answer.closed"))
+        reply = say(conv, "answer.closed")
+    news = str(reply["text"]["body"])
+    out.replies.append(m.templated(reply, ANSWER.ref(news), conv.lang))
     return None
 
 
@@ -75,9 +81,11 @@ def on_renew_due(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None
     post = kept.posts(conv).get(lid)
     if post is not None:
         days = f"{max(0.0, post['expires_at'] - ctx.now) / 86400:.0f}"
-        out.replies.append(m.buttons_body(
-            conv.wa_id, t(conv, "renew.ask", what=label(conv, post), days=days),
-            [m.Option(f"rentrenew:{lid}", t(conv, "button.renew"))]))
+        what, renew_id = label(conv, post), f"rentrenew:{lid}"
+        reply = m.buttons_body(conv.wa_id, t(conv, "renew.ask", what=what, days=days),
+                               [m.Option(renew_id, t(conv, "button.renew"))])
+        out.replies.append(m.templated(reply, RENEW.ref(what, days, buttons=(renew_id,)),
+                                       conv.lang))
     return None
 
 
@@ -102,7 +110,9 @@ def on_expire(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     post = kept.forget_post(conv, lid)
     if post is not None:
         out.domain.append(RentalExpired(listing_id=lid))
-        out.replies.append(say(conv, "expired", what=label(conv, post)))
+        what = label(conv, post)
+        out.replies.append(m.templated(say(conv, "expired", what=what), EXPIRED.ref(what),
+                                       conv.lang))
     return None
 
 
