@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 REGISTRY: tuple[str, ...] = (
     "streams.domains.rides",
     "streams.domains.broker",
+    "streams.domains.farmer",
     "streams.domains.planned",  # the menu rows of services not built yet
 )
 

@@ -11,24 +11,18 @@ from streams.engine.domain import Domain, MenuEntry
 TEXTS = Catalog(
     {
         "en": {
-            "menu.farmer": "Farmer market",
-            "menu.farmer.desc": "Buy and sell produce",
             "menu.jobs": "Jobs",
             "menu.jobs.desc": "Post or find jobs",
             "menu.rentals": "Property rentals",
             "menu.rentals.desc": "List or find a place",
         },
         "fr": {
-            "menu.farmer": "Marché agricole",
-            "menu.farmer.desc": "Acheter et vendre des produits",
             "menu.jobs": "Emplois",
             "menu.jobs.desc": "Publier ou trouver un emploi",
             "menu.rentals": "Locations",
             "menu.rentals.desc": "Publier ou trouver un logement",
         },
         "rw": {
-            "menu.farmer": "Isoko ry'abahinzi",
-            "menu.farmer.desc": "Gura kandi ugurishe umusaruro",
             "menu.jobs": "Akazi",
             "menu.jobs.desc": "Tangaza cyangwa ushake akazi",
             "menu.rentals": "Amazu akodeshwa",
@@ -39,6 +33,6 @@ TEXTS = Catalog(
 
 DOMAIN = Domain(
     name="planned",
-    menu=(MenuEntry("farmer"), MenuEntry("jobs"), MenuEntry("rentals")),
+    menu=(MenuEntry("jobs"), MenuEntry("rentals")),
     texts=TEXTS,
 )
