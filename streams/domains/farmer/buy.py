@@ -40,7 +40,7 @@ def ask_results(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
     rows = []
     for h in found:
         f = shown(h.listing.fields, conv.lang)
-        rows.append(m.Option(f"offer:{h.listing.id}", f"{f['quantity']} {f['unit']}",
+        rows.append(m.Option(f"offer:{h.listing.id}", t(conv, "results.row", **f),
                              t(conv, "results.row.desc", price=f["price"], per=f["per"],
                                km=km(h.km))))
     return [m.list_body(conv.wa_id, t(conv, "results.body", count=len(found), crop=crop,
@@ -58,8 +58,9 @@ def accept_results(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
             out.replies.append(say(conv, "interest.gone"))
             return Go(step="results")
         return Go(step="offer", data={"offer": inp.choice[6:]})
-    if hear(ctx, conv, inp) is None:
-        return None
+    turn = ctx.understanding
+    if hear(ctx, conv, inp) is None or turn is None or not (turn.crop or turn.lat):
+        return None  # neither a crop nor a place: asked again
     return next_step(conv)
 
 

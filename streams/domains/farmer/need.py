@@ -4,6 +4,7 @@ steps, and where to go next (ask for what is missing, in order)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from streams.domains.farmer.catalog import say, t
@@ -13,7 +14,7 @@ from streams.engine.flows import Go
 from streams.engine.model import Conv, Ctx, Input, Out
 from streams.engine.sessions import heard, learn, session
 from streams.listings import find_quantity
-from streams.understanding.model import Intent, Understanding
+from streams.understanding.model import UNDERSTOOD, Intent, Understanding
 
 FLOW_NAME = "farmer_market"  # an agent flow (WASTREAM_AGENT_FLOWS): see agent_sessions
 SELL, BUY = Intent.SELL_PRODUCE, Intent.BUY_PRODUCE
@@ -23,17 +24,25 @@ def hear(ctx: Ctx, conv: Conv, inp: Input) -> Understanding | None:
     """Fold the agent's understanding of this text into the session, its quantity and
     price as the listings' parsers read them: a quantity only with its unit
     (``find_quantity``), a price only with its currency (``parse_money``'s grammar);
-    what this text does not give keeps what the session had. None when the agent read
-    nothing (the step did not ask, or the input is not a text)."""
+    what this text does not give keeps what the session had. Past the first step the
+    side (selling or buying) is the session's: a backend that reads "maize" alone as a
+    purchase (the HTTP one may ignore the context) does not turn a farmer into a buyer.
+    None when the agent read nothing (the step did not ask, or the input is no text)."""
     before = session(conv).understood
     u = heard(ctx, conv)
     if u is None:
         return None
+    fields: dict[str, Any] = {}
+    if conv.step != "start" and before.intent in (SELL, BUY) and u.intent != before.intent:
+        fields = {f: getattr(u, f) if getattr(u, f) is not None else getattr(before, f)
+                  for f in UNDERSTOOD if f not in ("quantity", "unit", "price")}
+        fields["intent"] = before.intent.value
+        u = replace(u, intent=before.intent)
     kept = before if u.intent in (before.intent, Intent.UNKNOWN) or (
         before.intent is Intent.UNKNOWN) else Understanding()
     q = find_quantity(inp.text)
     price = find_price(inp.text)
-    return learn(conv, quantity=q.amount if q else kept.quantity,
+    return learn(conv, **fields, quantity=q.amount if q else kept.quantity,
                  unit=q.unit.value if q else kept.unit,
                  price=price if price is not None else kept.price)
 

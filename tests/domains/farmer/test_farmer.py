@@ -13,6 +13,9 @@ from streams.domains.farmer.index import ProduceIndex
 from streams.domains.farmer.options import FarmerOptions
 from streams.engine import messages as m
 from streams.engine.sessions import session
+from streams.places import resolve
+from streams.understanding.model import Understanding, UnderstandingSession
+from streams.understanding.rules import RuleBased
 from tests.support import conversations as c
 from tests.support.engine_harness import Harness
 
@@ -259,3 +262,49 @@ def test_the_market_has_one_menu_row_and_the_menu_fits_a_list() -> None:
     keys = [e.key for e, _ in Domains.of(load(REGISTRY)).menu]
     assert keys.count("farmer") == 1
     assert len(keys) <= m.MAX_ROWS, keys  # 8 today: 2 rows left for new services
+
+
+def test_text_at_the_results_that_names_nothing_is_not_understood() -> None:
+    h = Harness()
+    _open(h, B)
+    h.say(B, "beans in Musanze")
+    got = h.say(B, "bonjour")
+    assert _text(got[0]) == "Sorry, I did not understand."
+    got = h.say(B, "ibigori")  # another crop: searched
+    assert _text(got[-1]).startswith("No Maize on offer within 50 km of Musanze")
+
+
+class _NoContext(RuleBased):
+    """A backend that reads each text alone, as an HTTP model may: "maize" alone reads
+    as a purchase."""
+
+    def read(self, text: str, session: UnderstandingSession | None = None) -> Understanding:
+        return super().read(text)
+
+
+def test_past_the_first_step_a_backend_without_context_does_not_change_the_side() -> None:
+    h = Harness(rules=_NoContext(resolve_place=resolve))
+    _open(h, F1)
+    h.tap(F1, "farmer:sell")
+    got = h.say(F1, "ibigori")
+    assert h.understood[-1].intent.value == "buy_produce"  # what the backend said
+    assert _text(got[-1]).startswith("How much Maize")  # still selling
+    h.say(F1, "2 tonnes")
+    h.say(F1, "300k")
+    got = h.say(F1, "Musanze")
+    assert _buttons(got[-1]) == ["harvest:skip"]
+    h.tap(F1, "harvest:skip")
+    assert [(e.crop, e.quantity, e.unit, e.price) for e in _listed(h)] == [
+        ("maize", 2.0, "tonne", 300_000)]
+
+
+def test_kinyarwanda_rows_put_the_unit_first() -> None:
+    h = Harness()
+    lid = _list(h, F1, "I sell 300 kg of beans at 700 rwf", NEAR)
+    h.say(B, "hi")
+    h.pick(B, "menu:language")
+    h.pick(B, "lang:rw")
+    h.pick(B, "menu:farmer")
+    got = h.say(B, "ndashaka ibishyimbo i Musanze")
+    [row] = _rows(got[-1])
+    assert (row["id"], row["title"]) == (f"offer:{lid}", "ibiro 300")

@@ -42,6 +42,7 @@ MESSAGES: dict[str, str] = {
     "here": "your location",
     "results.body": "{count} offers of {crop} near {place}, nearest first. Pick one to see it.",
     "results.button": "Offers",
+    "results.row": "{quantity} {unit}",
     "results.row.desc": "{price} RWF/{per} · {km} km away",
     "results.none": "No {crop} on offer within {radius} km of {place} yet. Type another crop "
                     "or place, or menu.",

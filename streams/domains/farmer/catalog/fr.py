@@ -47,6 +47,7 @@ MESSAGES: dict[str, str] = {
     "results.body": "{count} offres de {crop} près de {place}, les plus proches d'abord. "
                     "Choisissez-en une pour la voir.",
     "results.button": "Offres",
+    "results.row": "{quantity} {unit}",
     "results.row.desc": "{price} RWF/{per} · à {km} km",
     "results.none": "Aucune offre de {crop} à moins de {radius} km de {place} pour l'instant. "
                     "Écrivez un autre produit ou lieu, ou menu.",

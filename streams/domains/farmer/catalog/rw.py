@@ -47,6 +47,7 @@ MESSAGES: dict[str, str] = {
     "results.body": "Hari {count} bagurisha {crop} hafi ya {place}, abegereye mbere. Hitamo "
                     "kimwe ukirebe.",
     "results.button": "Ibitangwa",
+    "results.row": "{unit} {quantity}",
     "results.row.desc": "{price} RWF/{per} · ibirometero {km}",
     "results.none": "Nta {crop} iri ku isoko mu birometero {radius} uvuye {place} kugeza ubu. "
                     "Andika ikindi gihingwa cyangwa ahandi, cyangwa menu.",
