@@ -6,8 +6,10 @@ the swapped tables. ``wastream_analytics`` (cluster-wide, created idempotently) 
 USAGE on the schema and SELECT on the ``analytics_*`` views only.
 
 The domain event types the views know (``analytics_domain_event_types``) are a block of
-the SQL file generated from the domains' typed events: ``python -m projections.analytics``
-rewrites it, ``--check`` exits 1 when it differs (the test suite runs the same check).
+the SQL file generated from the domains' typed events, and the district of every place
+of the gazetteer (``analytics_places``, from ``streams/places``: the district of a need
+whose place is a Kigali sector) another: ``python -m projections.analytics`` rewrites
+them, ``--check`` exits 1 when they differ (the test suite runs the same check).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ def _q(name: str) -> str:
 SQL_FILE = Path(__file__).resolve().parent / "analytics.sql"
 BEGIN = "-- BEGIN generated from the domains' events (python -m projections.analytics)"
 END = "-- END generated"
+PLACES_BEGIN = "-- BEGIN generated from the gazetteer (python -m projections.analytics)"
+PLACES_END = "-- END generated places"
 
 
 def views_sql() -> str:
@@ -53,13 +57,40 @@ def event_types_sql(declared: Sequence[tuple[str, type[Event]]]) -> str:
     return f"{BEGIN}\nCREATE VIEW analytics_domain_event_types AS\n{select};\n{END}"
 
 
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def places_sql(names: Sequence[tuple[str, str]]) -> str:
+    """The generated block: one row (place, district) per name of the gazetteer."""
+    rows = ",\n".join(f"    ({_lit(n)}, {_lit(d)})" for n, d in sorted(set(names)))
+    return (f"{PLACES_BEGIN}\nCREATE VIEW analytics_places AS\n"
+            f"SELECT * FROM (VALUES\n{rows}\n) AS t(place, district);\n{PLACES_END}")
+
+
+def _replace(sql: str, begin: str, end: str, block: str) -> str:
+    head, _, rest = sql.partition(begin)
+    _, found, tail = rest.partition(end)
+    if not found:
+        raise ValueError(f"analytics.sql has no block {begin!r}")
+    return head + block + tail
+
+
 def with_event_types(sql: str, declared: Sequence[tuple[str, type[Event]]]) -> str:
     """``sql`` with its generated block replaced by the one ``declared`` implies."""
-    head, _, rest = sql.partition(BEGIN)
-    _, found, tail = rest.partition(END)
-    if not found:
-        raise ValueError("analytics.sql has no generated block")
-    return head + event_types_sql(declared) + tail
+    return _replace(sql, BEGIN, END + "\n", event_types_sql(declared) + "\n")
+
+
+def with_places(sql: str, names: Sequence[tuple[str, str]]) -> str:
+    """``sql`` with its block of places replaced by the one ``names`` implies."""
+    return _replace(sql, PLACES_BEGIN, PLACES_END, places_sql(names))
+
+
+def gazetteer_names() -> list[tuple[str, str]]:
+    """(name, district) of every place of the gazetteer (``streams.places``)."""
+    from streams.places import places
+
+    return [(p.name, p.district) for p in places()]
 
 
 def main(argv: Sequence[str]) -> int:
@@ -67,7 +98,7 @@ def main(argv: Sequence[str]) -> int:
     from streams.domains import declared_events
 
     have = SQL_FILE.read_text(encoding="utf-8")
-    want = with_event_types(have, declared_events())
+    want = with_places(with_event_types(have, declared_events()), gazetteer_names())
     if "--check" in argv:
         if want != have:
             print("out of date: projections/analytics.sql (run python -m projections.analytics)")

@@ -45,6 +45,12 @@ SELECT * FROM (VALUES
     ('broker', 'VendorPaused', 1),
     ('broker', 'VendorRegistered', 1),
     ('broker', 'VendorResumed', 1),
+    ('farmer', 'ProduceClosed', 1),
+    ('farmer', 'ProduceDeclined', 1),
+    ('farmer', 'ProduceInterest', 1),
+    ('farmer', 'ProduceListed', 1),
+    ('farmer', 'ProduceMatched', 1),
+    ('farmer', 'ProduceUpdated', 1),
     ('jobs', 'ApplicantContacted', 1),
     ('jobs', 'ApplicantDeclined', 1),
     ('jobs', 'JobApplied', 1),
@@ -216,3 +222,144 @@ SELECT district,
        count(*) FILTER (WHERE status = 'open' AND expires_at > now()) AS open_listings
 FROM rental_listings
 GROUP BY 1, 2;
+-- The district of every place a need may name (a Kigali sector lies in its district);
+-- generated from streams/places, and a test fails when it and the gazetteer differ.
+-- BEGIN generated from the gazetteer (python -m projections.analytics)
+CREATE VIEW analytics_places AS
+SELECT * FROM (VALUES
+    ('Bugesera', 'Bugesera'),
+    ('Bumbogo', 'Gasabo'),
+    ('Burera', 'Burera'),
+    ('Gahanga', 'Kicukiro'),
+    ('Gakenke', 'Gakenke'),
+    ('Gasabo', 'Gasabo'),
+    ('Gatenga', 'Kicukiro'),
+    ('Gatsata', 'Gasabo'),
+    ('Gatsibo', 'Gatsibo'),
+    ('Gicumbi', 'Gicumbi'),
+    ('Gikomero', 'Gasabo'),
+    ('Gikondo', 'Kicukiro'),
+    ('Gisagara', 'Gisagara'),
+    ('Gisozi', 'Gasabo'),
+    ('Gitega', 'Nyarugenge'),
+    ('Huye', 'Huye'),
+    ('Jabana', 'Gasabo'),
+    ('Jali', 'Gasabo'),
+    ('Kacyiru', 'Gasabo'),
+    ('Kagarama', 'Kicukiro'),
+    ('Kamonyi', 'Kamonyi'),
+    ('Kanombe', 'Kicukiro'),
+    ('Kanyinya', 'Nyarugenge'),
+    ('Karongi', 'Karongi'),
+    ('Kayonza', 'Kayonza'),
+    ('Kicukiro', 'Kicukiro'),
+    ('Kigali', 'Nyarugenge'),
+    ('Kigarama', 'Kicukiro'),
+    ('Kimihurura', 'Gasabo'),
+    ('Kimironko', 'Gasabo'),
+    ('Kimisagara', 'Nyarugenge'),
+    ('Kinyinya', 'Gasabo'),
+    ('Kirehe', 'Kirehe'),
+    ('Mageragere', 'Nyarugenge'),
+    ('Masaka', 'Kicukiro'),
+    ('Muhanga', 'Muhanga'),
+    ('Muhima', 'Nyarugenge'),
+    ('Musanze', 'Musanze'),
+    ('Ndera', 'Gasabo'),
+    ('Nduba', 'Gasabo'),
+    ('Ngoma', 'Ngoma'),
+    ('Ngororero', 'Ngororero'),
+    ('Niboye', 'Kicukiro'),
+    ('Nyabihu', 'Nyabihu'),
+    ('Nyagatare', 'Nyagatare'),
+    ('Nyakabanda', 'Nyarugenge'),
+    ('Nyamagabe', 'Nyamagabe'),
+    ('Nyamasheke', 'Nyamasheke'),
+    ('Nyamirambo', 'Nyarugenge'),
+    ('Nyanza', 'Nyanza'),
+    ('Nyarugenge', 'Nyarugenge'),
+    ('Nyarugunga', 'Kicukiro'),
+    ('Nyaruguru', 'Nyaruguru'),
+    ('Remera', 'Gasabo'),
+    ('Rubavu', 'Rubavu'),
+    ('Ruhango', 'Ruhango'),
+    ('Rulindo', 'Rulindo'),
+    ('Rusizi', 'Rusizi'),
+    ('Rusororo', 'Gasabo'),
+    ('Rutsiro', 'Rutsiro'),
+    ('Rutunga', 'Gasabo'),
+    ('Rwamagana', 'Rwamagana'),
+    ('Rwezamenyo', 'Nyarugenge')
+) AS t(place, district);
+-- END generated places
+
+-- The agents (general broker, farmer market): one row per session, from agent_sessions.
+-- Needs of the general broker per day, service category and district (a need whose
+-- place was a shared location has no district), and how they ended.
+CREATE VIEW analytics_broker_needs AS
+SELECT (s.started_at AT TIME ZONE 'UTC')::date AS day,
+       s.understood->>'category' AS category, p.district,
+       count(*) AS needs,
+       count(*) FILTER (WHERE s.outcome IN ('requested', 'connected')) AS sent_to_vendor,
+       count(*) FILTER (WHERE s.outcome = 'connected') AS connected
+FROM agent_sessions s
+LEFT JOIN analytics_places p ON p.place = s.understood->>'place'
+WHERE s.flow = 'general_broker' AND s.understood->>'category' IS NOT NULL
+GROUP BY 1, 2, 3;
+
+-- Match rate: of the requests sent to vendors (broker) and the interests sent to
+-- farmers (farmer market), how many were accepted, per day and category or crop.
+CREATE VIEW analytics_match_rate AS
+SELECT (requested_at AT TIME ZONE 'UTC')::date AS day, 'broker' AS market,
+       category AS kind, count(*) AS asked,
+       count(*) FILTER (WHERE status = 'accepted') AS matched,
+       round(count(*) FILTER (WHERE status = 'accepted')::numeric / count(*), 3) AS match_rate
+FROM broker_requests GROUP BY 1, 2, 3
+UNION ALL
+SELECT (interested_at AT TIME ZONE 'UTC')::date, 'farmer', crop, count(*),
+       count(*) FILTER (WHERE status = 'matched'),
+       round(count(*) FILTER (WHERE status = 'matched')::numeric / count(*), 3)
+FROM produce_matches GROUP BY 1, 2, 3;
+
+-- Time to a vendor's answer (accepted or declined; timeouts are not answers), per day
+-- and category: p50/p95 seconds.
+CREATE VIEW analytics_vendor_answer_time AS
+SELECT (requested_at AT TIME ZONE 'UTC')::date AS day, category, count(*) AS answers,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - requested_at))
+           AS p50_s,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - requested_at))
+           AS p95_s
+FROM broker_requests
+WHERE status IN ('accepted', 'declined') AND answered_at IS NOT NULL AND category <> ''
+GROUP BY 1, 2;
+
+-- The agent's backend mix and latency: per day, agent flow and backend (rules, http)
+-- of the session's last turn, the sessions and the p50/p95 of that turn's latency.
+CREATE VIEW analytics_agent_backends AS
+SELECT (updated_at AT TIME ZONE 'UTC')::date AS day, flow, backend, count(*) AS sessions,
+       sum(turns) AS turns,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50_ms,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_ms
+FROM agent_sessions
+WHERE backend IS NOT NULL
+GROUP BY 1, 2, 3;
+
+-- One row per agent session, users hashed: what was understood and how it ended.
+CREATE VIEW analytics_agent_sessions AS
+SELECT encode(public.hmac(wa_id, (SELECT key FROM analytics_key WHERE id = 1), 'sha256'), 'hex')
+           AS user_hash,
+       flow, status, started_at, updated_at, ended_at, turns, backend, latency_ms, outcome,
+       understood->>'intent' AS intent, understood->>'category' AS category,
+       understood->>'crop' AS crop, understood->>'place' AS place
+FROM agent_sessions;
+
+-- Produce on offer per day of listing, crop and district, and how much was matched.
+CREATE VIEW analytics_produce_listings AS
+SELECT (l.listed_at AT TIME ZONE 'UTC')::date AS day, l.crop, l.unit,
+       count(*) AS listings, sum(l.quantity) AS quantity,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY l.price) AS median_price,
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM produce_matches m
+                                      WHERE m.listing_id = l.listing_id
+                                        AND m.status = 'matched')) AS matched
+FROM produce_listings l
+GROUP BY 1, 2, 3;

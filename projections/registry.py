@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.agent_sessions import AgentSessionsProjection
 from projections.base import Projection
+from projections.broker_requests import BrokerRequestsProjection
 from projections.chat_state import ChatStateProjection
 from projections.dead_letters import DeadLettersProjection
 from projections.domain_events import DomainEventsProjection
@@ -11,8 +12,11 @@ from projections.events import EventsProjection
 from projections.interactions import InteractionsProjection
 from projections.jobs import JobsProjection
 from projections.outbound import OutboundProjection
+from projections.produce_listings import ProduceListingsProjection
+from projections.produce_matches import ProduceMatchesProjection
 from projections.recovery import RecoveryProjection
 from projections.rentals import RentalsProjection
+from projections.vendors import VendorsProjection
 from projections.webhook_logs import WebhookLogsProjection
 from wastream.config import Settings
 
@@ -25,7 +29,8 @@ def all_projections(settings: Settings) -> list[Projection]:
             OutboundProjection(),
             DeadLettersProjection(max_retries=len(settings.failure.retry_delays)),
             RecoveryProjection(), DomainEventsProjection(), JobsProjection(),
-            RentalsProjection()]
+            RentalsProjection(), VendorsProjection(), BrokerRequestsProjection(),
+            ProduceListingsProjection(), ProduceMatchesProjection()]
 
 
 def by_name(settings: Settings, names: list[str] | None = None) -> list[Projection]:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 REGISTRY: tuple[str, ...] = (
     "streams.domains.rides",
     "streams.domains.broker",
-    "streams.domains.planned",  # the menu rows of services not built yet
+    "streams.domains.farmer",
     "streams.domains.jobs",
     "streams.domains.rentals",
 )
