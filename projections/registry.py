@@ -10,6 +10,7 @@ from projections.domain_events import DomainEventsProjection
 from projections.events import EventsProjection
 from projections.interactions import InteractionsProjection
 from projections.jobs import JobsProjection
+from projections.media import MediaProjection
 from projections.outbound import OutboundProjection
 from projections.recovery import RecoveryProjection
 from projections.rentals import RentalsProjection
@@ -25,7 +26,7 @@ def all_projections(settings: Settings) -> list[Projection]:
             OutboundProjection(),
             DeadLettersProjection(max_retries=len(settings.failure.retry_delays)),
             RecoveryProjection(), DomainEventsProjection(), JobsProjection(),
-            RentalsProjection()]
+            RentalsProjection(), MediaProjection()]
 
 
 def by_name(settings: Settings, names: list[str] | None = None) -> list[Projection]:
