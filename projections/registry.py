@@ -11,6 +11,7 @@ from projections.domain_events import DomainEventsProjection
 from projections.events import EventsProjection
 from projections.interactions import InteractionsProjection
 from projections.jobs import JobsProjection
+from projections.media import MediaProjection
 from projections.outbound import OutboundProjection
 from projections.produce_listings import ProduceListingsProjection
 from projections.produce_matches import ProduceMatchesProjection
@@ -30,7 +31,7 @@ def all_projections(settings: Settings) -> list[Projection]:
             DeadLettersProjection(max_retries=len(settings.failure.retry_delays)),
             RecoveryProjection(), DomainEventsProjection(), JobsProjection(),
             RentalsProjection(), VendorsProjection(), BrokerRequestsProjection(),
-            ProduceListingsProjection(), ProduceMatchesProjection()]
+            ProduceListingsProjection(), ProduceMatchesProjection(), MediaProjection()]
 
 
 def by_name(settings: Settings, names: list[str] | None = None) -> list[Projection]:

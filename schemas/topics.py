@@ -15,6 +15,10 @@ DOMAIN = "wa.domain"
 DELIVERY = "wa.delivery"  # outcomes of outbound sends and inbound statuses, for projections
 RECOVERY = "wa.recovery"  # workflow recovery actions (wa_workflow_recovery)
 DLQ = "wa.dlq"
+# Inbound media messages to download (wa.inbound envelopes, copied by the media tap) and
+# what became of each download (schemas.media).
+MEDIA_JOBS = "wa.media.jobs"
+MEDIA = "wa.media"
 DLQ_OPS = "wa.dlq.ops"  # redrive / discard decisions on dead letters
 RETRY_PREFIX = "wa.retry."
 
@@ -52,5 +56,6 @@ def parse_delays(spec: str | None) -> tuple[int, ...]:
 
 def all_topics(retry_delays_s: tuple[int, ...] = DEFAULT_RETRY_DELAYS_S) -> list[str]:
     """Every logical topic the system uses, retry tiers included."""
-    base = [RAW, INBOUND, OUTBOUND, STATE, DOMAIN, DELIVERY, RECOVERY, DLQ, DLQ_OPS]
+    base = [RAW, INBOUND, OUTBOUND, STATE, DOMAIN, DELIVERY, RECOVERY, DLQ, DLQ_OPS, MEDIA_JOBS,
+            MEDIA]
     return base + [retry_topic(d) for d in retry_delays_s]

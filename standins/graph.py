@@ -25,6 +25,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from standins.media import MEDIA_GONE, MediaStandin
+
 log = logging.getLogger(__name__)
 
 MESSAGE_TYPES = {"text", "image", "audio", "document", "video", "sticker", "location",
@@ -134,6 +136,7 @@ class GraphStub:
     seen: list[Seen] = field(default_factory=list)
     inflight: int = 0  # requests being answered right now
     latency_s: float = 0.0  # added to every answer (Meta's own latency, for benchmarks)
+    media: MediaStandin = field(default_factory=MediaStandin)  # the media endpoints
     _runner: web.AppRunner | None = None
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -154,6 +157,7 @@ class GraphStub:
         app.router.add_post("/{version}/{phone_number_id}/messages", self._messages)
         app.router.add_post("/_stub/faults", self._set_faults)
         app.router.add_get("/_stub/requests", self._requests)
+        self.media.mount(app, self.token)
         return app
 
     async def start(self) -> GraphStub:
@@ -214,6 +218,9 @@ class GraphStub:
         except ShapeError as exc:
             self.seen.append(Seen(pnid, body, 400))
             return meta_error(400, 100, f"(#100) Invalid parameter: {exc}")
+        if (gone := self.media.gone(body)) is not None:
+            self.seen.append(Seen(pnid, body, 400))
+            return meta_error(400, MEDIA_GONE, f"Media upload error: media {gone} not found")
         if kind == "read":
             self.seen.append(Seen(pnid, body, 200))
             return web.json_response({"success": True})

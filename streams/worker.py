@@ -4,7 +4,8 @@
 ``WASTREAM_EXTRA_DOMAINS``; one that cannot be loaded stops the worker, exit code 2),
 creates the app (``streams.runtime``) and installs, in order: the conversation agent and
 its timers (``streams.agent``), the domains' read models, the retry tiers
-(``streams.failure``), the sender (``streams.delivery``) and the metrics endpoint.
+(``streams.failure``), the sender (``streams.delivery``), the media downloads
+(``streams.media``) and the metrics endpoint.
 This is the one module that knows every part; no part imports it.
 """
 
@@ -22,6 +23,7 @@ from streams.delivery import sender
 from streams.engine.domain import DomainError
 from streams.engine.domains import Domains
 from streams.failure import tiers
+from streams.media import agent as media
 from streams.runtime import faust_internals, metrics
 from streams.runtime.app import Runtime, create_app
 from streams.runtime.read_models import follow
@@ -53,6 +55,7 @@ def build(
 
     tiers.install(rt)
     sender.install(rt)
+    media.install(rt)
     metrics.install(rt)
     return rt
 

@@ -22,6 +22,7 @@ from schemas.delivery import DeliveryUpdate
 from schemas.dlq import DlqDecision
 from schemas.domain import DomainEvent, Event
 from schemas.envelope import InboundEvent
+from schemas.media import MediaOutcome
 from schemas.outbound import OutboundMessage
 from schemas.recovery import RecoveryUpdate
 from schemas.state import StateTransition
@@ -39,6 +40,8 @@ RECORDS: dict[str, tuple[type[Any], str]] = {
     topics.DELIVERY: (DeliveryUpdate, "wa_id"),
     topics.RECOVERY: (RecoveryUpdate, "conversation id (wa_id)"),
     topics.DLQ_OPS: (DlqDecision, "dlq_id"),
+    topics.MEDIA_JOBS: (InboundEvent, "the sender's wa_id (a media message of wa.inbound)"),
+    topics.MEDIA: (MediaOutcome, "the sender's wa_id"),
 }
 
 

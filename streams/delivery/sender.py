@@ -34,7 +34,12 @@ from schemas import topics
 from schemas.delivery import DeliveryUpdate
 from schemas.outbound import OutboundMessage
 from schemas.record import RecordError
-from streams.delivery.graph import DryRunClient, MessagesClient, client_from_settings
+from streams.delivery.graph import (
+    DryRunClient,
+    MessagesClient,
+    SendResult,
+    client_from_settings,
+)
 from streams.delivery.ledger import DONE, IN_DOUBT, Ledger, MemoryLedger, Prepare
 from streams.delivery.pacing import Pacer
 from streams.failure.breakers import BreakerPolicy, BreakerRegistry
@@ -46,6 +51,7 @@ from streams.failure.errors import (
 )
 from streams.failure.records import FaustPublisher, Publisher
 from streams.failure.router import FailureRouter
+from streams.media.outbound import Uploads, media_gone
 from streams.runtime import holes
 from wastream.config import Settings
 
@@ -79,8 +85,9 @@ class Sender:
 
     def __init__(self, settings: Settings, client: MessagesClient, ledger: Ledger | MemoryLedger,
                  pacer: Pacer, publisher: Publisher,
-                 breakers: BreakerRegistry | None = None) -> None:
+                 breakers: BreakerRegistry | None = None, uploads: Uploads | None = None) -> None:
         self.client = client
+        self.uploads = uploads  # stored media in replies (streams.media.outbound)
         self.ledger = ledger
         self.pacer = pacer
         self.publisher = publisher
@@ -114,7 +121,7 @@ class Sender:
             probe = breaker.check()
             if not is_read:
                 await self.pacer.acquire(msg.phone_number_id, msg.wa_id)
-            result = await self.client.send(msg.phone_number_id, msg.body)
+            result = await self._send(msg)
         except Exception as exc:
             breaker.failed(exc, probe, outage=_graph_outage)
             await self.ledger.settle(msg.outbound_id, "retry" if is_transient(exc) else "failed",
@@ -159,6 +166,21 @@ class Sender:
                                  error={**_error_dict(refused), "replaced_by": tid})
         await self._delivery(msg, "accepted", wamid=wamid)
 
+    async def _send(self, msg: OutboundMessage) -> SendResult:
+        """POST the body, its stored media (if any) uploaded first; when Meta says the
+        uploaded id is gone, upload again once."""
+        if self.uploads is None:
+            return await self.client.send(msg.phone_number_id, msg.body)
+        body = await self.uploads.resolve(msg.phone_number_id, msg.body)
+        try:
+            return await self.client.send(msg.phone_number_id, body)
+        except GraphError as exc:
+            if not (media_gone(exc) and await self.uploads.forget(msg.phone_number_id, msg.body)):
+                raise
+            log.info("outbound %s: Meta forgot its media; uploading again", msg.outbound_id)
+            body = await self.uploads.resolve(msg.phone_number_id, msg.body)
+            return await self.client.send(msg.phone_number_id, body)
+
     async def on_dead_letter(self, key: bytes | None, value: bytes | None,
                              exc: BaseException) -> None:
         try:
@@ -177,6 +199,16 @@ class Sender:
                                   {h.CORRELATION_ID: msg.correlation_id.encode()})
 
 
+def _uploads(settings: Settings, ledger: Ledger | MemoryLedger) -> Uploads:
+    """Stored media in replies: ids cached in the ledger's database (in memory when dry)."""
+    from streams.media.graph import MediaClient
+    from streams.media.outbound import MemoryCache, TableCache
+    from streams.media.store import LocalStore
+
+    cache = TableCache(ledger.pool) if isinstance(ledger, Ledger) else MemoryCache()
+    return Uploads(MediaClient.from_settings(settings), LocalStore.from_settings(settings), cache)
+
+
 def register(app: Any, settings: Settings, prepare_db: Prepare | None = None) -> Sender:
     """Add the sender agent (``wa.outbound``) to a Faust app; ``prepare_db`` creates the
     ledger's table when it is missing (see :mod:`streams.delivery.ledger`)."""
@@ -185,7 +217,7 @@ def register(app: Any, settings: Settings, prepare_db: Prepare | None = None) ->
     client = client_from_settings(settings)
     ledger = MemoryLedger() if isinstance(client, DryRunClient) else Ledger(settings, prepare_db)
     sender = Sender(settings, client, ledger, Pacer.from_settings(settings.sender),
-                    FaustPublisher(app))
+                    FaustPublisher(app), uploads=_uploads(settings, ledger))
     router = FailureRouter(app, settings, sender.process, name="outbound", recovery=False,
                            on_dead_letter=sender.on_dead_letter)
 

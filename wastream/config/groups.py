@@ -417,7 +417,30 @@ class AgentSettings(Group):
         description="how long the agent's breaker stays open before a probe")
 
 
+class MediaSettings(Group):
+    section = "media"
+    title = "Media: inbound downloads and outbound uploads (`wastream worker`)"
+
+    dir: Path | None = Field(
+        None, alias="WASTREAM_MEDIA_DIR",
+        description="directory of the content-addressed media store; unset: `media/` under "
+        "`WASTREAM_HOME`, else `.wastream/media`", json_schema_extra=doc(shown_default="unset"))
+    download: bool = Field(
+        True, alias="WASTREAM_MEDIA_DOWNLOAD",
+        description="download inbound media into the store (0: keep Meta's ids only); needs "
+        "`WHATSAPP_GRAPH_URL` and `WHATSAPP_ACCESS_TOKEN`")
+    timeout_s: float = Field(
+        60.0, gt=0, alias="WASTREAM_MEDIA_TIMEOUT_S",
+        description="timeout of one media request (metadata, download or upload)")
+
+    def store_dir(self, home: Path | None) -> Path:
+        """Where the local store keeps its objects."""
+        if self.dir is not None:
+            return self.dir
+        return (home or Path(".wastream")) / "media"
+
+
 CORE_GROUPS: tuple[type[Group], ...] = (
     KafkaSettings, DatabaseSettings, MetaSettings, IngressSettings, WorkerSettings,
     ConversationSettings, FailureSettings, SenderSettings, ProjectorSettings, DlqSettings,
-    DevSettings, ObservabilitySettings, AgentSettings)
+    DevSettings, ObservabilitySettings, AgentSettings, MediaSettings)

@@ -21,6 +21,7 @@ from wastream.config.groups import (
     FailureSettings,
     IngressSettings,
     KafkaSettings,
+    MediaSettings,
     MetaSettings,
     ObservabilitySettings,
     ProjectorSettings,
@@ -58,6 +59,7 @@ class Settings:
     dev: DevSettings
     observability: ObservabilitySettings
     agent: AgentSettings
+    media: MediaSettings
     # The environment the groups were read from: component groups are read from it on
     # first use (``options``) and ``wastream config`` tells set values from defaults.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -96,7 +98,7 @@ class Settings:
                    conversation=get(ConversationSettings), failure=get(FailureSettings),
                    sender=get(SenderSettings), projector=get(ProjectorSettings),
                    dlq=get(DlqSettings), dev=dev, observability=get(ObservabilitySettings),
-                   agent=get(AgentSettings),
+                   agent=get(AgentSettings), media=get(MediaSettings),
                    env=env)
 
     def options(self, group_cls: type[G]) -> G:
