@@ -9,7 +9,9 @@ against Meta's documented shape (bearer token; ``messaging_product: "whatsapp"``
 
 It can be told to fail: :meth:`GraphStub.fail` queues answers (HTTP status + Meta code)
 or delays (timeouts) for the next N requests; ``POST /_stub/faults`` does the same over
-HTTP and ``GET /_stub/requests`` lists what was accepted. Run it with
+HTTP and ``GET /_stub/requests`` lists what was accepted. The account's customer-service
+window and message templates (131047, 132xxx, ``/{waba_id}/message_templates``) are
+:mod:`standins.waba`'s. Run it with
 ``wastream graph-stub --port N`` or in-process (``await GraphStub(...).start()``).
 """
 
@@ -26,6 +28,8 @@ import orjson
 from aiohttp import web
 
 from standins.media import MEDIA_GONE, MediaStandin
+from standins.waba import Waba
+from standins.waba import error as waba_error
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +141,7 @@ class GraphStub:
     inflight: int = 0  # requests being answered right now
     latency_s: float = 0.0  # added to every answer (Meta's own latency, for benchmarks)
     media: MediaStandin = field(default_factory=MediaStandin)  # the media endpoints
+    waba: Waba = field(default_factory=Waba)  # the window and the templates
     _runner: web.AppRunner | None = None
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -158,7 +163,11 @@ class GraphStub:
         app.router.add_post("/_stub/faults", self._set_faults)
         app.router.add_get("/_stub/requests", self._requests)
         self.media.mount(app, self.token)
+        self.waba.add_routes(app, self._authorized)
         return app
+
+    def _authorized(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.token}"
 
     async def start(self) -> GraphStub:
         self._runner = web.AppRunner(self.app(), access_log=None)
@@ -221,6 +230,10 @@ class GraphStub:
         if (gone := self.media.gone(body)) is not None:
             self.seen.append(Seen(pnid, body, 400))
             return meta_error(400, MEDIA_GONE, f"Media upload error: media {gone} not found")
+        refusal = self.waba.refusal(body, kind)
+        if refusal is not None:
+            self.seen.append(Seen(pnid, body, refusal.status))
+            return waba_error(refusal)
         if kind == "read":
             self.seen.append(Seen(pnid, body, 200))
             return web.json_response({"success": True})
@@ -244,6 +257,9 @@ class GraphStub:
 def serve(host: str, port: int, token: str) -> int:
     """Run the stand-in until interrupted (``wastream graph-stub``)."""
     logging.basicConfig(level=logging.INFO)
+    from wastream.templates import shipped
+
     stub = GraphStub(token=token, host=host, port=port)
+    stub.waba.approve(shipped())  # the dev stack's catalog is approved from the start
     web.run_app(stub.app(), host=host, port=port, print=lambda *_: None)
     return 0

@@ -297,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     from projections.replay_cli import add_parser as add_replay  # replay (projections)
 
     add_replay(sub)
-    from wastream.templates import add_parser as add_templates  # templates check
+    from wastream.templates import add_parser as add_templates  # templates check, sync
 
     add_templates(sub)
     return parser

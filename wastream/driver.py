@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,13 @@ def render(body: dict[str, Any]) -> str:
     """A Graph API message body as a person reads it on a phone (options numbered)."""
     if body.get("type") == "text":
         return str(body["text"]["body"])
+    if body.get("type") == "template":  # outside the window: only the name and values
+        tpl = body["template"]
+        params = [p["text"] for c in tpl.get("components", []) if c.get("type") == "body"
+                  for p in c.get("parameters", [])]
+        lines = [f"[template {tpl['name']}/{tpl['language']['code']}] {' | '.join(params)}"]
+        lines += [f"  {i}. {oid}" for i, (oid, _t, _d) in enumerate(options(body), start=1)]
+        return "\n".join(lines)
     if body.get("type") == "image":
         image = body.get("image") or {}
         return f"[photo {image.get('id', '')}] {image.get('caption', '')}".rstrip()
@@ -52,6 +60,10 @@ def render(body: dict[str, Any]) -> str:
 
 def options(body: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(id, title, description) of every choice an interactive body offers."""
+    if body.get("type") == "template":  # quick replies: (payload, payload, "")
+        return [(p["payload"], p["payload"], "")
+                for c in body["template"].get("components", []) if c.get("type") == "button"
+                for p in c.get("parameters", [])]
     inter = body.get("interactive") or {}
     if inter.get("type") == "list":
         return [
@@ -77,6 +89,8 @@ class ConversationDriver:
     phone_number_id: str = PHONE_NUMBER_ID
     last: OutboundMessage | None = None  # the last interactive reply (for numbered picks)
     latest: OutboundMessage | None = None  # the very last reply, whatever it was
+    ago_s: float = 0.0  # Meta's timestamp of this user's messages is this far in the past
+    on_post: Callable[[str, float], None] | None = None  # (wa_id, timestamp) of each message
     _consumer: AIOKafkaConsumer | None = None
     _pending: list[OutboundMessage] = field(default_factory=list)
     _session: aiohttp.ClientSession | None = None
@@ -129,6 +143,7 @@ class ConversationDriver:
     async def post(self, message: dict[str, Any]) -> str:
         """POST one message webhook as this user; returns its wamid."""
         wamid = f"wamid.DRV{uuid.uuid4().hex.upper()}"
+        ts = int(time.time() - self.ago_s)
         value = {
             "messaging_product": "whatsapp",
             "metadata": {
@@ -137,7 +152,7 @@ class ConversationDriver:
             },
             "contacts": [{"profile": {"name": self.name}, "wa_id": self.wa_id}],
             "messages": [
-                {"from": self.wa_id, "id": wamid, "timestamp": str(int(time.time())), **message}
+                {"from": self.wa_id, "id": wamid, "timestamp": str(ts), **message}
             ],
         }
         body = orjson.dumps(
@@ -147,6 +162,8 @@ class ConversationDriver:
             }
         )
         await self.post_raw(body)
+        if self.on_post is not None:
+            self.on_post(self.wa_id, ts)
         return wamid
 
     async def post_raw(self, body: bytes) -> None:
@@ -185,6 +202,12 @@ class ConversationDriver:
             }
         )
 
+    async def button(self, payload: str, text: str = "") -> str:
+        """Press a template's quick-reply button, as Meta reports it (a ``button``
+        message with the payload the template was sent with)."""
+        return await self.post({"type": "button", "button": {"payload": payload,
+                                                             "text": text or payload}})
+
     async def location(self, lat: float, lon: float) -> str:
         return await self.post(
             {"type": "location", "location": {"latitude": lat, "longitude": lon}}
@@ -205,6 +228,8 @@ class ConversationDriver:
         if not 1 <= n <= len(opts):
             raise DriverError(f"option {n} does not exist (1..{len(opts)})")
         oid, title, _ = opts[n - 1]
+        if self.last.body.get("type") == "template":
+            return await self.button(oid)
         if self.last.body["interactive"]["type"] == "list":
             return await self.pick(oid, title)
         return await self.tap(oid, title)

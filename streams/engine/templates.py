@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from streams.engine.messages import TEMPLATE_LANGS, TemplateRef
 
@@ -109,3 +110,18 @@ def body_example(template: Template, lang: str) -> str:
     for i, value in enumerate(template.examples, 1):
         text = text.replace(f"{{{{{i}}}}}", value)
     return text
+
+
+def meta_definition(template: Template, lang: str) -> dict[str, Any]:
+    """Meta's create request for ``template`` in ``lang`` (a catalog language):
+    ``POST /{waba-id}/message_templates`` (name, category, language, components with
+    the body's examples and the quick-reply buttons)."""
+    body: dict[str, Any] = {"type": "BODY", "text": template.bodies[lang]}
+    if template.examples:
+        body["example"] = {"body_text": [list(template.examples)]}
+    components: list[dict[str, Any]] = [body]
+    if template.buttons.get(lang):
+        components.append({"type": "BUTTONS", "buttons": [
+            {"type": "QUICK_REPLY", "text": text} for text in template.buttons[lang]]})
+    return {"name": template.name, "category": template.category,
+            "language": TEMPLATE_LANGS.get(lang, lang), "components": components}

@@ -92,6 +92,10 @@ class MetaSettings(Group):
         "", alias="WASTREAM_PHONE_NUMBER_ID",
         description="business number the worker sends from to a user it never heard from "
         "(rare: e.g. a ride request to a driver known only from the index)")
+    waba_id: str = Field(
+        "", pattern=r"^\d*$", alias="WHATSAPP_WABA_ID",
+        description="WhatsApp Business Account id whose message templates `wastream "
+        "templates sync` lists and creates; required by it")
 
 
 class IngressSettings(Group):
