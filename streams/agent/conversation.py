@@ -83,7 +83,7 @@ _GROUP: contextvars.ContextVar[Group | None] = contextvars.ContextVar("group", d
 
 
 class ConversationProcessor:
-    """``process(key, value, headers)`` for the failure boundary; raises on failure."""
+    """``process(key, value, headers, place)`` for the failure boundary; raises on failure."""
 
     def __init__(self, rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> None:
         self.rt = rt
@@ -99,7 +99,8 @@ class ConversationProcessor:
         self._changelog_known = False
 
     async def process(
-        self, key: bytes | None, value: bytes | None, headers: Mapping[str, bytes]
+        self, key: bytes | None, value: bytes | None, headers: Mapping[str, bytes],
+        place: Origin,
     ) -> None:
         event = InboundEvent.from_bytes(value or b"")  # EnvelopeError: permanent
         wkey = event.wa_id.encode()

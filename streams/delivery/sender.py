@@ -39,7 +39,7 @@ from streams.delivery.pacing import Pacer
 from streams.delivery.receipts import mark_read
 from streams.failure.breakers import BreakerPolicy, BreakerRegistry
 from streams.failure.errors import GraphError, GraphPairRateLimited, is_transient
-from streams.failure.router import FailureRouter, FaustPublisher, Publisher
+from streams.failure.router import FailureRouter, FaustPublisher, Origin, Publisher
 from streams.runtime import holes
 from wastream.config import Settings
 
@@ -76,7 +76,7 @@ class Sender:
             BreakerPolicy.from_env(settings.extra, "WASTREAM_GRAPH_BREAKER"))
 
     async def process(self, key: bytes | None, value: bytes | None,
-                      headers: Mapping[str, bytes]) -> None:
+                      headers: Mapping[str, bytes], place: Origin) -> None:
         msg = OutboundMessage.from_bytes(value or b"")
         if not msg.outbound_id or not msg.phone_number_id:
             raise RecordError("outbound message without outbound_id or phone_number_id")

@@ -7,7 +7,8 @@ INTERFACE (stable; the conversation agent depends on it):
     async for event in stream.events():
         await router.handle(event.key, event.value, event.headers, Origin(topic, partition, offset))
 
-``process(key, value, headers)`` does the work of one event and raises on failure.
+``process(key, value, headers, place)`` does the work of one event and raises on failure;
+``place`` is where the record stands in its key's order (:func:`place`).
 ``handle`` never raises: it runs ``process`` inside its own try block and routes the
 failure by the error's own classification (``streams.failure.errors``):
 
@@ -18,7 +19,10 @@ failure by the error's own classification (``streams.failure.errors``):
 
 Order per key: while a record of a key is in retry (the key's *head*), the key's later
 records are parked (``streams.failure.parking``, a changelogged Faust Table) and released in
-order when the head succeeds or dead-letters.
+order when the head succeeds or dead-letters. At most ``WASTREAM_PARKED_MAX`` records
+(10,000) are parked per key; past that a record is dead-lettered at once as
+``ParkedOverflow`` (visible and redrivable, and the key's head keeps its place), so a
+user who floods the bot holds up only themselves, and loses nothing silently.
 
 Why retries come back through the ORIGINAL topic: the tier consumer
 (``streams.failure.tiers``) is only a delay line; when a record is due it re-publishes it to
@@ -51,15 +55,22 @@ from standins.faults import FaultInjector
 from streams.delivery.receipts import mark_read
 from streams.failure import parking
 from streams.failure.breakers import BreakerPolicy, BreakerRegistry
-from streams.failure.errors import is_hold, is_transient
+from streams.failure.errors import ParkedOverflow, is_hold, is_transient
 from streams.failure.recovery import RecoveryEmitter
+from streams.runtime.tables import owned_table
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
 
-Process = Callable[[bytes | None, bytes | None, Mapping[str, bytes]], Awaitable[None]]
+Process = Callable[[bytes | None, bytes | None, Mapping[str, bytes], "Origin"], Awaitable[None]]
 #: Called after a record is dead-lettered (the sender reports the message as failed).
 DeadLetterHook = Callable[[bytes | None, bytes | None, BaseException], Awaitable[None]]
+#: Makes what was processed so far durable before the router records it (see FailureRouter).
+Barrier = Callable[[], Awaitable[None]]
+
+#: Parked records run per batch when a key is released; they leave the parked table
+#: together, after the barrier.
+RELEASE_BATCH = 100
 
 ROUTED = Counter("wastream_failure_routed_total", "Events by failure-router outcome",
                  ["router", "outcome"])
@@ -111,11 +122,36 @@ def original_origin(hdrs: Mapping[str, bytes], origin: Origin) -> Origin:
         return origin
 
 
+def place(hdrs: Mapping[str, bytes], origin: Origin) -> Origin:
+    """Where a record stands in its key's order: where it was first read (a retried
+    record keeps its original place), or, for a recovery event, where the dead letter
+    it recovers from was. The router runs a key's records in increasing place, heads
+    and released records included, so a consumer can tell a replay by its place."""
+    raw = hdrs.get(h.IN_PLACE_OF)
+    if raw is not None:
+        topic, _, rest = raw.decode().rpartition(":")
+        topic, _, partition = topic.rpartition(":")
+        try:
+            return Origin(topic, int(partition), int(rest))
+        except ValueError:
+            pass
+    return original_origin(hdrs, origin)
+
+
 def passthrough(hdrs: Mapping[str, bytes]) -> dict[str, bytes]:
     """Headers that travel with a record through retries and dead letters (ours are
-    rewritten; a redrive marker is kept so the history stays linked)."""
-    keep = {h.REDRIVE_OF}
+    rewritten; a redrive marker is kept so the history stays linked, and a recovery
+    event's place in its key's order)."""
+    keep = {h.REDRIVE_OF, h.IN_PLACE_OF}
     return {k: v for k, v in hdrs.items() if not k.startswith("wastream.") or k in keep}
+
+
+async def _no_barrier() -> None:
+    return None
+
+
+def _at(origin: Origin) -> tuple[str, int, int]:
+    return (origin.topic, origin.partition, origin.offset)
 
 
 class Publisher(Protocol):
@@ -145,14 +181,23 @@ class FailureRouter:
     ``on_dead_letter`` runs after each dead letter.
     ``parked`` and ``publisher`` default to a Faust Table and the app's producer;
     tests pass a dict and a fake publisher.
+
+    ``barrier`` is awaited before every parked-table write that says records were
+    handled: a new head (every record before it ran) and a release (the released
+    records ran). An agent that stores its work later than it processes it (the
+    conversation agent's group commit) stores it there, so that a crash never leaves
+    the parked table ahead of what it claims: a record it says ran and whose effects
+    were lost would never run again.
     """
 
     def __init__(self, app: Any, settings: Settings, process: Process, *, name: str = "inbound",
                  recovery: bool | None = None, parked: parking.Parked | None = None,
                  publisher: Publisher | None = None,
                  clock: Callable[[], float] = time.time,
-                 on_dead_letter: DeadLetterHook | None = None) -> None:
+                 on_dead_letter: DeadLetterHook | None = None,
+                 barrier: Barrier | None = None) -> None:
         self.app = app
+        self.barrier: Barrier = barrier or _no_barrier
         self.settings = settings
         self.process = process
         self.on_dead_letter = on_dead_letter
@@ -162,11 +207,11 @@ class FailureRouter:
         self.tiers = [settings.topic(topics.retry_topic(d)) for d in self.delays]
         self.dlq = settings.topic(topics.DLQ)
         self.publisher: Publisher = publisher or FaustPublisher(app)
-        self.parked: parking.Parked = parked if parked is not None else app.Table(
-            f"{name}-parked", default=None, partitions=settings.partitions,
-            # json keys and values (Faust's default for a Table), str keys after recovery
-            key_type=str,
+        # json keys and values (Faust's default for a Table), str keys after recovery
+        self.parked: parking.Parked = parked if parked is not None else owned_table(
+            app, f"{name}-parked", settings.partitions, default=None, key_type=str,
             help="records parked behind their key's retrying head")
+        self.parked_max = int(settings.extra.get("WASTREAM_PARKED_MAX", parking.DEFAULT_MAX))
         self.faults = FaultInjector.from_env(settings.extra)
         self.breakers = BreakerRegistry(
             BreakerPolicy.from_env(settings.extra, "WASTREAM_CONVERSATION_BREAKER"),
@@ -226,39 +271,62 @@ class FailureRouter:
                 await self._release(k)
             return
         if current is not None:
-            parking.append(self.parked, k, parking.ParkedItem(
-                origin.dlq_id, origin.topic, origin.partition, origin.offset, key, value, hdrs))
-            ROUTED.labels(self.name, "parked").inc()
+            await self._park(k, key, value, hdrs, origin)
             return
         await self._run(k, key, value, hdrs, origin, 0)
 
+    async def _park(self, k: str, key: bytes | None, value: bytes | None,
+                    hdrs: dict[str, bytes], origin: Origin) -> None:
+        """Queue a record behind its key's head, unless the key's queue is full: then it
+        is dead-lettered (no recovery: the head still holds the key's place)."""
+        if parking.appended(self.parked, k, origin.topic, origin.partition, origin.offset):
+            ROUTED.labels(self.name, "redelivered").inc()
+            return
+        if parking.count(self.parked, k) >= self.parked_max:
+            exc = ParkedOverflow(f"{self.parked_max} records are already parked behind "
+                                 f"this key's head; not parked")
+            await self.dead_letter(key, value, hdrs, origin, exc, 0)
+            ROUTED.labels(self.name, "overflow").inc()
+            if self.on_dead_letter is not None:
+                await self.on_dead_letter(key, value, exc)
+            return
+        if parking.append(self.parked, k, parking.ParkedItem(
+                origin.dlq_id, origin.topic, origin.partition, origin.offset, key, value, hdrs)):
+            ROUTED.labels(self.name, "parked").inc()
+
     async def _release(self, k: str) -> None:
         """Run the key's parked records in order until one fails again (it becomes the
-        new head) or the queue is empty (the key is unparked)."""
+        new head) or the queue is empty (the key is unparked). They leave the table a
+        batch at a time, after the barrier."""
         while True:
-            item = parking.first(self.parked, k)
-            if item is None:
+            batch = parking.peek(self.parked, k, RELEASE_BATCH)
+            if not batch:
+                await self.barrier()
                 parking.unpark(self.parked, k)
                 return
             token_before = parking.head(self.parked, k)
-            origin = Origin(item.topic, item.partition, item.offset)
-            ok = await self._run(k, item.key, item.value, item.headers, origin, 0)
-            if not ok or parking.head(self.parked, k) != token_before:
-                return  # re-parked behind this item (retry) or a recovery event
-            parking.remove(self.parked, k, item.origin_id)
+            for item in batch:
+                origin = Origin(item.topic, item.partition, item.offset)
+                ok = await self._run(k, item.key, item.value, item.headers, origin, 0,
+                                     released=True)
+                if not ok or parking.head(self.parked, k) != token_before:
+                    return  # re-parked behind this item (retry) or a recovery event
+            await self.barrier()
+            parking.remove(self.parked, k, batch[-1].origin_id)
 
     async def _run(self, k: str, key: bytes | None, value: bytes | None,
-                   hdrs: dict[str, bytes], origin: Origin, attempt: int) -> bool:
-        """Process one record. True when the caller may go on with the key's next
-        record (success, or a dead letter without recovery); False when the key now
-        waits for a new head."""
+                   hdrs: dict[str, bytes], origin: Origin, attempt: int,
+                   released: bool = False) -> bool:
+        """Process one record (``released``: from the key's parked queue). True when the
+        caller may go on with the key's next record (success, or a dead letter without
+        recovery); False when the key now waits for a new head."""
         probe = False
         try:
             if k:
                 probe = self.breakers.check(k)
             if self.faults and not (self.recovery and self.recovery.is_recovery(hdrs)):
                 self.faults.check(value, attempt)
-            await self.process(key, value, hdrs)
+            await self.process(key, value, hdrs, place(hdrs, origin))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the boundary: every failure is routed
@@ -266,7 +334,7 @@ class FailureRouter:
                 self.breakers.failure(k)
             elif probe:  # held elsewhere: the probe was not made, the next event makes it
                 self.breakers.release_probe(k)
-            return await self._fail(k, key, value, hdrs, origin, attempt, exc)
+            return await self._fail(k, key, value, hdrs, origin, attempt, exc, released)
         if k:
             self.breakers.success(k)
         ROUTED.labels(self.name, "ok").inc()
@@ -285,8 +353,10 @@ class FailureRouter:
 
     async def _fail(self, k: str, key: bytes | None, value: bytes | None,
                     hdrs: dict[str, bytes], origin: Origin, attempt: int,
-                    exc: BaseException) -> bool:
+                    exc: BaseException, released: bool = False) -> bool:
         orig = original_origin(hdrs, origin)
+        # A released record leaves the queue with those released before it (they ran).
+        through = orig.dlq_id if released else None
         hint = getattr(exc, "retry_after_s", None)
         if is_hold(exc):
             next_attempt, outcome = attempt, "hold"
@@ -301,11 +371,15 @@ class FailureRouter:
                 await self.on_dead_letter(key, value, exc)
             if self.recovery is not None and k and not self.recovery.is_recovery(hdrs):
                 token = await self.recovery.start(k, key, value, hdrs, orig, exc)
-                parking.set_head(self.parked, k, token, drop_origin=orig.dlq_id)
+                await self.barrier()
+                parking.set_head(self.parked, k, token, _at(place(hdrs, origin)),
+                                 drop_through=through)
                 return False
             if self.recovery is not None and self.recovery.is_recovery(hdrs):
                 await self.recovery.failed(k, value, exc)
-            parking.remove(self.parked, k, orig.dlq_id)
+            if through is not None:
+                await self.barrier()
+                parking.remove(self.parked, k, through)
             return True
         delay = float(self.delays[tier])
         due_ms = int((self.clock() + delay) * 1000)
@@ -315,7 +389,8 @@ class FailureRouter:
         out[h.DUE_AT] = str(due_ms).encode()
         out[h.HEAD] = token.encode()
         await self.publisher.send(self.tiers[tier], key, value, out, orig.partition)
-        parking.set_head(self.parked, k, token, drop_origin=orig.dlq_id)
+        await self.barrier()
+        parking.set_head(self.parked, k, token, _at(place(hdrs, origin)), drop_through=through)
         ROUTED.labels(self.name, outcome).inc()
         log.info("%s %s → %s (attempt %d, due in %.1fs): %s", outcome, orig.dlq_id,
                  self.tiers[tier], next_attempt, delay, type(exc).__name__)
