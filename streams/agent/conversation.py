@@ -5,10 +5,11 @@ log order. Every event goes through the ``FailureRouter`` boundary: decoding hap
 inside ``process``, so a bad record is routed (dead-lettered) and never kills the agent.
 
 Durability order: an event's effects are acknowledged by the broker BEFORE its
-conversation (state + seen event ids, one record) is written to the table, and the
-event is acked to Faust (so its offset can be committed) only after that. A crash in
-between therefore replays the event with the old state and the same deterministic
-output ids, instead of leaving a state that claims a reply which was never written.
+conversation (state + the place of the event, one record) and its dedupe entry are
+written to the tables, and the event is acked to Faust (so its offset can be committed)
+only after that. A crash in between therefore replays the event with the old state and
+the same deterministic output ids, instead of leaving a state that claims a reply which
+was never written. Replays and redeliveries are told apart in ``streams.agent.dedupe``.
 
 Group commit: the agent does not wait for the broker after every event. Events are
 processed one by one (a later event of the same user sees the earlier one's state from
@@ -27,7 +28,7 @@ import contextvars
 import dataclasses
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +42,7 @@ from schemas.envelope import InboundEvent
 from schemas.outbound import OutboundMessage
 from schemas.recovery import RecoveryUpdate
 from schemas.state import StateTransition
+from streams.agent import dedupe
 from streams.agent.timers import DeadlineCache
 from streams.domains.rides.index import RidesIndex
 from streams.engine import process as engine
@@ -48,6 +50,7 @@ from streams.engine.model import Conv, Ctx, Out
 from streams.failure.router import FailureRouter, Origin
 from streams.runtime import holes
 from streams.runtime.app import Runtime
+from streams.runtime.tables import owned_table
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +71,12 @@ Record = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
 
 @dataclasses.dataclass
 class Group:
-    """What a group of processed events holds until it is settled: the new states
-    (visible to the group's later events) and the effects not yet acknowledged."""
+    """What a group of processed events holds until it is settled: the new states and
+    dedupe entries (visible to the group's later events) and the effects not yet
+    acknowledged."""
 
     states: dict[bytes, bytes] = dataclasses.field(default_factory=dict)
+    seen: dict[bytes, bytes] = dataclasses.field(default_factory=dict)
     unsent: list[Record] = dataclasses.field(default_factory=list)
     unacked: list[tuple[Any, list[Record]]] = dataclasses.field(default_factory=list)
     events: int = 0
@@ -83,10 +88,22 @@ _GROUP: contextvars.ContextVar[Group | None] = contextvars.ContextVar("group", d
 
 
 class ConversationProcessor:
-    """``process(key, value, headers, place)`` for the failure boundary; raises on failure."""
+    """``process(key, value, headers, place)`` for the failure boundary; raises on failure.
 
-    def __init__(self, rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> None:
+    ``seen`` is the dedupe table (``chat_seen``, one record per applied event id); a
+    Faust table of the app by default, a dict in unit tests."""
+
+    def __init__(self, rt: Runtime, index: RidesIndex, deadlines: DeadlineCache,
+                 seen: MutableMapping[bytes, bytes] | None = None) -> None:
         self.rt = rt
+        if seen is None:
+            table = owned_table(rt.app, "chat_seen", rt.settings.partitions, default=None,
+                                key_type=bytes, value_type=bytes)
+            # Our own bytes (keys "<wa_id>\x00<event_id>", values orjson), as chat_state.
+            table.key_serializer = table.value_serializer = "raw"
+            seen = table
+        self.seen: MutableMapping[bytes, bytes] = seen
+        self.sweeper = dedupe.Sweeper(seen)
         self.index = index
         self.deadlines = deadlines
         self.wait_acks = rt.settings.extra.get("WASTREAM_OUTPUT_ACKS", "wait") != "buffered"
@@ -113,18 +130,46 @@ class ConversationProcessor:
             self.rt.chat_state.get(wkey) if stored is None else stored, event.wa_id
         )
         now = time.time()
-        out = engine.process(conv, Ctx(event=event, now=now, opts=self.rt.opts, nearby=self.index))
-        if out is None:
+        skey = dedupe.seen_key(event.wa_id, event.event_id)
+        pending = group.seen.get(skey)
+        seen = dedupe.Seen.from_bytes(self.seen.get(skey) if pending is None else pending)
+        verdict = dedupe.verdict(conv.pos, seen, place.partition, place.offset, now)
+        if verdict is not dedupe.Verdict.NEW:
             self.duplicates += 1
-            log.debug("duplicate event %s for %s ignored", event.event_id, event.wa_id)
+            log.debug("%s event %s for %s ignored", verdict.value, event.event_id, event.wa_id)
+            if verdict is dedupe.Verdict.REPLAY and seen is None:
+                # The state was stored and its dedupe entry lost in a crash: write it now,
+                # before any later record (a redelivery of this event) can run.
+                group.seen[skey] = self._seen_entry(place, now)
+                if alone:
+                    await self.settle(group)
             return
+        before = conv.to_bytes()
+        out = engine.process(conv, Ctx(event=event, now=now, opts=self.rt.opts, nearby=self.index))
         await self._emit(event, conv, out, now, group)
-        group.states[wkey] = conv.to_bytes()
+        if conv.to_bytes() != before:  # only what changes the conversation is recorded
+            conv.pos = [place.partition, place.offset]
+            group.states[wkey] = conv.to_bytes()
+            group.seen[skey] = self._seen_entry(place, now)
+            self.deadlines.update(event.wa_id, conv.deadlines)
         group.events += 1
-        self.deadlines.update(event.wa_id, conv.deadlines)
         self.processed += 1
         if alone:
             await self.settle(group)
+
+    def _seen_entry(self, place: Origin, now: float) -> bytes:
+        return dedupe.Seen(now + self.rt.opts.dedupe_ttl_s, place.partition,
+                           place.offset).to_bytes()
+
+    async def barrier(self) -> None:
+        """The failure router is about to record that records ran (a new head, a
+        release): store the open group and flush the producer first, so the parked
+        table is never ahead of the states after a crash."""
+        group = _GROUP.get()
+        if group is not None:
+            await self.settle(group)
+        faust_producer: Any = self.rt.app.producer
+        await faust_producer.flush()
 
     async def settle(self, group: Group) -> None:
         """Send the group's effects, wait until every one is acknowledged (re-sending
@@ -159,6 +204,12 @@ class ConversationProcessor:
             changelog = self.rt.chat_state.changelog_topic.get_topic_name()
             await faust_producer._ensure_producer().partitions_for(changelog)
             self._changelog_known = True
+        for skey, entry in group.seen.items():
+            self.seen[skey] = entry
+            seen = dedupe.Seen.from_bytes(entry)
+            if seen is not None:
+                self.sweeper.note(skey, seen.expiry)
+        group.seen.clear()
         for wkey, conv in group.states.items():
             self.rt.chat_state[wkey] = conv
         group.states.clear()
@@ -300,7 +351,8 @@ class ConversationProcessor:
 def install(rt: Runtime, index: RidesIndex, deadlines: DeadlineCache) -> ConversationProcessor:
     """Register the conversation agent on ``wa.inbound``."""
     proc = ConversationProcessor(rt, index, deadlines)
-    router = FailureRouter(rt.app, rt.settings, proc.process)
+    router = FailureRouter(rt.app, rt.settings, proc.process, barrier=proc.barrier)
+    dedupe.install(rt, proc.sweeper)
 
     # One actor for all of this worker's partitions (default), or one per partition
     # (WASTREAM_ISOLATED_PARTITIONS=1): still one at a time per partition, so per-user

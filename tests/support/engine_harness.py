@@ -1,6 +1,8 @@
 """A pure, in-process harness around ``streams.engine.process``: several users' conversations,
 the rides index and a clock, with internal events routed between conversations the way
-``wa.inbound`` routes them (no broker; for fast unit tests of the state machines)."""
+``wa.inbound`` routes them (no broker; for fast unit tests of the state machines). Each
+delivery is a new record of one partition (a new offset), deduped by the agent's rule
+(``streams.agent.dedupe``) with a dict for the ``chat_seen`` table."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 
 from schemas.domain import DomainEvent
 from schemas.envelope import InboundEvent
+from streams.agent import dedupe
 from streams.agent.timers import timer_event
 from streams.domains.rides.index import RidesIndex
 from streams.engine import process as engine
@@ -31,17 +34,28 @@ class Harness:
     transitions: list[tuple[str, int, str, str]] = field(default_factory=list)
     delivery: list[dict[str, Any]] = field(default_factory=list)
     recovery: list[dict[str, Any]] = field(default_factory=list)
+    seen: dict[bytes, bytes] = field(default_factory=dict)  # the chat_seen table
+    offset: int = 0  # of the last record delivered (one partition)
 
     def conv(self, wa_id: str) -> Conv:
         return Conv.from_bytes(self.stored.get(wa_id), wa_id)
 
     def deliver(self, ev: InboundEvent) -> Out | None:
-        """Process one event (and, recursively, the internal events it causes)."""
+        """Process one event as a new record (and, recursively, the internal events it
+        causes); None when the agent's dedupe drops it."""
+        self.offset += 1
         conv = self.conv(ev.wa_id)
-        out = engine.process(conv, Ctx(event=ev, now=self.now, opts=self.opts, nearby=self.index))
-        if out is None:
+        skey = dedupe.seen_key(ev.wa_id, ev.event_id)
+        seen = dedupe.Seen.from_bytes(self.seen.get(skey))
+        if dedupe.verdict(conv.pos, seen, 0, self.offset, self.now) is not dedupe.Verdict.NEW:
             return None
-        self.stored[ev.wa_id] = conv.to_bytes()
+        before = conv.to_bytes()
+        out = engine.process(conv, Ctx(event=ev, now=self.now, opts=self.opts, nearby=self.index))
+        if conv.to_bytes() != before:
+            conv.pos = [0, self.offset]
+            self.stored[ev.wa_id] = conv.to_bytes()
+            self.seen[skey] = dedupe.Seen(self.now + self.opts.dedupe_ttl_s, 0,
+                                          self.offset).to_bytes()
         self.sent.extend(out.replies)
         self.delivery.extend(out.delivery)
         if out.recovery:
