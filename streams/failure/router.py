@@ -71,6 +71,8 @@ Barrier = Callable[[], Awaitable[None]]
 #: Parked records run per batch when a key is released; they leave the parked table
 #: together, after the barrier.
 RELEASE_BATCH = 100
+#: Dead letters past the parked cap that may be in flight at once (see ``_overflow``).
+OVERFLOW_WINDOW = 500
 
 ROUTED = Counter("wastream_failure_routed_total", "Events by failure-router outcome",
                  ["router", "outcome"])
@@ -212,6 +214,9 @@ class FailureRouter:
             app, f"{name}-parked", settings.partitions, default=None, key_type=str,
             help="records parked behind their key's retrying head")
         self.parked_max = int(settings.extra.get("WASTREAM_PARKED_MAX", parking.DEFAULT_MAX))
+        self._overflowing: dict[str, int] = {}  # key → records dead-lettered past the cap
+        self._in_flight: list[tuple[asyncio.Future[None], bytes | None, bytes | None,
+                                    dict[str, bytes]]] = []
         self.faults = FaultInjector.from_env(settings.extra)
         self.breakers = BreakerRegistry(
             BreakerPolicy.from_env(settings.extra, "WASTREAM_CONVERSATION_BREAKER"),
@@ -262,6 +267,7 @@ class FailureRouter:
                 log.info("dropping stale re-published record %s (key waits for %s)",
                          token.decode(), current)
                 return
+            await self._drain()
             try:
                 attempt = int(hdrs.get(h.ATTEMPT, b"0"))
             except ValueError:
@@ -273,6 +279,7 @@ class FailureRouter:
         if current is not None:
             await self._park(k, key, value, hdrs, origin)
             return
+        await self._drain()
         await self._run(k, key, value, hdrs, origin, 0)
 
     async def _park(self, k: str, key: bytes | None, value: bytes | None,
@@ -283,16 +290,46 @@ class FailureRouter:
             ROUTED.labels(self.name, "redelivered").inc()
             return
         if parking.count(self.parked, k) >= self.parked_max:
-            exc = ParkedOverflow(f"{self.parked_max} records are already parked behind "
-                                 f"this key's head; not parked")
-            await self.dead_letter(key, value, hdrs, origin, exc, 0)
-            ROUTED.labels(self.name, "overflow").inc()
-            if self.on_dead_letter is not None:
-                await self.on_dead_letter(key, value, exc)
+            await self._overflow(k, key, value, hdrs, origin)
             return
+        await self._drain()
         if parking.append(self.parked, k, parking.ParkedItem(
                 origin.dlq_id, origin.topic, origin.partition, origin.offset, key, value, hdrs)):
             ROUTED.labels(self.name, "parked").inc()
+
+    async def _overflow(self, k: str, key: bytes | None, value: bytes | None,
+                        hdrs: dict[str, bytes], origin: Origin) -> None:
+        """Dead-letter a record that found its key's queue full, without waiting for the
+        broker record by record: a flood of them would hold up every other key of the
+        actor. Up to ``OVERFLOW_WINDOW`` are in flight (on the app's producer, which Faust
+        flushes before it commits offsets); they are awaited, and any refused sent again,
+        before the router handles any other record."""
+        exc = ParkedOverflow(f"{self.parked_max} records are already parked behind this "
+                             "key's head (WASTREAM_PARKED_MAX); not parked")
+        n = self._overflowing[k] = self._overflowing.get(k, 0) + 1
+        if n == 1 or n % 1000 == 0:
+            log.warning("%s: %d records of one key dead-lettered so far: %s", origin.dlq_id, n,
+                        exc)
+        out = self._dlq_headers(hdrs, origin, exc, 0)
+        task = asyncio.ensure_future(self.publisher.send(self.dlq, key, value or b"", out))
+        self._in_flight.append((task, key, value, out))
+        ROUTED.labels(self.name, "overflow").inc()
+        if self.on_dead_letter is not None:
+            await self.on_dead_letter(key, value, exc)
+        if len(self._in_flight) >= OVERFLOW_WINDOW:
+            await self._drain()
+
+    async def _drain(self) -> None:
+        """Wait for the dead letters in flight; send again those the broker refused."""
+        pending, self._in_flight = self._in_flight, []
+        for task, key, value, out in pending:
+            try:
+                await task
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("a dead letter past the parked cap was refused; sending again")
+                await self.publisher.send(self.dlq, key, value or b"", out)
 
     async def _release(self, k: str) -> None:
         """Run the key's parked records in order until one fails again (it becomes the
@@ -303,6 +340,7 @@ class FailureRouter:
             if not batch:
                 await self.barrier()
                 parking.unpark(self.parked, k)
+                self._overflowing.pop(k, None)
                 return
             token_before = parking.head(self.parked, k)
             for item in batch:
@@ -411,6 +449,12 @@ class FailureRouter:
                           origin: Origin, exc: BaseException, attempt: int) -> None:
         """Publish the record verbatim to ``wa.dlq`` with its error and origin in headers."""
         log.warning("dead-lettering %s: %s: %s", origin.dlq_id, type(exc).__name__, exc)
+        await self.publisher.send(self.dlq, key, value or b"",
+                                  self._dlq_headers(hdrs, origin, exc, attempt))
+
+    @staticmethod
+    def _dlq_headers(hdrs: Mapping[str, bytes], origin: Origin, exc: BaseException,
+                     attempt: int) -> dict[str, bytes]:
         out = passthrough(hdrs)
         out.update(dict(h.to_headers(error_headers(exc, origin, attempt))))
-        await self.publisher.send(self.dlq, key, value or b"", out)
+        return out

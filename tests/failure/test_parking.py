@@ -212,3 +212,29 @@ async def test_past_the_cap_a_record_is_dead_lettered_and_the_queue_kept() -> No
     await w.pump_tiers()
     assert w.done == ["wamid.b.0", "wamid.a.0", "wamid.a.1", "wamid.a.2", "wamid.a.3"]
     assert w.parked == {}
+
+
+async def test_dead_letters_past_the_cap_do_not_wait_one_by_one_but_none_is_lost() -> None:
+    """Past the cap the dead letters are sent without waiting for each ack (a flood would
+    hold up every other key); one the broker refuses is sent again before the router
+    handles another record."""
+
+    class Flaky(MemoryPublisher):
+        refused = 0
+
+        async def send(self, topic: str, key: bytes | None, value: bytes | None,
+                       headers: Mapping[str, bytes], partition: int | None = None) -> None:
+            if topic.endswith("wa.dlq") and not self.refused:
+                self.refused += 1
+                raise ConnectionError("broker away")
+            await super().send(topic, key, value, headers, partition)
+
+    w = Worker(fail={"wamid.a.0": [TransientError("t")]}, WASTREAM_PARKED_MAX="1")
+    w.pub = w.router.publisher = Flaky()
+    for i in range(5):
+        await w.send(event("a", i))
+    assert len(w.router._in_flight) == 3  # a.2, a.3, a.4: not awaited yet
+    await w.send(event("b", 0))
+    assert w.router._in_flight == []
+    dlq = [orjson.loads(d.value or b"")["event_id"] for d in w.pub.on(P + "wa.dlq")]
+    assert sorted(dlq) == ["wamid.a.2", "wamid.a.3", "wamid.a.4"]
