@@ -2,7 +2,7 @@
 
 Pure and synchronous (no I/O): the Faust agent (``streams/conversation.py``) loads the
 conversation, calls :func:`process`, writes the effects to topics and stores the
-conversation. Global rules (dedupe, expiry, menu, stop, re-prompt, recovery, delivery
+conversation. Global rules (expiry, menu, stop, re-prompt, recovery, delivery
 statuses, timers) live here; everything specific to a flow lives in its workflow module.
 Dedupe of replayed and redelivered events is the agent's (``streams.agent.dedupe``).
 """
