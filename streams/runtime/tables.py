@@ -39,7 +39,10 @@ class OwnedTable(faust.Table[Any, Any]):
     """A Faust table whose changelog partition is its owner's source partition."""
 
     def __init__(self, app: Any, *, owner_partitions: int, **kwargs: Any) -> None:
-        super().__init__(app, partitions=owner_partitions, **kwargs)
+        # use_partitioner: Faust's RocksDB store then finds a key in whichever partition's
+        # store holds it (it files a write under the current event's partition, which may
+        # be another user's: a group is written after its events), as for chat_state.
+        super().__init__(app, partitions=owner_partitions, use_partitioner=True, **kwargs)
         self.owner_partitions = owner_partitions
 
     def partition_for_key(self, key: Any) -> int | None:
