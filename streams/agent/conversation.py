@@ -50,7 +50,7 @@ from streams.engine.model import Conv, Ctx, Out
 from streams.failure.router import FailureRouter, Origin
 from streams.runtime import holes
 from streams.runtime.app import Runtime
-from streams.runtime.tables import owned_table
+from streams.runtime.tables import local_store, owned_table, owner_partition
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +66,15 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
-Record = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
+# (topic, key, value, headers, partition: None for murmur2 of the key)
+Record = tuple[str, bytes, bytes, list[tuple[str, bytes]], int | None]
 
 
 @dataclasses.dataclass
 class Group:
     """What a group of processed events holds until it is settled: the new states and
     dedupe entries (visible to the group's later events) and the effects not yet
-    acknowledged."""
+    acknowledged (the dedupe entries' changelog records among them)."""
 
     states: dict[bytes, bytes] = dataclasses.field(default_factory=dict)
     seen: dict[bytes, bytes] = dataclasses.field(default_factory=dict)
@@ -91,10 +92,14 @@ class ConversationProcessor:
     """``process(key, value, headers, place)`` for the failure boundary; raises on failure.
 
     ``seen`` is the dedupe table (``chat_seen``, one record per applied event id); a
-    Faust table of the app by default, a dict in unit tests."""
+    Faust table of the app by default, a dict in unit tests. Its changelog records are
+    effects of the group, not Faust's table writes: sent in the group's batches (the
+    cheap path) and acknowledged with the replies, before the states are written, so a
+    stored state always has its stored dedupe entry."""
 
     def __init__(self, rt: Runtime, index: RidesIndex, deadlines: DeadlineCache,
-                 seen: MutableMapping[bytes, bytes] | None = None) -> None:
+                 seen: MutableMapping[bytes, bytes] | None = None,
+                 seen_changelog: str | None = None) -> None:
         self.rt = rt
         if seen is None:
             table = owned_table(rt.app, "chat_seen", rt.settings.partitions, default=None,
@@ -102,6 +107,9 @@ class ConversationProcessor:
             # Our own bytes (keys "<wa_id>\x00<event_id>", values orjson), as chat_state.
             table.key_serializer = table.value_serializer = "raw"
             seen = table
+            self._seen_changelog: str | None = table.changelog_topic.get_topic_name()
+        else:
+            self._seen_changelog = seen_changelog
         self.seen: MutableMapping[bytes, bytes] = seen
         self.sweeper = dedupe.Sweeper(seen)
         self.index = index
@@ -138,9 +146,10 @@ class ConversationProcessor:
             self.duplicates += 1
             log.debug("%s event %s for %s ignored", verdict.value, event.event_id, event.wa_id)
             if verdict is dedupe.Verdict.REPLAY and seen is None:
-                # The state was stored and its dedupe entry lost in a crash: write it now,
-                # before any later record (a redelivery of this event) can run.
-                group.seen[skey] = self._seen_entry(place, now)
+                # The state was stored and its dedupe entry is not (expired, or written by
+                # an older version): write it now, before a later record (a redelivery of
+                # this event) can run.
+                self._mark_seen(group, skey, place, now)
                 if alone:
                     await self.settle(group)
             return
@@ -150,16 +159,22 @@ class ConversationProcessor:
         if conv.to_bytes() != before:  # only what changes the conversation is recorded
             conv.pos = [place.partition, place.offset]
             group.states[wkey] = conv.to_bytes()
-            group.seen[skey] = self._seen_entry(place, now)
+            self._mark_seen(group, skey, place, now)
             self.deadlines.update(event.wa_id, conv.deadlines)
         group.events += 1
         self.processed += 1
         if alone:
             await self.settle(group)
 
-    def _seen_entry(self, place: Origin, now: float) -> bytes:
-        return dedupe.Seen(now + self.rt.opts.dedupe_ttl_s, place.partition,
-                           place.offset).to_bytes()
+    def _mark_seen(self, group: Group, skey: bytes, place: Origin, now: float) -> None:
+        """Record the event id as applied: its changelog record is one of the group's
+        effects; the table's local store gets it once the group is acknowledged."""
+        entry = dedupe.Seen(now + self.rt.opts.dedupe_ttl_s, place.partition,
+                            place.offset).to_bytes()
+        group.seen[skey] = entry
+        if self._seen_changelog is not None:
+            group.unsent.append((self._seen_changelog, skey, entry, [],
+                                 owner_partition(skey, self.rt.settings.partitions)))
 
     async def barrier(self) -> None:
         """The failure router is about to record that records ran (a new head, a
@@ -204,8 +219,9 @@ class ConversationProcessor:
             changelog = self.rt.chat_state.changelog_topic.get_topic_name()
             await faust_producer._ensure_producer().partitions_for(changelog)
             self._changelog_known = True
+        local = local_store(self.seen)  # its changelog records were sent with the effects
         for skey, entry in group.seen.items():
-            self.seen[skey] = entry
+            local[skey] = entry
             seen = dedupe.Seen.from_bytes(entry)
             if seen is not None:
                 self.sweeper.note(skey, seen.expiry)
@@ -218,7 +234,7 @@ class ConversationProcessor:
     async def _send(self, topic: Any, key: str, value: bytes, corr: str, group: Group) -> None:
         """Add one effect record to the group (sent when the group is settled)."""
         hdrs = [(h.CORRELATION_ID, corr.encode())] if corr else []
-        group.unsent.append((topic.get_topic_name(), key.encode(), value, hdrs))
+        group.unsent.append((topic.get_topic_name(), key.encode(), value, hdrs, None))
 
     async def _send_batches(self, group: Group) -> None:
         """Hand the group's unsent records to the app's producer, one batch per
@@ -237,7 +253,8 @@ class ConversationProcessor:
             n = self._partitions.get(topic)
             if n is None:
                 n = self._partitions[topic] = len(await producer.partitions_for(topic))
-            by_tp.setdefault((topic, (murmur2(rec[1]) & 0x7FFFFFFF) % n), []).append(rec)
+            p = rec[4] if rec[4] is not None else (murmur2(rec[1]) & 0x7FFFFFFF) % n
+            by_tp.setdefault((topic, p), []).append(rec)
         group.unsent = []
         for (topic, partition), recs in by_tp.items():
             batch, held = producer.create_batch(), list[Record]()

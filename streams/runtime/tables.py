@@ -54,3 +54,11 @@ def owned_table(app: Any, name: str, partitions: int, **kwargs: Any) -> Any:
     table = OwnedTable(app, name=name, owner_partitions=partitions,
                        beacon=app.tables.beacon, **kwargs)
     return app.tables.add(table)
+
+
+def local_store(table: Any) -> Any:
+    """Where a Faust table keeps its entries on this worker (its store), or the mapping
+    itself (a dict in unit tests). A write there sends no changelog record: for a caller
+    that produces the changelog record itself (the conversation agent's dedupe entries,
+    sent with a group's effects), as Faust's own recovery writes restored records."""
+    return getattr(table, "data", table)

@@ -19,6 +19,7 @@ from streams.agent.timers import DeadlineCache
 from streams.domains.rides.index import RidesIndex
 from streams.engine.model import Conv, Options
 from streams.failure.router import Origin
+from streams.runtime.tables import owner_partition
 from tests.support import conversations as c
 
 U = "250788000333"
@@ -51,51 +52,61 @@ def test_an_id_seen_at_its_own_place_but_not_applied_is_new() -> None:
 
 
 class _Producer:
-    """Acknowledges every batch at once and keeps what was sent."""
+    """Acknowledges every batch at once and keeps what was sent: (topic, partition, value)."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes]] = []
+        self.sent: list[tuple[str, int, bytes]] = []
 
     def _ensure_producer(self) -> _Producer:
         return self
 
     async def partitions_for(self, topic: str) -> set[int]:
-        return {0}
+        return {0, 1, 2, 3}
 
     def create_batch(self) -> Any:
-        sent, topic = self.sent, [""]
-
         class Batch:
+            values: list[bytes] = []
+
             def append(self, *, timestamp: None, key: bytes, value: bytes,
                        headers: object) -> object:
-                sent.append((topic[0], value))
+                self.values = [*self.values, value]
                 return self
 
-        batch = Batch()
-        batch.topic = topic  # type: ignore[attr-defined]
-        return batch
+        return Batch()
 
     async def send_batch(self, batch: Any, topic: str, *, partition: int) -> Any:
-        for i in range(len(self.sent) - 1, -1, -1):
-            if self.sent[i][0] == "":
-                self.sent[i] = (topic, self.sent[i][1])
+        self.sent += [(topic, partition, v) for v in batch.values]
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         fut.set_result(None)
         return fut
 
 
-class _Table(dict[bytes, bytes]):
+class _StateTable(dict[bytes, bytes]):
+    """chat_state; notes how many records the producer had been handed at each write."""
+
     changelog_topic = SimpleNamespace(get_topic_name=lambda: "chat_state-changelog")
 
+    def __init__(self, producer: _Producer) -> None:
+        super().__init__()
+        self.producer = producer
+        self.sent_at_write: list[int] = []
 
-def _agent() -> tuple[ConversationProcessor, _Producer, dict[bytes, bytes]]:
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.sent_at_write.append(len(self.producer.sent))
+        super().__setitem__(key, value)
+
+
+def _agent(changelog: str | None = None) -> tuple[ConversationProcessor, _Producer,
+                                                   dict[bytes, bytes]]:
     producer, seen = _Producer(), dict[bytes, bytes]()
     topics = {name: SimpleNamespace(get_topic_name=lambda n=name: n)
               for name in ("inbound", "outbound", "state", "domain", "delivery", "recovery")}
-    rt = SimpleNamespace(app=SimpleNamespace(producer=producer), chat_state=_Table(),
-                         settings=SimpleNamespace(extra={}), opts=Options(dedupe_ttl_s=600),
-                         **topics)
-    proc = ConversationProcessor(rt, RidesIndex(), DeadlineCache(), seen=seen)  # type: ignore[arg-type]
+    rt = SimpleNamespace(app=SimpleNamespace(producer=producer),
+                         chat_state=_StateTable(producer),
+                         settings=SimpleNamespace(extra={}, partitions=4),
+                         opts=Options(dedupe_ttl_s=600), **topics)
+    proc = ConversationProcessor(rt, RidesIndex(), DeadlineCache(), seen=seen,  # type: ignore[arg-type]
+                                 seen_changelog=changelog)
     return proc, producer, seen
 
 
@@ -104,7 +115,7 @@ async def _run(proc: ConversationProcessor, ev: InboundEvent, offset: int) -> No
 
 
 def _replies(producer: _Producer) -> list[str]:
-    return [orjson.loads(v)["outbound_id"] for t, v in producer.sent if t == "outbound"]
+    return [orjson.loads(v)["outbound_id"] for t, _, v in producer.sent if t == "outbound"]
 
 
 async def test_a_replayed_record_changes_nothing() -> None:
@@ -168,7 +179,22 @@ async def test_statuses_write_neither_the_conversation_nor_a_dedupe_entry() -> N
         await _run(proc, c.status(U, f"wamid.OUT{i}", "delivered"), 6 + i)
     assert proc.rt.chat_state[U.encode()] == state
     assert seen == entries
-    assert len([t for t, _ in producer.sent if t == "delivery"]) == 50
+    assert len([t for t, _, _ in producer.sent if t == "delivery"]) == 50
+
+
+async def test_a_dedupe_entry_is_sent_with_the_effects_before_the_state_is_written() -> None:
+    """Its changelog record is one of the group's effects, acknowledged with the replies,
+    so a stored state always has its stored dedupe entry."""
+    proc, producer, seen = _agent(changelog="chat_seen-changelog")
+    hi = c.text(U, "hi")
+    await _run(proc, hi, 5)
+    key = seen_key(U, hi.event_id)
+    entries = [(p, v) for t, p, v in producer.sent if t == "chat_seen-changelog"]
+    # in the changelog partition of the user (their partition of wa.inbound)
+    assert entries == [(owner_partition(U.encode(), 4), seen[key])]
+    # every record, the entry's included, was handed over (and acknowledged: the fake
+    # acknowledges at once) before the state was written
+    assert proc.rt.chat_state.sent_at_write == [len(producer.sent)]  # type: ignore[attr-defined]
 
 
 def test_the_sweep_deletes_expired_entries_a_batch_at_a_time() -> None:
