@@ -31,6 +31,10 @@ REDRIVE_OF = "wastream.redrive_of"  # set on a record re-published by a redrive
 # exactly this token (streams/failure.py), so duplicates of a re-publish are dropped.
 HEAD = "wastream.head"
 TIER = "wastream.tier"  # the retry topic a re-published record came from
+# The dlq id ("<topic>:<partition>:<offset>") of the record whose place in its key's
+# order this record takes: a workflow-recovery event stands where the dead letter it
+# recovers from was read (streams/failure/router.py, ``place``).
+IN_PLACE_OF = "wastream.in_place_of"
 
 
 def to_headers(values: Mapping[str, str | int | None]) -> list[tuple[str, bytes]]:

@@ -50,12 +50,13 @@ async def main(n: int) -> None:
     settings = Settings.from_env({"WASTREAM_RETRY_DELAYS": "1s,2s,3s"})
     evs = [(e.key, e.to_bytes()) for e in events(n, 100)]
 
-    async def process(key: bytes | None, value: bytes | None, hdrs: Mapping[str, bytes]) -> None:
+    async def process(key: bytes | None, value: bytes | None, hdrs: Mapping[str, bytes],
+                      place: Origin) -> None:
         InboundEvent.from_bytes(value or b"")  # the decode every real process does
 
     t0 = time.perf_counter()
-    for k, v in evs:
-        await process(k, v, {})
+    for i, (k, v) in enumerate(evs):
+        await process(k, v, {}, Origin("wa.inbound", 0, i))
     base = time.perf_counter() - t0
 
     router = FailureRouter(None, settings, process, parked={}, publisher=Pub())
@@ -78,7 +79,8 @@ async def parking_run(settings: Settings, base_per_event: float, size: int) -> f
     one = [(b"u0", e.to_bytes()) for e in events(size, 1)]
     failed: set[bytes] = set()
 
-    async def flaky(key: bytes | None, value: bytes | None, hdrs: Mapping[str, bytes]) -> None:
+    async def flaky(key: bytes | None, value: bytes | None, hdrs: Mapping[str, bytes],
+                    place: Origin) -> None:
         InboundEvent.from_bytes(value or b"")
         if value == one[0][1] and value not in failed:
             failed.add(value)

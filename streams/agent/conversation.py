@@ -5,10 +5,11 @@ log order. Every event goes through the ``FailureRouter`` boundary: decoding hap
 inside ``process``, so a bad record is routed (dead-lettered) and never kills the agent.
 
 Durability order: an event's effects are acknowledged by the broker BEFORE its
-conversation (state + seen event ids, one record) is written to the table, and the
-event is acked to Faust (so its offset can be committed) only after that. A crash in
-between therefore replays the event with the old state and the same deterministic
-output ids, instead of leaving a state that claims a reply which was never written.
+conversation (state + the place of the event, one record) and its dedupe entry are
+written to the tables, and the event is acked to Faust (so its offset can be committed)
+only after that. A crash in between therefore replays the event with the old state and
+the same deterministic output ids, instead of leaving a state that claims a reply which
+was never written. Replays and redeliveries are told apart in ``streams.agent.dedupe``.
 
 Group commit: the agent does not wait for the broker after every event. Events are
 processed one by one (a later event of the same user sees the earlier one's state from
@@ -27,7 +28,7 @@ import contextvars
 import dataclasses
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +42,7 @@ from schemas.envelope import InboundEvent
 from schemas.outbound import OutboundMessage
 from schemas.recovery import RecoveryUpdate
 from schemas.state import StateTransition
+from streams.agent import dedupe
 from streams.agent.timers import DeadlineCache
 from streams.agent.understanding import AgentUnderstanding
 from streams.engine import process as engine
@@ -51,6 +53,7 @@ from streams.failure.records import Origin
 from streams.failure.router import FailureRouter
 from streams.runtime import faust_internals, holes
 from streams.runtime.app import Runtime
+from streams.runtime.tables import local_store, owned_table, owner_partition
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +69,18 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
-Record = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
+# (topic, key, value, headers, partition: None for murmur2 of the key)
+Record = tuple[str, bytes, bytes, list[tuple[str, bytes]], int | None]
 
 
 @dataclasses.dataclass
 class Group:
-    """What a group of processed events holds until it is settled: the new states
-    (visible to the group's later events) and the effects not yet acknowledged."""
+    """What a group of processed events holds until it is settled: the new states and
+    dedupe entries (visible to the group's later events) and the effects not yet
+    acknowledged (the dedupe entries' changelog records among them)."""
 
     states: dict[bytes, bytes] = dataclasses.field(default_factory=dict)
+    seen: dict[bytes, bytes] = dataclasses.field(default_factory=dict)
     unsent: list[Record] = dataclasses.field(default_factory=list)
     unacked: list[tuple[Any, list[Record]]] = dataclasses.field(default_factory=list)
     events: int = 0
@@ -86,16 +92,35 @@ _GROUP: contextvars.ContextVar[Group | None] = contextvars.ContextVar("group", d
 
 
 class ConversationProcessor:
-    """``process(key, value, headers)`` for the failure boundary; raises on failure."""
+    """``process(key, value, headers, place)`` for the failure boundary; raises on failure.
+
+    ``seen`` is the dedupe table (``chat_seen``, one record per applied event id); a
+    Faust table of the app by default, a dict in unit tests. Its changelog records are
+    effects of the group, not Faust's table writes: sent in the group's batches (the
+    cheap path) and acknowledged with the replies, before the states are written, so a
+    stored state always has its stored dedupe entry."""
 
     def __init__(self, rt: Runtime, domains: Domains, deadlines: DeadlineCache,
                  models_ready: asyncio.Event | None = None,
-                 understanding: AgentUnderstanding | None = None) -> None:
+                 understanding: AgentUnderstanding | None = None,
+                 seen: MutableMapping[bytes, bytes] | None = None,
+                 seen_changelog: str | None = None) -> None:
         self.models_ready = models_ready
         # Free text understood before the engine runs (decision 0014).
         self.understanding = understanding or AgentUnderstanding.from_settings(
             rt.settings.agent)
         self.rt = rt
+        if seen is None:
+            table = owned_table(rt.app, "chat_seen", rt.settings.partitions, default=None,
+                                key_type=bytes, value_type=bytes)
+            # Our own bytes (keys "<wa_id>\x00<event_id>", values orjson), as chat_state.
+            table.key_serializer = table.value_serializer = "raw"
+            seen = table
+            self._seen_changelog: str | None = table.changelog_topic.get_topic_name()
+        else:
+            self._seen_changelog = seen_changelog
+        self.seen: MutableMapping[bytes, bytes] = seen
+        self.sweeper = dedupe.Sweeper(seen)
         self.domains = domains
         self.deadlines = deadlines
         self.wait_acks = rt.settings.conversation.output_acks == "wait"
@@ -108,7 +133,8 @@ class ConversationProcessor:
         self._changelog_known = False
 
     async def process(
-        self, key: bytes | None, value: bytes | None, headers: Mapping[str, bytes]
+        self, key: bytes | None, value: bytes | None, headers: Mapping[str, bytes],
+        place: Origin,
     ) -> None:
         if self.models_ready is not None and not self.models_ready.is_set():
             log.info("waiting for the read models to catch up before the first event")
@@ -125,27 +151,62 @@ class ConversationProcessor:
             event.wa_id,
             self.domains.kept,
         )
+        now = time.time()
+        skey = dedupe.seen_key(event.wa_id, event.event_id)
+        pending = group.seen.get(skey)
+        seen = dedupe.Seen.from_bytes(self.seen.get(skey) if pending is None else pending)
+        verdict = dedupe.verdict(conv.pos, seen, place.partition, place.offset, now)
+        if verdict is not dedupe.Verdict.NEW:
+            self.duplicates += 1
+            log.debug("%s event %s for %s ignored", verdict.value, event.event_id, event.wa_id)
+            if verdict is dedupe.Verdict.REPLAY and seen is None:
+                # The state was stored and its dedupe entry is not (expired, or written by
+                # an older version): write it now, before a later record (a redelivery of
+                # this event) can run.
+                self._mark_seen(group, skey, place, now)
+                if alone:
+                    await self.settle(group)
+            return
         # -- the understanding of free text (decision 0014): before the pure engine, for
         # the steps that ask for it; a backend's transient error leaves here for the
         # retry tiers (this user's later events are parked behind it).
         heard, heard_ms = await self.understanding.before(self.domains, conv, event)
         # --
-        now = time.time()
+        before = conv.to_bytes()
         out = engine.process(
             conv, Ctx(event=event, now=now, opts=self.rt.opts, domains=self.domains,
                       understanding=heard, understanding_ms=heard_ms)
         )
-        if out is None:
-            self.duplicates += 1
-            log.debug("duplicate event %s for %s ignored", event.event_id, event.wa_id)
-            return
         await self._emit(event, conv, out, now, group)
-        group.states[wkey] = conv.to_bytes()
+        if conv.to_bytes() != before:  # only what changes the conversation is recorded
+            conv.pos = [place.partition, place.offset]
+            group.states[wkey] = conv.to_bytes()
+            self._mark_seen(group, skey, place, now)
+            self.deadlines.update(event.wa_id, conv.deadlines)
         group.events += 1
-        self.deadlines.update(event.wa_id, conv.deadlines)
         self.processed += 1
         if alone:
             await self.settle(group)
+
+    def _mark_seen(self, group: Group, skey: bytes, place: Origin, now: float) -> None:
+        """Record the event id as applied: its changelog record is one of the group's
+        effects; the table's local store gets it once the group is acknowledged."""
+        entry = dedupe.Seen(now + self.rt.opts.dedupe_ttl_s, place.partition,
+                            place.offset).to_bytes()
+        group.seen[skey] = entry
+        if self._seen_changelog is not None:
+            group.unsent.append((self._seen_changelog, skey, entry, [],
+                                 owner_partition(skey, self.rt.settings.partitions)))
+
+    async def barrier(self) -> None:
+        """The failure router is about to record that records ran (a new head, a
+        release): store the open group and flush the producer first, so the parked
+        table is never ahead of the states after a crash."""
+        group = _GROUP.get()
+        if group is not None:
+            await self.settle(group)
+        faust_producer: Any = self.rt.app.producer
+        await faust_producer.flush()
 
     async def settle(self, group: Group) -> None:
         """Send the group's effects, wait until every one is acknowledged (re-sending
@@ -179,6 +240,13 @@ class ConversationProcessor:
             changelog = self.rt.chat_state.changelog_topic.get_topic_name()
             await faust_internals.kafka_producer(self.rt.app).partitions_for(changelog)
             self._changelog_known = True
+        local = local_store(self.seen)  # its changelog records were sent with the effects
+        for skey, entry in group.seen.items():
+            local[skey] = entry
+            seen = dedupe.Seen.from_bytes(entry)
+            if seen is not None:
+                self.sweeper.note(skey, seen.expiry)
+        group.seen.clear()
         for wkey, conv in group.states.items():
             self.rt.chat_state[wkey] = conv
         group.states.clear()
@@ -187,7 +255,7 @@ class ConversationProcessor:
     async def _send(self, topic: Any, key: str, value: bytes, corr: str, group: Group) -> None:
         """Add one effect record to the group (sent when the group is settled)."""
         hdrs = [(h.CORRELATION_ID, corr.encode())] if corr else []
-        group.unsent.append((topic.get_topic_name(), key.encode(), value, hdrs))
+        group.unsent.append((topic.get_topic_name(), key.encode(), value, hdrs, None))
 
     async def _send_batches(self, group: Group) -> None:
         """Hand the group's unsent records to the app's producer, one batch per
@@ -205,7 +273,8 @@ class ConversationProcessor:
             n = self._partitions.get(topic)
             if n is None:
                 n = self._partitions[topic] = len(await producer.partitions_for(topic))
-            by_tp.setdefault((topic, (murmur2(rec[1]) & 0x7FFFFFFF) % n), []).append(rec)
+            p = rec[4] if rec[4] is not None else (murmur2(rec[1]) & 0x7FFFFFFF) % n
+            by_tp.setdefault((topic, p), []).append(rec)
         group.unsent = []
         for (topic, partition), recs in by_tp.items():
             batch, held = producer.create_batch(), list[Record]()
@@ -326,7 +395,8 @@ def install(rt: Runtime, domains: Domains, deadlines: DeadlineCache,
     """Register the conversation agent on ``wa.inbound``. With ``models_ready``, no event
     is handled before it is set (the domains' read models have caught up with the log)."""
     proc = ConversationProcessor(rt, domains, deadlines, models_ready)
-    router = FailureRouter(rt.app, rt.settings, proc.process)
+    router = FailureRouter(rt.app, rt.settings, proc.process, barrier=proc.barrier)
+    dedupe.install(rt, proc.sweeper)
 
     # One actor for all of this worker's partitions (default), or one per partition
     # (WASTREAM_ISOLATED_PARTITIONS=1): still one at a time per partition, so per-user

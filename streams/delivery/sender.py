@@ -49,7 +49,7 @@ from streams.failure.errors import (
     GraphPairRateLimited,
     is_transient,
 )
-from streams.failure.records import FaustPublisher, Publisher
+from streams.failure.records import FaustPublisher, Origin, Publisher
 from streams.failure.router import FailureRouter
 from streams.media.outbound import Uploads, media_gone
 from streams.runtime import holes
@@ -97,7 +97,7 @@ class Sender:
                           settings.sender.graph_breaker_open_s))
 
     async def process(self, key: bytes | None, value: bytes | None,
-                      headers: Mapping[str, bytes]) -> None:
+                      headers: Mapping[str, bytes], place: Origin) -> None:
         msg = OutboundMessage.from_bytes(value or b"")
         if not msg.outbound_id or not msg.phone_number_id:
             raise RecordError("outbound message without outbound_id or phone_number_id")

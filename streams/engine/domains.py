@@ -152,9 +152,10 @@ class Domains:
     def text_to_understand(self, conv: Conv, event: InboundEvent) -> str | None:
         """The text of ``event`` when the step ``conv`` is at declares ``understand``
         (decision 0014): the conversation agent has it understood before calling the
-        engine. None for anything else: a duplicate, an event that is not a text
-        message, a menu or stop word (the engine handles those itself)."""
-        if not event.type.startswith("message.") or event.event_id in conv.seen:
+        engine. None for anything else: an event that is not a text message, a menu or
+        stop word (the engine handles those itself). The agent asks only for events that
+        are not duplicates (``streams.agent.dedupe``)."""
+        if not event.type.startswith("message."):
             return None
         flow = self.flows.get(conv.flow)
         step = flow.steps.get(conv.step) if flow is not None else None

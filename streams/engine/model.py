@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 class Conv:
     """One user's conversation: the value of ``chat_state[wa_id]``.
 
-    ``seen`` (event_id → expiry) and ``dlv`` (wamid → [rank, expiry]) live in the same
-    record as the state on purpose: one table write per event makes "state advanced"
-    and "event marked seen" a single atomic changelog record."""
+    Its size does not grow with the user's history (no ids of past events or messages).
+    ``pos`` ([partition, offset] on ``wa.inbound``) is the place of the last event that
+    changed it, set by the agent: it lives in the same record as the state on purpose,
+    so that "state advanced" and "event applied" are one atomic changelog record (see
+    ``streams.agent.dedupe`` and decision 0011)."""
 
     wa_id: str
     flow: str = "new"
@@ -39,8 +41,7 @@ class Conv:
     # Each domain's data that outlives a flow change (domain name → its slot); a domain
     # reads and writes its own slot only, through accessors in its package.
     domains: dict[str, dict[str, Any]] = field(default_factory=dict)
-    seen: dict[str, float] = field(default_factory=dict)
-    dlv: dict[str, list[float]] = field(default_factory=dict)
+    pos: list[int] | None = None
     # The business number this user last wrote to: replies caused by events that carry
     # none (timers, recovery, other users' events) go out from it.
     phone_number_id: str | None = None

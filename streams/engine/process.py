@@ -2,15 +2,15 @@
 
 Pure and synchronous (no I/O): the Faust agent (``streams/agent/conversation.py``) loads
 the conversation, calls :func:`process`, writes the effects to topics and stores the
-conversation. Global rules (dedupe, expiry, menu, stop, re-prompt, recovery, delivery
-statuses, timers) live here; everything a business brings (flows, events from other
-users' conversations, choices valid in any flow, its stop) comes from its domain,
-through ``ctx.domains`` (``streams/engine/domains.py``).
+conversation. Global rules (expiry, menu, stop, re-prompt, recovery, delivery statuses,
+timers, the service window) live here; everything a business brings (flows, events from
+other users' conversations, choices valid in any flow, its stop) comes from its domain,
+through ``ctx.domains`` (``streams/engine/domains.py``). Dedupe of replayed and
+redelivered events is the agent's (``streams.agent.dedupe``, decision 0011).
 """
 
 from __future__ import annotations
 
-from schemas.delivery import rank
 from streams.engine import messages as m
 from streams.engine.catalog import MENU_WORDS, STOP_WORDS
 from streams.engine.common import say, t
@@ -21,14 +21,9 @@ from streams.engine.model import Conv, Ctx, Input, Out, parse_input
 RESTING = frozenset({"new", "menu", "ended", "expired"})
 
 
-def process(conv: Conv, ctx: Ctx) -> Out | None:
-    """Apply one event to ``conv`` (mutated in place). None for a duplicate event (it
-    changes nothing and sends nothing); otherwise the effects, in order."""
+def process(conv: Conv, ctx: Ctx) -> Out:
+    """Apply one event to ``conv`` (mutated in place); the effects, in order."""
     ev = ctx.event
-    _prune(conv, ctx.now)
-    if ev.event_id in conv.seen:
-        return None
-    conv.seen[ev.event_id] = ctx.now + ctx.opts.dedupe_ttl_s
     if ev.type.startswith("message."):
         if ev.phone_number_id:
             conv.phone_number_id = ev.phone_number_id
@@ -173,15 +168,12 @@ def _timer(conv: Conv, ctx: Ctx, out: Out) -> None:
 
 
 def _status(conv: Conv, ctx: Ctx, out: Out) -> None:
-    """Meta's status of one of our messages; a lower rank never overwrites a higher one."""
+    """Meta's status of one of our messages, passed on to ``wa.delivery``. It leaves the
+    conversation as it is: statuses may arrive in any order and more than once, and the
+    read model keeps the highest rank (``projections/outbound.py``)."""
     p = ctx.event.payload
     status = str(p.get("status") or ctx.event.type.removeprefix("status."))
     wamid = str(p.get("id") or "")
-    r = rank(status)
-    prev = conv.dlv.get(wamid)
-    if prev is not None and prev[0] >= r:
-        return
-    conv.dlv[wamid] = [float(r), ctx.now + ctx.opts.dedupe_ttl_s]
     out.delivery.append({"status": status, "wamid": wamid or None, "error": _first_error(p)})
 
 
@@ -191,15 +183,3 @@ def _first_error(p: dict[str, object]) -> dict[str, object] | None:
         return errors[0]
     return None
 
-
-MAX_SEEN = 5000  # per user: bounds the record of a very chatty user (oldest forgotten first)
-
-
-def _prune(conv: Conv, now: float) -> None:
-    """Drop dedupe and delivery entries past their TTL (the table's TTL, per key)."""
-    if conv.seen:
-        conv.seen = {k: v for k, v in conv.seen.items() if v > now}
-        if len(conv.seen) >= MAX_SEEN:  # insertion order = arrival order; room for one
-            conv.seen = dict(list(conv.seen.items())[-(MAX_SEEN - 1) :])
-    if conv.dlv:
-        conv.dlv = {k: v for k, v in conv.dlv.items() if v[1] > now}

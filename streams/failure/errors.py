@@ -58,6 +58,12 @@ class BreakerOpen(TransientError):
         self.breaker = name
 
 
+class ParkedOverflow(PermanentError):
+    """A key already has ``WASTREAM_PARKED_MAX`` records parked behind its head: this one
+    is dead-lettered instead (visible and redrivable), so one user's flood neither grows
+    the parked table without bound nor holds up anyone else."""
+
+
 class InjectedTransient(TransientError):
     """A fault injected by ``WASTREAM_FAULTS`` (tests and drills only)."""
 

@@ -61,10 +61,27 @@ def original_origin(hdrs: Mapping[str, bytes], origin: Origin) -> Origin:
         return origin
 
 
+def place(hdrs: Mapping[str, bytes], origin: Origin) -> Origin:
+    """Where a record stands in its key's order: where it was first read (a retried
+    record keeps its original place), or, for a recovery event, where the dead letter
+    it recovers from was. The router runs a key's records in increasing place, heads
+    and released records included, so a consumer can tell a replay by its place."""
+    raw = hdrs.get(h.IN_PLACE_OF)
+    if raw is not None:
+        topic, _, rest = raw.decode().rpartition(":")
+        topic, _, partition = topic.rpartition(":")
+        try:
+            return Origin(topic, int(partition), int(rest))
+        except ValueError:
+            pass
+    return original_origin(hdrs, origin)
+
+
 def passthrough(hdrs: Mapping[str, bytes]) -> dict[str, bytes]:
     """Headers that travel with a record through retries and dead letters (ours are
-    rewritten; a redrive marker is kept so the history stays linked)."""
-    keep = {h.REDRIVE_OF}
+    rewritten; a redrive marker is kept so the history stays linked, and a recovery
+    event's place in its key's order)."""
+    keep = {h.REDRIVE_OF, h.IN_PLACE_OF}
     return {k: v for k, v in hdrs.items() if not k.startswith("wastream.") or k in keep}
 
 

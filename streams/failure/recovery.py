@@ -10,7 +10,8 @@ After a dead letter on ``wa.inbound`` the failure router calls :meth:`RecoveryEm
    handles that type (reset to the menu with an apology) and emits ``in_progress`` /
    ``completed``;
 3. the key is parked behind that event, so the user's later messages run AFTER the
-   reset, in order.
+   reset, in order. The event takes the dead letter's place in the key's order
+   (``wastream.in_place_of``): the conversation dedupes replays by that place.
 
 If the recovery event itself dead-letters, :meth:`failed` emits ``status="failed"`` and
 no new recovery is started (no loops).
@@ -90,7 +91,8 @@ class RecoveryEmitter:
                                dlq_id=orig.dlq_id, phone_number_id=phone_number_id,
                                received_at=now, correlation_id=corr)
         await self.publisher.send(self.inbound, key, event.to_bytes(),
-                                  {h.CORRELATION_ID: corr.encode(), h.HEAD: rid.encode()},
+                                  {h.CORRELATION_ID: corr.encode(), h.HEAD: rid.encode(),
+                                   h.IN_PLACE_OF: orig.dlq_id.encode()},
                                   orig.partition)
         log.info("recovery %s started for a dead letter (%s)", rid, type(exc).__name__)
         return rid

@@ -7,7 +7,8 @@ INTERFACE (stable; the conversation agent depends on it):
     async for event in stream.events():
         await router.handle(event.key, event.value, event.headers, Origin(topic, partition, offset))
 
-``process(key, value, headers)`` does the work of one event and raises on failure.
+``process(key, value, headers, place)`` does the work of one event and raises on failure;
+``place`` is where the record stands in its key's order (:func:`place`).
 ``handle`` never raises: it runs ``process`` inside its own try block and routes the
 failure by the error's own classification (``streams.failure.errors``):
 
@@ -18,7 +19,10 @@ failure by the error's own classification (``streams.failure.errors``):
 
 Order per key: while a record of a key is in retry (the key's *head*), the key's later
 records are parked (``streams.failure.parking``, a changelogged Faust Table) and released in
-order when the head succeeds or dead-letters.
+order when the head succeeds or dead-letters. At most ``WASTREAM_PARKED_MAX`` records
+(10,000) are parked per key; past that a record is dead-lettered at once as
+``ParkedOverflow`` (visible and redrivable, and the key's head keeps its place), so a
+user who floods the bot holds up only themselves, and loses nothing silently.
 
 Why retries come back through the ORIGINAL topic: the tier consumer
 (``streams.failure.tiers``) is only a delay line; when a record is due it re-publishes it to
@@ -47,7 +51,7 @@ from schemas.envelope import EnvelopeError, InboundEvent
 from schemas.outbound import mark_read
 from streams.failure import parking
 from streams.failure.breakers import BreakerPolicy, BreakerRegistry
-from streams.failure.errors import is_hold, is_transient
+from streams.failure.errors import ParkedOverflow, is_hold, is_transient
 from streams.failure.records import (
     FaustPublisher,
     Origin,
@@ -56,15 +60,25 @@ from streams.failure.records import (
     normalize_headers,
     original_origin,
     passthrough,
+    place,
 )
 from streams.failure.recovery import RecoveryEmitter
+from streams.runtime.tables import owned_table
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
 
-Process = Callable[[bytes | None, bytes | None, Mapping[str, bytes]], Awaitable[None]]
+Process = Callable[[bytes | None, bytes | None, Mapping[str, bytes], "Origin"], Awaitable[None]]
 #: Called after a record is dead-lettered (the sender reports the message as failed).
 DeadLetterHook = Callable[[bytes | None, bytes | None, BaseException], Awaitable[None]]
+#: Makes what was processed so far durable before the router records it (see FailureRouter).
+Barrier = Callable[[], Awaitable[None]]
+
+#: Parked records run per batch when a key is released; they leave the parked table
+#: together, after the barrier.
+RELEASE_BATCH = 100
+#: Dead letters past the parked cap that may be in flight at once (see ``_overflow``).
+OVERFLOW_WINDOW = 500
 
 ROUTED = Counter("wastream_failure_routed_total", "Events by failure-router outcome",
                  ["router", "outcome"])
@@ -86,6 +100,14 @@ def _fault_injector(settings: Settings) -> FaultCheck | None:
     return FaultInjector.from_spec(settings.failure.faults)
 
 
+async def _no_barrier() -> None:
+    return None
+
+
+def _at(origin: Origin) -> tuple[str, int, int]:
+    return (origin.topic, origin.partition, origin.offset)
+
+
 class FailureRouter:
     """Runs ``process`` for each record of one keyed topic and routes its failures.
 
@@ -94,14 +116,23 @@ class FailureRouter:
     ``on_dead_letter`` runs after each dead letter.
     ``parked`` and ``publisher`` default to a Faust Table and the app's producer;
     tests pass a dict and a fake publisher.
+
+    ``barrier`` is awaited before every parked-table write that says records were
+    handled: a new head (every record before it ran) and a release (the released
+    records ran). An agent that stores its work later than it processes it (the
+    conversation agent's group commit) stores it there, so that a crash never leaves
+    the parked table ahead of what it claims: a record it says ran and whose effects
+    were lost would never run again.
     """
 
     def __init__(self, app: Any, settings: Settings, process: Process, *, name: str = "inbound",
                  recovery: bool | None = None, parked: parking.Parked | None = None,
                  publisher: Publisher | None = None,
                  clock: Callable[[], float] = time.time,
-                 on_dead_letter: DeadLetterHook | None = None) -> None:
+                 on_dead_letter: DeadLetterHook | None = None,
+                 barrier: Barrier | None = None) -> None:
         self.app = app
+        self.barrier: Barrier = barrier or _no_barrier
         self.settings = settings
         self.process = process
         self.on_dead_letter = on_dead_letter
@@ -111,11 +142,14 @@ class FailureRouter:
         self.tiers = [settings.topic(topics.retry_topic(d)) for d in self.delays]
         self.dlq = settings.topic(topics.DLQ)
         self.publisher: Publisher = publisher or FaustPublisher(app)
-        self.parked: parking.Parked = parked if parked is not None else app.Table(
-            f"{name}-parked", default=None, partitions=settings.partitions,
-            # json keys and values (Faust's default for a Table), str keys after recovery
-            key_type=str,
+        # json keys and values (Faust's default for a Table), str keys after recovery
+        self.parked: parking.Parked = parked if parked is not None else owned_table(
+            app, f"{name}-parked", settings.partitions, default=None, key_type=str,
             help="records parked behind their key's retrying head")
+        self.parked_max = settings.failure.parked_max
+        self._overflowing: dict[str, int] = {}  # key → records dead-lettered past the cap
+        self._in_flight: list[tuple[asyncio.Future[None], bytes | None, bytes | None,
+                                    dict[str, bytes]]] = []
         self.faults = _fault_injector(settings)
         self.breakers = BreakerRegistry(
             BreakerPolicy(settings.failure.conversation_breaker_failures,
@@ -167,6 +201,7 @@ class FailureRouter:
                 log.info("dropping stale re-published record %s (key waits for %s)",
                          token.decode(), current)
                 return
+            await self._drain()
             try:
                 attempt = int(hdrs.get(h.ATTEMPT, b"0"))
             except ValueError:
@@ -176,39 +211,94 @@ class FailureRouter:
                 await self._release(k)
             return
         if current is not None:
-            parking.append(self.parked, k, parking.ParkedItem(
-                origin.dlq_id, origin.topic, origin.partition, origin.offset, key, value, hdrs))
-            ROUTED.labels(self.name, "parked").inc()
+            await self._park(k, key, value, hdrs, origin)
             return
+        await self._drain()
         await self._run(k, key, value, hdrs, origin, 0)
+
+    async def _park(self, k: str, key: bytes | None, value: bytes | None,
+                    hdrs: dict[str, bytes], origin: Origin) -> None:
+        """Queue a record behind its key's head, unless the key's queue is full: then it
+        is dead-lettered (no recovery: the head still holds the key's place)."""
+        if parking.appended(self.parked, k, origin.topic, origin.partition, origin.offset):
+            ROUTED.labels(self.name, "redelivered").inc()
+            return
+        if parking.count(self.parked, k) >= self.parked_max:
+            await self._overflow(k, key, value, hdrs, origin)
+            return
+        await self._drain()
+        if parking.append(self.parked, k, parking.ParkedItem(
+                origin.dlq_id, origin.topic, origin.partition, origin.offset, key, value, hdrs)):
+            ROUTED.labels(self.name, "parked").inc()
+
+    async def _overflow(self, k: str, key: bytes | None, value: bytes | None,
+                        hdrs: dict[str, bytes], origin: Origin) -> None:
+        """Dead-letter a record that found its key's queue full, without waiting for the
+        broker record by record: a flood of them would hold up every other key of the
+        actor. Up to ``OVERFLOW_WINDOW`` are in flight (on the app's producer, which Faust
+        flushes before it commits offsets); they are awaited, and any refused sent again,
+        before the router handles any other record."""
+        exc = ParkedOverflow(f"{self.parked_max} records are already parked behind this "
+                             "key's head (WASTREAM_PARKED_MAX); not parked")
+        n = self._overflowing[k] = self._overflowing.get(k, 0) + 1
+        if n == 1 or n % 1000 == 0:
+            log.warning("%s: %d records of one key dead-lettered so far: %s", origin.dlq_id, n,
+                        exc)
+        out = self._dlq_headers(hdrs, origin, exc, 0)
+        task = asyncio.ensure_future(self.publisher.send(self.dlq, key, value or b"", out))
+        self._in_flight.append((task, key, value, out))
+        ROUTED.labels(self.name, "overflow").inc()
+        if self.on_dead_letter is not None:
+            await self.on_dead_letter(key, value, exc)
+        if len(self._in_flight) >= OVERFLOW_WINDOW:
+            await self._drain()
+
+    async def _drain(self) -> None:
+        """Wait for the dead letters in flight; send again those the broker refused."""
+        pending, self._in_flight = self._in_flight, []
+        for task, key, value, out in pending:
+            try:
+                await task
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("a dead letter past the parked cap was refused; sending again")
+                await self.publisher.send(self.dlq, key, value or b"", out)
 
     async def _release(self, k: str) -> None:
         """Run the key's parked records in order until one fails again (it becomes the
-        new head) or the queue is empty (the key is unparked)."""
+        new head) or the queue is empty (the key is unparked). They leave the table a
+        batch at a time, after the barrier."""
         while True:
-            item = parking.first(self.parked, k)
-            if item is None:
+            batch = parking.peek(self.parked, k, RELEASE_BATCH)
+            if not batch:
+                await self.barrier()
                 parking.unpark(self.parked, k)
+                self._overflowing.pop(k, None)
                 return
             token_before = parking.head(self.parked, k)
-            origin = Origin(item.topic, item.partition, item.offset)
-            ok = await self._run(k, item.key, item.value, item.headers, origin, 0)
-            if not ok or parking.head(self.parked, k) != token_before:
-                return  # re-parked behind this item (retry) or a recovery event
-            parking.remove(self.parked, k, item.origin_id)
+            for item in batch:
+                origin = Origin(item.topic, item.partition, item.offset)
+                ok = await self._run(k, item.key, item.value, item.headers, origin, 0,
+                                     released=True)
+                if not ok or parking.head(self.parked, k) != token_before:
+                    return  # re-parked behind this item (retry) or a recovery event
+            await self.barrier()
+            parking.remove(self.parked, k, batch[-1].origin_id)
 
     async def _run(self, k: str, key: bytes | None, value: bytes | None,
-                   hdrs: dict[str, bytes], origin: Origin, attempt: int) -> bool:
-        """Process one record. True when the caller may go on with the key's next
-        record (success, or a dead letter without recovery); False when the key now
-        waits for a new head."""
+                   hdrs: dict[str, bytes], origin: Origin, attempt: int,
+                   released: bool = False) -> bool:
+        """Process one record (``released``: from the key's parked queue). True when the
+        caller may go on with the key's next record (success, or a dead letter without
+        recovery); False when the key now waits for a new head."""
         probe = False
         try:
             if k:
                 probe = self.breakers.check(k)
             if self.faults and not (self.recovery and self.recovery.is_recovery(hdrs)):
                 self.faults.check(value, attempt)
-            await self.process(key, value, hdrs)
+            await self.process(key, value, hdrs, place(hdrs, origin))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the boundary: every failure is routed
@@ -216,7 +306,7 @@ class FailureRouter:
                 self.breakers.failure(k)
             elif probe:  # held elsewhere: the probe was not made, the next event makes it
                 self.breakers.release_probe(k)
-            return await self._fail(k, key, value, hdrs, origin, attempt, exc)
+            return await self._fail(k, key, value, hdrs, origin, attempt, exc, released)
         if k:
             self.breakers.success(k)
         ROUTED.labels(self.name, "ok").inc()
@@ -235,8 +325,10 @@ class FailureRouter:
 
     async def _fail(self, k: str, key: bytes | None, value: bytes | None,
                     hdrs: dict[str, bytes], origin: Origin, attempt: int,
-                    exc: BaseException) -> bool:
+                    exc: BaseException, released: bool = False) -> bool:
         orig = original_origin(hdrs, origin)
+        # A released record leaves the queue with those released before it (they ran).
+        through = orig.dlq_id if released else None
         hint = getattr(exc, "retry_after_s", None)
         if is_hold(exc):
             next_attempt, outcome = attempt, "hold"
@@ -251,11 +343,15 @@ class FailureRouter:
                 await self.on_dead_letter(key, value, exc)
             if self.recovery is not None and k and not self.recovery.is_recovery(hdrs):
                 token = await self.recovery.start(k, key, value, hdrs, orig, exc)
-                parking.set_head(self.parked, k, token, drop_origin=orig.dlq_id)
+                await self.barrier()
+                parking.set_head(self.parked, k, token, _at(place(hdrs, origin)),
+                                 drop_through=through)
                 return False
             if self.recovery is not None and self.recovery.is_recovery(hdrs):
                 await self.recovery.failed(k, value, exc)
-            parking.remove(self.parked, k, orig.dlq_id)
+            if through is not None:
+                await self.barrier()
+                parking.remove(self.parked, k, through)
             return True
         delay = float(self.delays[tier])
         due_ms = int((self.clock() + delay) * 1000)
@@ -265,7 +361,8 @@ class FailureRouter:
         out[h.DUE_AT] = str(due_ms).encode()
         out[h.HEAD] = token.encode()
         await self.publisher.send(self.tiers[tier], key, value, out, orig.partition)
-        parking.set_head(self.parked, k, token, drop_origin=orig.dlq_id)
+        await self.barrier()
+        parking.set_head(self.parked, k, token, _at(place(hdrs, origin)), drop_through=through)
         ROUTED.labels(self.name, outcome).inc()
         log.info("%s %s → %s (attempt %d, due in %.1fs): %s", outcome, orig.dlq_id,
                  self.tiers[tier], next_attempt, delay, type(exc).__name__)
@@ -286,6 +383,12 @@ class FailureRouter:
                           origin: Origin, exc: BaseException, attempt: int) -> None:
         """Publish the record verbatim to ``wa.dlq`` with its error and origin in headers."""
         log.warning("dead-lettering %s: %s: %s", origin.dlq_id, type(exc).__name__, exc)
+        await self.publisher.send(self.dlq, key, value or b"",
+                                  self._dlq_headers(hdrs, origin, exc, attempt))
+
+    @staticmethod
+    def _dlq_headers(hdrs: Mapping[str, bytes], origin: Origin, exc: BaseException,
+                     attempt: int) -> dict[str, bytes]:
         out = passthrough(hdrs)
         out.update(dict(h.to_headers(error_headers(exc, origin, attempt))))
-        await self.publisher.send(self.dlq, key, value or b"", out)
+        return out

@@ -28,7 +28,7 @@ from schemas import topics
 from schemas.envelope import EnvelopeError, InboundEvent
 from schemas.media import MediaOutcome
 from streams.failure.errors import GraphError, is_transient
-from streams.failure.records import FaustPublisher, Publisher
+from streams.failure.records import FaustPublisher, Origin, Publisher
 from streams.failure.router import FailureRouter
 from streams.media import limits
 from streams.media.graph import MediaClient, TooLarge
@@ -58,7 +58,7 @@ class Downloader:
         self.topic = settings.topic(topics.MEDIA)
 
     async def process(self, key: bytes | None, value: bytes | None,
-                      headers: Mapping[str, bytes]) -> None:
+                      headers: Mapping[str, bytes], place: Origin) -> None:
         event = InboundEvent.from_bytes(value or b"")
         declared = limits.Declared.from_message(event.payload)
         if declared is None:

@@ -18,9 +18,9 @@ partition, from the group's committed offset on, and reads what it missed itself
   has more (dropped records at the end of the log) is filled the same way, once Faust
   is not rebalancing or recovering and the actor is idle.
 
-Handling a record twice is harmless (the conversation remembers the event ids it has
-seen, and output ids are deterministic; the sender's ledger sends an outbound id at most
-once), so the guard errs on the side of re-reading.
+Handling a record twice is harmless (the conversation recognises a record at or before
+its place and an event id it has applied, and output ids are deterministic; the sender's
+ledger sends an outbound id at most once), so the guard errs on the side of re-reading.
 """
 
 from __future__ import annotations

@@ -103,8 +103,8 @@ BAD: dict[str, tuple[Callable[[], Domain], str]] = {
         "domain parrot: timer kind 'ride_timeout' is already declared",
     ),
     "kept field that is a Conv field": (
-        lambda: replace(PARROT, kept=("seen",)),
-        "domain parrot: kept field 'seen' is a Conv field",
+        lambda: replace(PARROT, kept=("deadlines",)),
+        "domain parrot: kept field 'deadlines' is a Conv field",
     ),
     "menu longer than a WhatsApp list": (
         lambda: replace(PARROT, flows=(), menu=tuple(MenuEntry(k) for k in ("a", "b", "c")),

@@ -12,6 +12,7 @@ import pytest
 
 from schemas import headers as h
 from schemas.envelope import InboundEvent
+from streams.failure import parking
 from streams.failure.errors import BreakerOpen, PermanentError, TransientError
 from streams.failure.records import Origin
 from streams.failure.router import FailureRouter
@@ -30,6 +31,7 @@ class Worker:
                                            "WASTREAM_RETRY_DELAYS": "1s,2s,3s", **env})
         self.fail = fail or {}
         self.done: list[str] = []
+        self.places: list[int] = []  # the offset of each done record's place
         self.parked: dict[str, Any] = {}
         self.pub = MemoryPublisher()
         self.offset = 0
@@ -37,12 +39,13 @@ class Worker:
                                     publisher=self.pub)
 
     async def process(self, key: bytes | None, value: bytes | None,
-                      headers: Mapping[str, bytes]) -> None:
+                      headers: Mapping[str, bytes], place: Origin) -> None:
         ev = InboundEvent.from_bytes(value or b"")
         plan = self.fail.get(ev.event_id)
         if plan:
             raise plan.pop(0)
         self.done.append(ev.event_id)
+        self.places.append(place.offset)
 
     async def feed(self, key: bytes | None, value: bytes,
                    headers: Mapping[str, bytes] | None = None) -> None:
@@ -151,7 +154,7 @@ async def test_released_record_that_fails_becomes_the_new_head() -> None:
         await w.send(event("a", i))
     await w.pump_tiers()  # a.0 ok, a.1 fails → new head, a.2 still parked
     assert w.done == ["wamid.a.0"]
-    assert [i["origin"] for i in w.parked["a"]["queue"]] == [f"{INBOUND}:0:3"]
+    assert [i.origin_id for i in parking.queue(w.parked, "a")] == [f"{INBOUND}:0:3"]
     await w.pump_tiers()
     assert w.done == ["wamid.a.0", "wamid.a.1", "wamid.a.2"]
     assert w.parked == {}
@@ -163,7 +166,7 @@ async def test_redelivered_parked_record_is_not_queued_twice() -> None:
     ev = event("a", 1)
     await w.router.handle(ev.key, ev.to_bytes(), {}, Origin(INBOUND, 0, 50))
     await w.router.handle(ev.key, ev.to_bytes(), {}, Origin(INBOUND, 0, 50))
-    assert len(w.parked["a"]["queue"]) == 1
+    assert len(parking.queue(w.parked, "a")) == 1
 
 
 async def test_hold_does_not_spend_budget() -> None:
@@ -257,3 +260,16 @@ async def test_a_record_the_router_cannot_route_is_dead_lettered_not_looped() ->
     dlq = w.pub.on(P + "wa.dlq")
     assert len(dlq) == 1
     assert dlq[0].headers[h.ERROR_MESSAGE] == b"routing bug"
+
+
+async def test_a_keys_records_run_in_increasing_place_through_retries_and_recovery() -> None:
+    """The place handed to ``process`` (what the conversation dedupes replays by): a
+    retried record keeps its original offset, a recovery event takes the dead letter's,
+    released records keep theirs, so the places of a key only ever increase."""
+    w = Worker(fail={"wamid.a.0": [TransientError("t")], "wamid.a.2": [PermanentError("p")]})
+    for i in range(4):
+        await w.send(event("a", i))  # offsets 1..4
+    await w.pump_tiers()  # a.0 again (offset 5), a.1; a.2 dead-letters: recovery
+    await w.pump_tiers()  # the recovery event (offset 6), then a.3
+    assert w.done == ["wamid.a.0", "wamid.a.1", f"recovery:{INBOUND}:0:3", "wamid.a.3"]
+    assert w.places == [1, 2, 3, 4]

@@ -13,6 +13,7 @@ from streams.delivery.graph import GraphClient
 from streams.delivery.ledger import MemoryLedger
 from streams.delivery.pacing import Pacer
 from streams.delivery.sender import Sender
+from streams.failure.records import Origin
 from streams.media.graph import MediaClient
 from streams.media.outbound import MemoryCache, Uploads
 from streams.media.store import LocalStore
@@ -20,6 +21,8 @@ from wastream.config import Settings
 
 PNID = "106540352242922"
 JPEG = b"\xff\xd8\xff\xe0 a photo of a flat"
+
+AT = Origin("wa.outbound", 0, 0)  # where the record was read (the sender ignores it)
 
 
 class Sink:
@@ -49,7 +52,7 @@ async def test_stored_image_is_uploaded_once_and_again_when_meta_forgot_it(
                     Pacer.from_settings(settings.sender), Sink(), uploads=uploads)
     try:
         for n in range(2):
-            await sender.process(b"250788000001", photo(n, key).to_bytes(), {})
+            await sender.process(b"250788000001", photo(n, key).to_bytes(), {}, AT)
         assert uploads.uploaded == 1
         assert [u.data for u in stub.media.uploads.values()] == [JPEG]
         first = next(iter(stub.media.uploads))
@@ -57,7 +60,7 @@ async def test_stored_image_is_uploaded_once_and_again_when_meta_forgot_it(
         assert sent == [{"caption": "the flat", "id": first}] * 2
 
         stub.media.forget()  # Meta dropped the upload: the next send gets 131053
-        await sender.process(b"250788000001", photo(2, key).to_bytes(), {})
+        await sender.process(b"250788000001", photo(2, key).to_bytes(), {}, AT)
         assert uploads.uploaded == 2
         assert [s.answer for s in stub.seen][-2:] == [400, 200]
         assert stub.accepted[-1].body["image"]["id"] != first

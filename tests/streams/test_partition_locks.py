@@ -21,6 +21,7 @@ from streams.agent.timers import DeadlineCache
 from streams.domains import REGISTRY
 from streams.engine.domains import Domains
 from streams.engine.model import Options
+from streams.failure import router
 from streams.runtime import holes
 from tests.support import conversations as c
 from wastream.config import Settings
@@ -148,6 +149,9 @@ def agent(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], Any]:
 
     monkeypatch.setattr(holes.HoleGuard, "_committed_many", committed)
     monkeypatch.setattr(holes.HoleGuard, "_fill", fill)
+    # The dedupe and parked tables, as dicts (a Faust table needs a real app).
+    for module in (conversation, router):
+        monkeypatch.setattr(module, "owned_table", lambda *_, **__: _Table())
 
     def build(isolated: bool) -> Any:
         guards: list[holes.HoleGuard] = []

@@ -146,7 +146,7 @@ async def test_group_settles_effects_before_states_and_resends_refused_records()
     rt = SimpleNamespace(
         app=SimpleNamespace(producer=producer), chat_state=table, settings=Settings.from_env({})
     )
-    proc = ConversationProcessor(rt, Domains.load(REGISTRY), DeadlineCache())  # type: ignore[arg-type]
+    proc = ConversationProcessor(rt, Domains.load(REGISTRY), DeadlineCache(), seen={})  # type: ignore[arg-type]
     group = Group()
     topic = SimpleNamespace(get_topic_name=lambda: "wa.outbound")
     await proc._send(topic, "u1", b"reply-1", "c", group)

@@ -21,7 +21,7 @@ from pydantic import Field
 from schemas import topics
 from schemas.envelope import InboundEvent
 from streams.failure import tiers as retry
-from streams.failure.router import FailureRouter
+from streams.failure.router import FailureRouter, Origin
 from streams.runtime import holes
 from wastream.config import Group, Settings
 
@@ -47,7 +47,7 @@ def build(settings: Settings) -> faust.App:
     state_topic = settings.topic(topics.STATE)
 
     async def process(key: bytes | None, value: bytes | None,
-                      headers: Mapping[str, bytes]) -> None:
+                      headers: Mapping[str, bytes], place: Origin) -> None:
         ev = InboundEvent.from_bytes(value or b"")
         await app.producer.send_and_wait(
             state_topic, key, orjson.dumps({"event_id": ev.event_id, "type": ev.type}),

@@ -1,7 +1,9 @@
 """A pure, in-process harness around ``streams.engine.process``: several users' conversations,
 the domains (registry and extra ones) with their read models, and a clock, with internal
 events routed between conversations the way ``wa.inbound`` routes them (no broker; for
-fast unit tests of the state machines)."""
+fast unit tests of the state machines). Each delivery is a new record of one partition
+(a new offset), deduped by the agent's rule (``streams.agent.dedupe``) with a dict for
+the ``chat_seen`` table."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any, TypeVar
 
 from schemas.domain import Event
 from schemas.envelope import InboundEvent
+from streams.agent import dedupe
 from streams.agent.timers import timer_event
 from streams.domains import REGISTRY
 from streams.engine import process as engine
@@ -57,23 +60,34 @@ class Harness:
     def model(self, domain: str, kind: type[M]) -> M:
         """``domain``'s read model, as the worker keeps it."""
         return self.domains.model(domain, kind)
+    seen: dict[bytes, bytes] = field(default_factory=dict)  # the chat_seen table
+    offset: int = 0  # of the last record delivered (one partition)
 
     def conv(self, wa_id: str) -> Conv:
         return Conv.from_bytes(self.stored.get(wa_id), wa_id, self.domains.kept)
 
     def deliver(self, ev: InboundEvent) -> Out | None:
-        """Process one event (and, recursively, the internal events it causes)."""
+        """Process one event as a new record (and, recursively, the internal events it
+        causes); None when the agent's dedupe drops it."""
+        self.offset += 1
         conv = self.conv(ev.wa_id)
+        skey = dedupe.seen_key(ev.wa_id, ev.event_id)
+        seen = dedupe.Seen.from_bytes(self.seen.get(skey))
+        if dedupe.verdict(conv.pos, seen, 0, self.offset, self.now) is not dedupe.Verdict.NEW:
+            return None
         text = self.domains.text_to_understand(conv, ev)
         heard = None if text is None else self.rules.read(text, session(conv))
         if heard is not None:
             self.understood.append(heard)
         ctx = Ctx(event=ev, now=self.now, opts=self.opts, domains=self.domains,
                   understanding=heard, understanding_ms=1 if heard else 0)
+        before = conv.to_bytes()
         out = engine.process(conv, ctx)
-        if out is None:
-            return None
-        self.stored[ev.wa_id] = conv.to_bytes()
+        if conv.to_bytes() != before:
+            conv.pos = [0, self.offset]
+            self.stored[ev.wa_id] = conv.to_bytes()
+            self.seen[skey] = dedupe.Seen(self.now + self.opts.dedupe_ttl_s, 0,
+                                          self.offset).to_bytes()
         self.sent.extend(out.replies)
         self.delivery.extend(out.delivery)
         if out.recovery:

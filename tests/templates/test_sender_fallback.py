@@ -17,10 +17,13 @@ from streams.delivery.pacing import Pacer
 from streams.delivery.sender import Sender
 from streams.engine import messages as m
 from streams.failure import errors as e
+from streams.failure.records import Origin
 from tests.support.ingress import settings_for
 
 TO = "250788000301"
 PNID = "106540352242922"
+
+AT = Origin("wa.outbound", 0, 0)  # where the record was read (the sender ignores it)
 
 
 class Client:
@@ -70,14 +73,14 @@ async def test_a_131047_is_answered_by_the_template_once() -> None:
     client = Client()
     sender, ledger, published = _sender(client)
     msg = _msg(with_template=True)
-    await sender.process(None, msg.to_bytes(), {})
+    await sender.process(None, msg.to_bytes(), {}, AT)
     assert [b["type"] for b in client.sent] == ["text", "template"]
     assert ledger.rows["wamid.IN:0:template"] == ("accepted", "wamid.T2")
     assert ledger.rows["wamid.IN:0"] == ("accepted", "wamid.T2")
     (delivery,) = published.records
     assert (delivery["status"], delivery["outbound_id"], delivery["wamid"]) == (
         "accepted", "wamid.IN:0", "wamid.T2")
-    await sender.process(None, msg.to_bytes(), {})  # a redelivery sends nothing again
+    await sender.process(None, msg.to_bytes(), {}, AT)  # a redelivery sends nothing again
     assert len(client.sent) == 2
 
 
@@ -86,8 +89,8 @@ async def test_a_failed_template_is_retried_as_usual_and_still_sent_once() -> No
     sender, ledger, _ = _sender(client)
     msg = _msg(with_template=True)
     with pytest.raises(e.GraphTransient):  # to the retry tiers
-        await sender.process(None, msg.to_bytes(), {})
-    await sender.process(None, msg.to_bytes(), {})  # the retry
+        await sender.process(None, msg.to_bytes(), {}, AT)
+    await sender.process(None, msg.to_bytes(), {}, AT)  # the retry
     assert [b["type"] for b in client.sent] == ["text", "template", "text", "template"]
     assert ledger.rows["wamid.IN:0:template"][0] == "accepted"
 
@@ -96,6 +99,6 @@ async def test_a_131047_without_a_template_stays_permanent() -> None:
     client = Client()
     sender, ledger, _ = _sender(client)
     with pytest.raises(e.GraphOutsideWindow):
-        await sender.process(None, _msg(with_template=False).to_bytes(), {})
+        await sender.process(None, _msg(with_template=False).to_bytes(), {}, AT)
     assert [b["type"] for b in client.sent] == ["text"]
     assert ledger.rows["wamid.IN:0"][0] == "failed"

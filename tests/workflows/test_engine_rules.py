@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from streams.agent.dedupe import Seen, seen_key
 from streams.engine.model import Options
 from streams.failure.recovery import recovery_event
 from tests.support import conversations as c
@@ -90,7 +91,9 @@ def test_dedupe_forgets_after_its_ttl() -> None:
     h.deliver(ev)
     h.advance(61)
     assert h.deliver(ev) is not None
-    assert ev.event_id in h.conv(U).seen
+    entry = Seen.from_bytes(h.seen[seen_key(U, ev.event_id)])
+    assert entry is not None
+    assert (entry.offset, entry.expiry) == (h.offset, h.now + 60)
 
 
 def test_idle_conversation_expires_by_timer_and_next_message_gets_the_note() -> None:
@@ -145,16 +148,21 @@ def test_the_language_choice_persists_and_translates_prompts() -> None:
     assert "Muraho" in c.body_text(h.say(U, "menu")[0])
 
 
-def test_statuses_are_ordered_by_rank() -> None:
+def test_statuses_are_passed_on_and_leave_the_conversation_as_it_is() -> None:
+    """Every status goes to wa.delivery, a repeated one too (the read model keeps one row
+    per message and status, and the highest rank in any order: projections/outbound.py);
+    none is written into the conversation."""
     h = Harness()
     h.say(U, "hi")
-    seq = h.conv(U).seq
-    for st in ("sent", "read", "delivered", "sent", "failed", "read"):
+    stored, seen = h.stored[U], dict(h.seen)
+    statuses = ["sent", "read", "delivered", "sent", "failed", "read"]
+    for st in statuses:
         h.deliver(c.status(U, "wamid.OUT1", st))
-    assert [d["status"] for d in h.delivery] == ["sent", "read", "failed"]
+    assert [d["status"] for d in h.delivery] == statuses
     h.deliver(c.status(U, "wamid.OUT2", "delivered"))
     assert h.delivery[-1] == {"status": "delivered", "wamid": "wamid.OUT2", "error": None}
-    assert h.conv(U).seq == seq  # statuses are not conversation transitions
+    assert h.stored[U] == stored  # not a transition, not even a write
+    assert h.seen == seen
 
 
 def test_recovery_resets_to_the_menu_with_an_apology() -> None:
@@ -189,17 +197,18 @@ def test_state_round_trips_through_bytes_with_unknown_fields_ignored() -> None:
     assert Conv.from_bytes(raw, U) == conv
 
 
-def test_the_dedupe_record_of_one_user_is_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from streams.engine import process as engine
-
-    monkeypatch.setattr(engine, "MAX_SEEN", 50)
+def test_the_conversation_record_does_not_grow_with_the_users_history() -> None:
+    """Issue 10: no ids of past events or messages in the record rewritten per event."""
     h = Harness()
-    for i in range(engine.MAX_SEEN + 10):
-        h.deliver(c.status(U, f"wamid.{i}", "sent"))
-    seen = h.conv(U).seen
-    assert len(seen) == engine.MAX_SEEN
-    assert "wamid.0:sent" not in seen
-    assert f"wamid.{engine.MAX_SEEN + 9}:sent" in seen
+    h.say(U, "hi")
+    for i in range(10):
+        h.say(U, f"hello {i}")
+        h.deliver(c.status(U, f"wamid.{i}", "delivered"))
+    size = len(h.stored[U])
+    for i in range(10, 2000):
+        h.say(U, f"hello {i}")
+        h.deliver(c.status(U, f"wamid.{i}", "delivered"))
+    assert len(h.stored[U]) <= size + 16, (size, h.stored[U])  # the place's digits
 
 
 def test_business_updates_keyed_by_the_waba_are_not_user_input() -> None:

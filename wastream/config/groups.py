@@ -180,6 +180,14 @@ class ConversationSettings(Group):
     dedupe_ttl_s: float = Field(
         7 * 86400.0, gt=0, alias="WASTREAM_DEDUPE_TTL_S",
         description="how long an event id is remembered (Meta retries for 7 days)")
+    dedupe_sweep_s: float = Field(
+        60.0, gt=0, alias="WASTREAM_DEDUPE_SWEEP_S",
+        description="how often expired event ids are deleted from the `chat_seen` table "
+        "(at most 5,000 per sweep)")
+    dedupe_rescan_s: float = Field(
+        3600.0, gt=0, alias="WASTREAM_DEDUPE_RESCAN_S",
+        description="how often every `chat_seen` entry is looked at again (and whenever "
+        "the assignment changes)")
     service_window_s: float = Field(
         86400.0, gt=0, alias="WASTREAM_SERVICE_WINDOW_S",
         description="Meta's customer-service window: a user who last wrote this long ago "
@@ -241,6 +249,11 @@ class FailureSettings(Group):
     conversation_breaker_open_s: float = Field(
         60.0, gt=0, alias="WASTREAM_CONVERSATION_BREAKER_OPEN_S",
         description="how long a key's breaker stays open before a probe")
+    parked_max: int = Field(
+        10_000, ge=1, alias="WASTREAM_PARKED_MAX",
+        description="records parked behind one key's retrying head; past it a record is "
+        "dead-lettered as `ParkedOverflow` (visible and redrivable), so one flooding user "
+        "never holds up the others")
     mark_read: bool = Field(
         False, alias="WASTREAM_MARK_READ",
         description="send read receipts for handled messages on `wa.outbound`")

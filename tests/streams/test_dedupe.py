@@ -1,0 +1,214 @@
+"""The conversation agent's dedupe (``streams.agent.dedupe``, decision 0011): a replay
+(a record at or before the conversation's place) and a redelivery (the same event id at
+a new place) change nothing; a crash that kept only one of the two records of an event
+(its dedupe entry, its state) never makes the two disagree. The agent runs with dicts
+for its tables and a fake producer (no broker)."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+
+from schemas.envelope import InboundEvent
+from streams.agent.conversation import ConversationProcessor
+from streams.agent.dedupe import Seen, Sweeper, Verdict, seen_key, verdict
+from streams.agent.timers import DeadlineCache
+from streams.domains import REGISTRY
+from streams.engine.domains import Domains
+from streams.engine.model import Conv, Options
+from streams.failure.records import Origin
+from streams.runtime.tables import owner_partition
+from tests.support import conversations as c
+from wastream.config import Settings
+
+U = "250788000333"
+NOW = 1_790_000_000.0
+
+
+# -- the rule -----------------------------------------------------------------------------
+
+
+def test_a_record_at_or_before_the_conversations_place_is_a_replay() -> None:
+    assert verdict([0, 41], None, 0, 41, NOW) is Verdict.REPLAY
+    assert verdict([0, 41], None, 0, 7, NOW) is Verdict.REPLAY
+    assert verdict([0, 41], None, 0, 42, NOW) is Verdict.NEW
+    assert verdict([1, 41], None, 0, 7, NOW) is Verdict.NEW  # another partition's offsets
+    assert verdict(None, None, 0, 0, NOW) is Verdict.NEW
+
+
+def test_an_id_applied_at_another_place_is_a_duplicate_until_it_expires() -> None:
+    seen = Seen(NOW + 60, 0, 12)
+    assert verdict([0, 12], seen, 0, 30, NOW) is Verdict.DUPLICATE  # Meta redelivered it
+    assert verdict([0, 12], seen, 0, 30, NOW + 61) is Verdict.NEW
+
+
+def test_an_id_seen_at_its_own_place_but_not_applied_is_new() -> None:
+    """The dedupe entry was stored and the state was not (a crash in between)."""
+    assert verdict([0, 11], Seen(NOW + 60, 0, 12), 0, 12, NOW) is Verdict.NEW
+
+
+# -- through the agent --------------------------------------------------------------------
+
+
+class _Producer:
+    """Acknowledges every batch at once and keeps what was sent: (topic, partition, value)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int, bytes]] = []
+
+    def _ensure_producer(self) -> _Producer:
+        return self
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1, 2, 3}
+
+    def create_batch(self) -> Any:
+        class Batch:
+            values: list[bytes] = []
+
+            def append(self, *, timestamp: None, key: bytes, value: bytes,
+                       headers: object) -> object:
+                self.values = [*self.values, value]
+                return self
+
+        return Batch()
+
+    async def send_batch(self, batch: Any, topic: str, *, partition: int) -> Any:
+        self.sent += [(topic, partition, v) for v in batch.values]
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        fut.set_result(None)
+        return fut
+
+
+class _StateTable(dict[bytes, bytes]):
+    """chat_state; notes how many records the producer had been handed at each write."""
+
+    changelog_topic = SimpleNamespace(get_topic_name=lambda: "chat_state-changelog")
+
+    def __init__(self, producer: _Producer) -> None:
+        super().__init__()
+        self.producer = producer
+        self.sent_at_write: list[int] = []
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.sent_at_write.append(len(self.producer.sent))
+        super().__setitem__(key, value)
+
+
+def _agent(changelog: str | None = None) -> tuple[ConversationProcessor, _Producer,
+                                                   dict[bytes, bytes]]:
+    producer, seen = _Producer(), dict[bytes, bytes]()
+    topics = {name: SimpleNamespace(get_topic_name=lambda n=name: n)
+              for name in ("inbound", "outbound", "state", "domain", "delivery", "recovery")}
+    rt = SimpleNamespace(app=SimpleNamespace(producer=producer),
+                         chat_state=_StateTable(producer),
+                         settings=Settings.from_env({"WASTREAM_PARTITIONS": "4"}),
+                         opts=Options(dedupe_ttl_s=600), **topics)
+    proc = ConversationProcessor(rt, Domains.load(REGISTRY), DeadlineCache(), seen=seen,  # type: ignore[arg-type]
+                                 seen_changelog=changelog)
+    return proc, producer, seen
+
+
+async def _run(proc: ConversationProcessor, ev: InboundEvent, offset: int) -> None:
+    await proc.process(ev.key, ev.to_bytes(), {}, Origin("wa.inbound", 0, offset))
+
+
+def _replies(producer: _Producer) -> list[str]:
+    return [orjson.loads(v)["outbound_id"] for t, _, v in producer.sent if t == "outbound"]
+
+
+async def test_a_replayed_record_changes_nothing() -> None:
+    proc, producer, _ = _agent()
+    hi = c.text(U, "hi")
+    await _run(proc, hi, 5)
+    state = proc.rt.chat_state[U.encode()]
+    assert Conv.from_bytes(state, U).pos == [0, 5]
+    await _run(proc, hi, 5)  # Faust re-delivers after a crash
+    assert _replies(producer) == [f"{hi.event_id}:0"]
+    assert proc.rt.chat_state[U.encode()] == state
+
+
+async def test_a_redelivery_at_a_new_offset_changes_nothing() -> None:
+    proc, producer, _ = _agent()
+    hi, pick = c.text(U, "hi"), c.pick(U, "menu:rides_drivers")
+    await _run(proc, hi, 5)
+    await _run(proc, pick, 6)
+    state = proc.rt.chat_state[U.encode()]
+    await _run(proc, pick, 9)  # Meta retried the webhook: same event id, new record
+    assert _replies(producer) == [f"{hi.event_id}:0", f"{pick.event_id}:0"]
+    assert proc.rt.chat_state[U.encode()] == state
+
+
+async def test_seen_stored_and_state_lost_the_replay_applies_the_event() -> None:
+    proc, producer, seen = _agent()
+    hi, pick = c.text(U, "hi"), c.pick(U, "menu:rides_drivers")
+    await _run(proc, hi, 5)
+    before = proc.rt.chat_state[U.encode()]
+    await _run(proc, pick, 6)
+    assert seen_key(U, pick.event_id) in seen
+    proc.rt.chat_state[U.encode()] = before  # the crash lost the state record only
+    await _run(proc, pick, 6)
+    conv = Conv.from_bytes(proc.rt.chat_state[U.encode()], U)
+    assert (conv.flow, conv.pos) == ("rides_drivers", [0, 6])
+    assert _replies(producer) == [f"{hi.event_id}:0", f"{pick.event_id}:0",
+                                  f"{pick.event_id}:0"]  # the same id: sent once
+
+
+async def test_state_stored_and_seen_lost_the_replay_writes_it_again() -> None:
+    proc, producer, seen = _agent()
+    pick = c.pick(U, "menu:rides_drivers")
+    await _run(proc, c.text(U, "hi"), 5)
+    await _run(proc, pick, 6)
+    del seen[seen_key(U, pick.event_id)]  # the crash lost the dedupe record only
+    await _run(proc, pick, 6)  # the replay: caught by the conversation's place ...
+    entry = Seen.from_bytes(seen.get(seen_key(U, pick.event_id)))
+    assert entry is not None
+    assert (entry.partition, entry.offset) == (0, 6)  # ... which writes the entry again
+    state = proc.rt.chat_state[U.encode()]
+    await _run(proc, pick, 9)  # so a later redelivery is still a duplicate
+    assert proc.rt.chat_state[U.encode()] == state
+    assert len(_replies(producer)) == 2
+
+
+async def test_statuses_write_neither_the_conversation_nor_a_dedupe_entry() -> None:
+    proc, producer, seen = _agent()
+    await _run(proc, c.text(U, "hi"), 5)
+    state, entries = proc.rt.chat_state[U.encode()], dict(seen)
+    for i in range(50):
+        await _run(proc, c.status(U, f"wamid.OUT{i}", "delivered"), 6 + i)
+    assert proc.rt.chat_state[U.encode()] == state
+    assert seen == entries
+    assert len([t for t, _, _ in producer.sent if t == "delivery"]) == 50
+
+
+async def test_a_dedupe_entry_is_sent_with_the_effects_before_the_state_is_written() -> None:
+    """Its changelog record is one of the group's effects, acknowledged with the replies,
+    so a stored state always has its stored dedupe entry."""
+    proc, producer, seen = _agent(changelog="chat_seen-changelog")
+    hi = c.text(U, "hi")
+    await _run(proc, hi, 5)
+    key = seen_key(U, hi.event_id)
+    entries = [(p, v) for t, p, v in producer.sent if t == "chat_seen-changelog"]
+    # in the changelog partition of the user (their partition of wa.inbound)
+    assert entries == [(owner_partition(U.encode(), 4), seen[key])]
+    # every record, the entry's included, was handed over (and acknowledged: the fake
+    # acknowledges at once) before the state was written
+    assert proc.rt.chat_state.sent_at_write == [len(producer.sent)]  # type: ignore[attr-defined]
+
+
+def test_the_sweep_deletes_expired_entries_a_batch_at_a_time() -> None:
+    table = {seen_key(U, f"e{i}"): Seen(NOW + i, 0, i).to_bytes() for i in range(10)}
+    sweeper = Sweeper(table, batch=3)
+    sweeper.rescan()  # entries restored from the changelog
+    counts = [sweeper.sweep(NOW + 5.5) for _ in range(5)]
+    assert max(counts) <= 3, counts
+    assert sorted(table) == sorted(seen_key(U, f"e{i}") for i in range(6, 10))
+    table[seen_key(U, "e9")] = Seen(NOW + 100, 0, 99).to_bytes()  # written again since
+    table[seen_key(U, "new")] = Seen(NOW + 7, 0, 100).to_bytes()  # written by the agent
+    sweeper.note(seen_key(U, "new"), NOW + 7)
+    counts = [sweeper.sweep(NOW + 50) for _ in range(3)]
+    assert counts == [3, 1, 0]
+    assert list(table) == [seen_key(U, "e9")]
