@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import re
 
+from projections.registry import all_projections
 from schemas import topics
 from tests.support import projection_data as pd
 from tests.support.system import System
+from wastream.config import Settings
 
 
 def _assigned(log: str) -> list[int]:
@@ -22,7 +24,8 @@ async def test_two_instances_split_partitions_and_take_over(system: System) -> N
     first = [pd.inbound(i, f"25078{i % 101:07d}") for i in range(2000)]
     await pd.produce(system.bootstrap, system.topic(topics.INBOUND), [(e.wa_id, e) for e in first])
     await system.wait_rows("SELECT 1 FROM wa_events", 2000, 60)
-    total = 9 * system.partitions  # every topic a projection reads
+    read = {t for p in all_projections(Settings.from_env(system.env)) for t in p.topics}
+    total = len(read) * system.partitions  # every partition of every topic projected
     la = lb = 0
     for _ in range(300):  # after the group settles, each instance holds a share
         la = (_assigned(a.tail(400)) or [0])[-1]
