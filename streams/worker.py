@@ -33,11 +33,13 @@ log = logging.getLogger(__name__)
 
 
 def build(
-    settings: Settings, prepare_db: Callable[[Settings], Awaitable[object]] | None = None
+    settings: Settings, prepare_db: Callable[[Settings], Awaitable[object]] | None = None,
+    *, conversation_only: bool = False,
 ) -> Runtime:
-    """The app with every agent of a worker registered (also used by the benchmark);
-    DomainError when a domain cannot be loaded. ``prepare_db`` creates the tables the
-    worker writes itself when they are missing."""
+    """The app with every agent of a worker registered; DomainError when a domain cannot
+    be loaded. ``prepare_db`` creates the tables the worker writes itself when they are
+    missing. ``conversation_only`` leaves out the retry tiers, the sender, the media
+    agent and the metrics endpoint (``bench.workflows`` measures the agent alone)."""
     domains = Domains.load(registry.paths(settings), settings)
     rt = create_app(settings)
     rt.prepare_db = prepare_db
@@ -53,6 +55,8 @@ def build(
     else:
         models_ready.set()
 
+    if conversation_only:
+        return rt
     tiers.install(rt)
     sender.install(rt)
     media.install(rt)
@@ -61,12 +65,13 @@ def build(
 
 
 def run_worker(
-    loglevel: str = "info", prepare_db: Callable[[Settings], Awaitable[object]] | None = None
+    loglevel: str = "info", prepare_db: Callable[[Settings], Awaitable[object]] | None = None,
+    *, conversation_only: bool = False,
 ) -> int:
     """Run the worker until SIGTERM/SIGINT; returns the process exit code."""
     settings = Settings.from_env()
     try:
-        rt = build(settings, prepare_db)
+        rt = build(settings, prepare_db, conversation_only=conversation_only)
     except DomainError as exc:
         print(f"wastream worker: {exc}", file=sys.stderr)
         return 2

@@ -9,5 +9,4 @@ import sys
 from streams import worker
 
 if __name__ == "__main__":
-    worker.AGENT_MODULES.clear()
-    sys.exit(worker.run_worker(loglevel="warning"))
+    sys.exit(worker.run_worker(loglevel="warning", conversation_only=True))
