@@ -30,6 +30,7 @@ from typing import Any, Literal
 import orjson
 from aiohttp import web
 
+from standins.server import listen
 from streams.understanding.places import Resolver, gazetteer, no_places
 from streams.understanding.rules import RuleBased
 from streams.understanding.schema import wire
@@ -152,13 +153,7 @@ class AgentStub:
         return app
 
     async def start(self) -> AgentStub:
-        self._runner = web.AppRunner(self.app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        server = site._server  # the bound port when port=0
-        if server is not None and self.port == 0:
-            self.port = int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+        self._runner, self.port = await listen(self.app(), self.host, self.port)
         return self
 
     async def stop(self) -> None:

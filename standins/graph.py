@@ -28,6 +28,7 @@ import orjson
 from aiohttp import web
 
 from standins.media import MEDIA_GONE, MediaStandin
+from standins.server import listen
 from standins.waba import Waba
 from standins.waba import error as waba_error
 
@@ -170,13 +171,7 @@ class GraphStub:
         return request.headers.get("Authorization") == f"Bearer {self.token}"
 
     async def start(self) -> GraphStub:
-        self._runner = web.AppRunner(self.app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        server = site._server  # the bound port when port=0
-        if server is not None and self.port == 0:
-            self.port = int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+        self._runner, self.port = await listen(self.app(), self.host, self.port)
         return self
 
     async def stop(self) -> None:
