@@ -22,6 +22,7 @@ import pytest
 from wastream.dev import stack_from_env
 
 if TYPE_CHECKING:
+    from tests.support.pg import ThrowawayPostgres
     from tests.support.system import System
     from wastream.dev.kafka import KafkaNode
 
@@ -98,3 +99,12 @@ def private_kafka(real_servers: None, tmp_path: Path) -> Iterator[KafkaNode]:
     finally:
         with contextlib.suppress(Exception):
             node.stop()
+
+
+@pytest.fixture
+def throwaway_pg(real_servers: None) -> Iterator[ThrowawayPostgres]:
+    """A private PostgreSQL this test may restart (never the shared dev stack's)."""
+    from tests.support.pg import throwaway_postgres
+
+    with throwaway_postgres() as pg:
+        yield pg

@@ -11,6 +11,14 @@ claim found still ``sending`` belongs to a process that died mid-POST: whether M
 it is unknown, so it is NOT sent again (at most once) and is reported ``in_doubt``.
 PostgreSQL rather than a Faust Table because the claim must be durable before the POST,
 and a table's changelog write is buffered.
+
+A PostgreSQL restart or failover is waited out, not reported: a statement that fails with
+a connection error (:func:`streams.failure.errors.is_db_connection_error`) runs again on a
+fresh connection. A claim waits up to ``WASTREAM_SENDER_LEDGER_OUTAGE_S`` and then raises
+(transient: the retry tiers take the message); each claim carries its own token, so a
+claim that committed but whose answer was lost is recognised as ours when it runs again.
+A settle waits as long as it takes: after a POST Meta accepted, giving up would report a
+delivered message failed, or leave it ``sending`` and so in doubt.
 """
 
 from __future__ import annotations
@@ -19,16 +27,18 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
-from streams.failure.errors import TransientError
+from streams.failure.errors import TransientError, is_db_connection_error
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
 
 FRESH, DONE, IN_DOUBT = "fresh", "done", "in_doubt"
+
+T = TypeVar("T")
 
 #: Makes the ledger's table exist (``wastream worker`` passes the projector's migrations).
 Prepare = Callable[[Settings], Awaitable[object]]
@@ -75,36 +85,74 @@ class Ledger:
             raise
         return pool
 
+    async def _run(self, what: str, op: Callable[[asyncpg.Pool], Awaitable[T]],
+                   budget_s: float | None) -> T:
+        """``op`` on the pool, again on fresh connections while PostgreSQL is away (up to
+        ``budget_s``; None: until it is back). ``op`` must be safe to run twice."""
+        loop = asyncio.get_running_loop()
+        deadline = None if budget_s is None else loop.time() + budget_s
+        delay, attempt = 0.05, 0
+        while True:
+            try:
+                return await op(await self.pool())
+            except Exception as exc:
+                if not is_db_connection_error(exc):
+                    raise
+                attempt += 1
+                if deadline is not None and loop.time() + delay > deadline:
+                    raise
+                log.warning("ledger %s: PostgreSQL unavailable (%s: %s); attempt %d, "
+                            "trying again in %.2fs", what, type(exc).__name__, exc,
+                            attempt, delay)
+                if self._pool is not None:
+                    # Connections the server closed may still look open to the pool (one
+                    # that got the shutdown FATAL while idle hands out "cannot switch to
+                    # state"): replace every connection made before this failure.
+                    await self._pool.expire_connections()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
     async def claim(self, outbound_id: str) -> tuple[str, str | None]:
         """FRESH: ours to send now; DONE: already accepted or failed (skip); IN_DOUBT: a
         dead process was sending it (do not send again). With the wamid when DONE."""
-        pool = await self.pool()
-        row = await pool.fetchrow(
-            f'INSERT INTO "{self.schema}".wa_sender_ledger (outbound_id, status, owner) '
-            "VALUES ($1, 'sending', $2) "
-            "ON CONFLICT (outbound_id) DO UPDATE SET status = 'sending', owner = $2, "
-            "attempts = wa_sender_ledger.attempts + 1, updated_at = now() "
-            "WHERE wa_sender_ledger.status IN ('retry', 'failed') "
-            "RETURNING status", outbound_id, self.owner)
-        if row is not None:
-            return FRESH, None
-        cur = await pool.fetchrow(
-            f'SELECT status, wamid FROM "{self.schema}".wa_sender_ledger WHERE outbound_id = $1',
-            outbound_id)
-        if cur is not None and cur["status"] == "sending":
+        token = f"{self.owner}:{uuid.uuid4().hex[:12]}"  # this claim, across its retries
+
+        async def op(pool: asyncpg.Pool) -> tuple[str, str | None, str | None]:
+            row = await pool.fetchrow(
+                f'INSERT INTO "{self.schema}".wa_sender_ledger (outbound_id, status, owner) '
+                "VALUES ($1, 'sending', $2) "
+                "ON CONFLICT (outbound_id) DO UPDATE SET status = 'sending', owner = $2, "
+                "attempts = wa_sender_ledger.attempts + 1, updated_at = now() "
+                "WHERE wa_sender_ledger.status IN ('retry', 'failed') "
+                "RETURNING status", outbound_id, token)
+            if row is not None:
+                return "sending", None, token
+            cur = await pool.fetchrow(
+                f'SELECT status, wamid, owner FROM "{self.schema}".wa_sender_ledger '
+                "WHERE outbound_id = $1", outbound_id)
+            return ("gone", None, None) if cur is None else (cur["status"], cur["wamid"],
+                                                            cur["owner"])
+
+        status, wamid, owner = await self._run("claim", op, self.settings.sender.ledger_outage_s)
+        if status == "sending" and owner == token:
+            return FRESH, None  # ours (a claim whose answer was lost is recognised here)
+        if status == "sending":
             await self.settle(outbound_id, "in_doubt")
             return IN_DOUBT, None
-        return DONE, None if cur is None else cur["wamid"]
+        return DONE, wamid
 
     async def settle(self, outbound_id: str, status: str, wamid: str | None = None,
                      error: dict[str, Any] | None = None) -> None:
+        """Record the outcome; waits out a PostgreSQL outage however long it lasts."""
         import orjson
 
-        pool = await self.pool()
-        await pool.execute(
-            f'UPDATE "{self.schema}".wa_sender_ledger SET status = $2, wamid = $3, '
-            "error = $4::jsonb, updated_at = now() WHERE outbound_id = $1",
-            outbound_id, status, wamid, orjson.dumps(error).decode() if error else None)
+        async def op(pool: asyncpg.Pool) -> None:
+            await pool.execute(
+                f'UPDATE "{self.schema}".wa_sender_ledger SET status = $2, wamid = $3, '
+                "error = $4::jsonb, updated_at = now() WHERE outbound_id = $1",
+                outbound_id, status, wamid, orjson.dumps(error).decode() if error else None)
+
+        await self._run(f"settle {status}", op, None)
 
     async def close(self) -> None:
         """Close the pool; a later call opens a new one."""

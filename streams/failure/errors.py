@@ -222,6 +222,25 @@ _TRANSIENT_BUILTINS: tuple[type[BaseException], ...] = (
 )
 
 
+def is_db_connection_error(exc: BaseException) -> bool:
+    """PostgreSQL (asyncpg) is away or restarting, not refusing the statement: the
+    connection was lost or refused (``PostgresConnectionError``, ``OSError``), the server
+    is shutting down or starting (class 57, ``OperatorInterventionError``: 57P01 admin
+    shutdown, 57P03 cannot connect now), or a pooled connection that the server closed
+    was handed out before asyncpg saw it close (``InterfaceError``, e.g. "cannot switch
+    to state 15; another operation (2) is in progress": the unsolicited FATAL left its
+    protocol consuming an error). Retrying on a new connection is safe for all of them."""
+    import asyncpg
+    from asyncpg.exceptions import _base as apg
+
+    if isinstance(exc, (apg.DataError, apg.ClientConfigurationError,
+                        apg.UnsupportedClientFeatureError, apg.UnsupportedServerFeatureError)):
+        return False  # InterfaceError's subclasses that are our mistakes, not an outage
+    return isinstance(exc, (*_TRANSIENT_BUILTINS, asyncpg.PostgresConnectionError,
+                            asyncpg.exceptions.OperatorInterventionError,
+                            apg.InterfaceError, apg.InternalClientError))
+
+
 def is_transient(exc: BaseException) -> bool:
     """The classification of any exception, read from its ``transient`` (or aiokafka's
     ``retriable``) attribute; connection errors and timeouts are transient; anything
@@ -232,7 +251,7 @@ def is_transient(exc: BaseException) -> bool:
     retriable = getattr(exc, "retriable", None)  # aiokafka.errors.KafkaError
     if isinstance(retriable, bool):
         return retriable
-    return isinstance(exc, _TRANSIENT_BUILTINS)
+    return is_db_connection_error(exc)
 
 
 def is_hold(exc: BaseException) -> bool:

@@ -311,6 +311,11 @@ class SenderSettings(Group):
     graph_breaker_open_s: float = Field(
         60.0, gt=0, alias="WASTREAM_GRAPH_BREAKER_OPEN_S",
         description="how long the Graph API breaker stays open before a probe")
+    ledger_outage_s: float = Field(
+        60.0, gt=0, alias="WASTREAM_SENDER_LEDGER_OUTAGE_S",
+        description="how long a claim in the sender's ledger waits for PostgreSQL to come "
+        "back before the message goes to the retry tiers (a settle after a POST Meta "
+        "accepted waits as long as it takes)")
 
 
 class ProjectorSettings(Group):
