@@ -104,18 +104,18 @@ class HoleGuard:
         try:
             for p, offset in (await self._committed_many(mine)).items():
                 self.expected[p] = offset
-        except Exception:  # the broker is away: the first record of each is not checked
-            log.exception("%s: committed offsets unknown at assignment", self.topic)
+        except Exception:  # the broker is away: before() waits for them instead
+            log.warning("%s: committed offsets unknown at assignment; the first record of "
+                        "each partition waits for them", self.topic, exc_info=True)
 
     async def before(self, partition: int, offset: int) -> None:
-        """The actor is about to handle ``partition``/``offset``: fill any hole first."""
+        """The actor is about to handle ``partition``/``offset``: fill any hole first.
+        The first record of a partition waits until the group's committed offset can be
+        read (a record past it means records Faust skipped: they are read first)."""
         self._new_generation()
         expected = self.expected.get(partition)
         if expected is None:
-            try:
-                expected = await self._committed(partition)
-            except Exception:  # the broker is away: this first record is not checked
-                log.exception("%s[%d]: committed offset unknown", self.topic, partition)
+            expected = await self._committed_waiting(partition)
         if expected is not None and offset > expected:
             await self._fill(partition, expected, offset)
         self.expected[partition] = offset + 1
@@ -214,6 +214,23 @@ class HoleGuard:
             await reader.start()
             self._reader = reader
         return self._reader
+
+    async def _committed_waiting(self, partition: int) -> int | None:
+        """:meth:`_committed`, asked again while the broker is away (an outage delays
+        the agent; it does not leave a record unchecked). None: the group has no offset
+        (a new group starts where Faust's reset policy says), or the partition was
+        reassigned while waiting (the new assignment notes its own)."""
+        generation, delay = self.generation, 0.2
+        while True:
+            try:
+                return await self._committed(partition)
+            except Exception as exc:
+                if faust_internals.generation(self.app) != generation:
+                    return None
+                log.warning("%s[%d]: committed offset unknown (%s: %s); asking again in "
+                            "%.1fs", self.topic, partition, type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _committed(self, partition: int) -> int | None:
         """The group's committed offset for the partition (the next record to process),

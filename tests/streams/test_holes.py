@@ -200,3 +200,46 @@ async def test_holes_of_two_partitions_found_at_once_are_both_filled(system: Sys
         assert handled == {0: [0, 1, 2, 3, 4], 1: [0, 1, 2, 3, 4]}
     finally:
         await guard.close()
+
+
+async def test_first_record_waits_until_the_committed_offset_can_be_read(
+        system: System) -> None:
+    """The broker cannot say where the group stands, at assignment and for a while
+    after: the first record waits for it rather than going unchecked (records Faust
+    skipped before it would be lost)."""
+    settings = Settings.from_env(system.env)
+    topic = system.topic(topics.INBOUND)
+    await _produce(system.bootstrap, topic, 6)
+    committer = AIOKafkaConsumer(bootstrap_servers=system.bootstrap,
+                                 group_id=settings.faust_app_id, enable_auto_commit=False)
+    await committer.start()
+    try:  # the group has processed offsets 0..2
+        committer.assign([TopicPartition(topic, 0)])
+        await committer.commit({TopicPartition(topic, 0): 3})
+    finally:
+        await committer.stop()
+    handled: list[int] = []
+
+    async def handle(key: bytes | None, value: bytes | None, hdrs: Any, o: Origin) -> None:
+        handled.append(o.offset)
+
+    guard = HoleGuard(_app(topic), settings, topic, handle)
+    real = guard._committed_many
+    refused = []
+
+    async def away_for_a_while(partitions: list[int]) -> dict[int, int]:
+        if len(refused) < 4:  # the assignment's ask and three of the actor's
+            refused.append(partitions)
+            raise ConnectionError("the group coordinator is not available")
+        return await real(partitions)
+
+    guard._committed_many = away_for_a_while  # type: ignore[method-assign]
+    try:
+        await guard.on_assigned({TopicPartition(topic, 0)})
+        assert guard.expected == {}
+        await guard.before(0, 5)  # Faust skipped 3 and 4
+        assert len(refused) == 4
+        assert handled == [3, 4]
+        assert guard.expected == {0: 6}
+    finally:
+        await guard.close()
