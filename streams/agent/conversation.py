@@ -16,7 +16,11 @@ processed one by one (a later event of the same user sees the earlier one's stat
 the group's overlay); when the agent has caught up with what Faust has fetched (or
 after WASTREAM_GROUP_MAX events), the group is settled: wait for every effect's ack,
 write the states, ack the events. Under load a group holds hundreds of events and costs
-one wait; when idle a group is one event, so no latency is added.
+one wait; when idle a group is one event, so no latency is added. An event's effects
+join the group only when its processing succeeds (a failed event goes to the retry
+tiers with none of its replies sent), and an effect larger than a producer request
+fails its event permanently (``EffectTooLarge``, dead-lettered) instead of being re-sent
+at every settle while the agent stalls.
 WASTREAM_OUTPUT_ACKS=buffered skips the wait (faster; unsafe if a crash loses effects
 whose state was stored).
 """
@@ -49,6 +53,7 @@ from streams.engine import process as engine
 from streams.engine import window
 from streams.engine.domains import Domains
 from streams.engine.model import Conv, Ctx, Out
+from streams.failure.errors import EffectTooLarge
 from streams.failure.records import Origin
 from streams.failure.router import FailureRouter
 from streams.runtime import faust_internals, holes
@@ -71,6 +76,9 @@ def _iso(ts: float) -> str:
 
 # (topic, key, value, headers, partition: None for murmur2 of the key)
 Record = tuple[str, bytes, bytes, list[tuple[str, bytes]], int | None]
+
+# A record batch's and a produce request's framing around one record (a generous bound).
+_RECORD_OVERHEAD = 512
 
 
 @dataclasses.dataclass
@@ -131,6 +139,7 @@ class ConversationProcessor:
         self.duplicates = 0
         self._partitions: dict[str, int] = {}  # topic → partition count
         self._changelog_known = False
+        self._max_record: int | None = None  # the producer's request limit, read once
 
     async def process(
         self, key: bytes | None, value: bytes | None, headers: Mapping[str, bytes],
@@ -177,7 +186,13 @@ class ConversationProcessor:
             conv, Ctx(event=event, now=now, opts=self.rt.opts, domains=self.domains,
                       understanding=heard, understanding_ms=heard_ms)
         )
-        await self._emit(event, conv, out, now, group)
+        # The event's effects join the shared group only once all of them are built: if
+        # building one raises, the event goes to the retry tiers or wa.dlq and none of
+        # its effects goes out with the group (its retry builds them again).
+        staged = Group()
+        await self._emit(event, conv, out, now, staged)
+        self._check_sizes(staged.unsent)
+        group.unsent.extend(staged.unsent)
         if conv.to_bytes() != before:  # only what changes the conversation is recorded
             conv.pos = [place.partition, place.offset]
             group.states[wkey] = conv.to_bytes()
@@ -187,6 +202,17 @@ class ConversationProcessor:
         self.processed += 1
         if alone:
             await self.settle(group)
+
+    def _check_sizes(self, records: list[Record]) -> None:
+        """Refuse (permanently) an effect the broker would refuse on every try: the group
+        would re-send it forever and its agent would stall."""
+        if self._max_record is None:
+            self._max_record = faust_internals.max_request_bytes(self.rt.app)
+        for topic, key, value, hdrs, _ in records:
+            size = len(key) + len(value) + sum(len(k) + len(v) for k, v in hdrs)
+            if size + _RECORD_OVERHEAD > self._max_record:
+                raise EffectTooLarge(f"an effect for {topic} is {size} bytes, more than a "
+                                     f"producer request may carry ({self._max_record})")
 
     def _mark_seen(self, group: Group, skey: bytes, place: Origin, now: float) -> None:
         """Record the event id as applied: its changelog record is one of the group's

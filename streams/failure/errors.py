@@ -64,6 +64,12 @@ class ParkedOverflow(PermanentError):
     the parked table without bound nor holds up anyone else."""
 
 
+class EffectTooLarge(PermanentError):
+    """An effect of the event (a reply, a state record …) is larger than a producer
+    request may be: the broker would refuse it on every try, so the event is
+    dead-lettered instead of stalling its agent's group commit."""
+
+
 class InjectedTransient(TransientError):
     """A fault injected by ``WASTREAM_FAULTS`` (tests and drills only)."""
 

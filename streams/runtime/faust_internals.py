@@ -27,6 +27,12 @@ def kafka_producer(app: Any) -> Any:
     return app.producer._ensure_producer()
 
 
+def max_request_bytes(app: Any) -> int:
+    """The largest producer request the app sends (Faust's
+    ``producer_max_request_size``, 1,000,000 unless configured)."""
+    return int(app.conf.producer_max_request_size)
+
+
 def fetched_queue(stream: Any) -> Any:
     """The queue of events fetched for ``stream`` and not yet taken by its agent
     (``faust.Stream.channel`` is a ``faust.Channel``; its ``queue`` is a

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
+import pytest
 
 from schemas.envelope import InboundEvent
 from streams.agent.conversation import ConversationProcessor
@@ -25,7 +26,10 @@ from tests.support import conversations as c
 from wastream.config import Settings
 
 U = "250788000333"
+V = "250788000444"
 NOW = 1_790_000_000.0
+
+CONF = SimpleNamespace(producer_max_request_size=1_000_000)  # the Faust app's conf
 
 
 # -- the rule -----------------------------------------------------------------------------
@@ -103,7 +107,7 @@ def _agent(changelog: str | None = None) -> tuple[ConversationProcessor, _Produc
     producer, seen = _Producer(), dict[bytes, bytes]()
     topics = {name: SimpleNamespace(get_topic_name=lambda n=name: n)
               for name in ("inbound", "outbound", "state", "domain", "delivery", "recovery")}
-    rt = SimpleNamespace(app=SimpleNamespace(producer=producer),
+    rt = SimpleNamespace(app=SimpleNamespace(producer=producer, conf=CONF),
                          chat_state=_StateTable(producer),
                          settings=Settings.from_env({"WASTREAM_PARTITIONS": "4"}),
                          opts=Options(dedupe_ttl_s=600), **topics)
@@ -212,3 +216,66 @@ def test_the_sweep_deletes_expired_entries_a_batch_at_a_time() -> None:
     counts = [sweeper.sweep(NOW + 50) for _ in range(3)]
     assert counts == [3, 1, 0]
     assert list(table) == [seen_key(U, "e9")]
+
+
+# -- an event's effects join the group only when the event succeeds ---------------------
+
+
+async def test_a_failed_events_effects_do_not_go_out_with_the_group(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second event of a group raises after its reply was built: it goes to the
+    retry tiers, and its reply must not be sent when the group settles (its retry sends
+    it; were it sent now, the user would get a reply of an event that failed)."""
+    from streams.agent import conversation
+
+    proc, producer, _ = _agent()
+    group = conversation.Group()
+    token = conversation._GROUP.set(group)
+    ok, bad = c.text(U, "hi"), c.text(V, "hi")
+    real = conversation.StateTransition
+
+    def failing(**kw: Any) -> Any:
+        if kw["wa_id"] == V:
+            raise RuntimeError("building the state record failed")
+        return real(**kw)
+
+    try:
+        await _run(proc, ok, 5)
+        monkeypatch.setattr(conversation, "StateTransition", failing)
+        with pytest.raises(RuntimeError):
+            await _run(proc, bad, 6)
+        await proc.settle(group)
+    finally:
+        conversation._GROUP.reset(token)
+    assert _replies(producer) == [f"{ok.event_id}:0"]
+    assert {orjson.loads(v)["wa_id"] for t, _, v in producer.sent if t == "state"} == {U}
+    assert V.encode() not in proc.rt.chat_state
+
+
+async def test_an_effect_too_large_for_the_broker_fails_its_event_alone() -> None:
+    """A record the broker would refuse on every try (larger than a producer request)
+    would be re-sent forever at settle, stalling the agent: its event fails instead,
+    permanently (the router dead-letters it with its error), and the others go on."""
+    from streams.agent import conversation
+    from streams.failure.errors import EffectTooLarge, is_transient
+
+    proc, producer, seen = _agent()
+    # a menu reply is ~1.4 kB, a delivery status ~0.25 kB: allow the statuses only
+    proc.rt.app.conf = SimpleNamespace(producer_max_request_size=1_500)
+    group = conversation.Group()
+    token = conversation._GROUP.set(group)
+    hi = c.text(U, "hi")
+    try:
+        await _run(proc, c.status(V, "wamid.OUT1", "delivered"), 5)
+        joined = len(group.unsent)
+        with pytest.raises(EffectTooLarge) as info:
+            await _run(proc, hi, 6)
+        assert not is_transient(info.value)
+        assert len(group.unsent) == joined  # nothing of the failed event joined
+        await _run(proc, c.status(V, "wamid.OUT2", "delivered"), 7)  # the others go on
+        await proc.settle(group)
+    finally:
+        conversation._GROUP.reset(token)
+    assert [t for t, _, _ in producer.sent] == ["delivery", "delivery"]
+    assert U.encode() not in proc.rt.chat_state
+    assert seen_key(U, hi.event_id) not in seen

@@ -80,6 +80,7 @@ class _App:
 
     def __init__(self, producer: _Producer) -> None:
         self.producer = producer
+        self.conf = SimpleNamespace(producer_max_request_size=1_000_000)
         self.consumer_generation_id = 1
         self.on_partitions_assigned = self.on_before_shutdown = _Signal()
         self.agents: dict[str, Callable[[Any], Any]] = {}

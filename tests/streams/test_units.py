@@ -21,6 +21,8 @@ from streams.engine.model import Conv
 from streams.runtime.read_models import apply_record
 from wastream.config import Settings
 
+CONF = SimpleNamespace(producer_max_request_size=1_000_000)  # the Faust app's conf
+
 
 def test_fast_record_bytes_equal_the_contract_bytes() -> None:
     for rec in (
@@ -144,8 +146,8 @@ async def test_group_settles_effects_before_states_and_resends_refused_records()
     producer = _Producer(refuse=1)
     table = _Table(producer)
     rt = SimpleNamespace(
-        app=SimpleNamespace(producer=producer), chat_state=table, settings=Settings.from_env({})
-    )
+        app=SimpleNamespace(producer=producer, conf=CONF), chat_state=table,
+        settings=Settings.from_env({}))
     proc = ConversationProcessor(rt, Domains.load(REGISTRY), DeadlineCache(), seen={})  # type: ignore[arg-type]
     group = Group()
     topic = SimpleNamespace(get_topic_name=lambda: "wa.outbound")
