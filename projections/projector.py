@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import time
@@ -29,6 +30,16 @@ T = TypeVar("T")
 # held up every round trip of the writer's transaction behind it, leaving PostgreSQL
 # idle; small chunks let each statement's reply be handled within a few milliseconds.
 CHUNK = 200
+
+
+class Batch(dict[TP, list[Msg]]):
+    """A batch of records by partition, with the seek count of each partition when its
+    records were fetched: records fetched before the projector sought a partition are
+    stale (the seek is why they must be read again)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epochs: dict[TP, int] = {}
 
 
 def to_msg(logical: str, r: ConsumerRecord[bytes, bytes]) -> Msg:
@@ -69,7 +80,15 @@ class Projector:
         self.store = Store(settings, self.projections, schema=schema)
         self.consumer: AIOKafkaConsumer | None = None
         self.applied_total = 0
-        self._seek_to: dict[TP, int] = {}
+        # partition → how many times the projector sought it (see Batch)
+        self._epoch: dict[TP, int] = {}
+        self.skipped: dict[TP, list[tuple[int, int]]] = {}  # ranges retention took
+
+    def _seek(self, tp: TopicPartition, offset: int) -> None:
+        assert self.consumer is not None
+        key = (self.logical[tp.topic], tp.partition)
+        self._epoch[key] = self._epoch.get(key, 0) + 1
+        self.consumer.seek(tp, offset)
 
     async def seek_stored(self, tps: list[TopicPartition]) -> None:
         assert self.consumer is not None
@@ -85,8 +104,11 @@ class Projector:
             if pos is None:
                 begin.append(tp)
             else:
-                self.consumer.seek(tp, pos)
+                self._seek(tp, pos)
         if begin:
+            for tp in begin:
+                key = (self.logical[tp.topic], tp.partition)
+                self._epoch[key] = self._epoch.get(key, 0) + 1
             await self.consumer.seek_to_beginning(*begin)
         log.info("assigned %d partitions, positioned from stored offsets", len(tps))
 
@@ -104,11 +126,13 @@ class Projector:
                 await asyncio.wait_for(stop.wait(), delay)
             delay = min(delay * 2, self.opts.backoff_max_s)
 
-    async def next_batch(self, stop: asyncio.Event) -> dict[TP, list[Msg]]:
+    async def next_batch(self, stop: asyncio.Event) -> Batch:
         """Records until ``batch_max`` or ``linger_s`` after the first one arrived, decoded
-        (``prepare``) as they come, in chunks of at most ``CHUNK`` records."""
+        (``prepare``) as they come, in chunks of at most ``CHUNK`` records. A partition
+        sought while the batch was being built keeps only what was fetched after the seek
+        (aiokafka drops what it had buffered from before it)."""
         assert self.consumer is not None
-        batch: dict[TP, list[Msg]] = {}
+        batch = Batch()
         count = 0
         deadline: float | None = None
         while not stop.is_set():
@@ -118,8 +142,13 @@ class Projector:
             chunk: list[Msg] = []
             for tp, recs in got.items():
                 logical = self.logical[tp.topic]
+                key = (logical, tp.partition)
                 msgs = [to_msg(logical, r) for r in recs]
-                batch.setdefault((logical, tp.partition), []).extend(msgs)
+                epoch = self._epoch.get(key, 0)
+                if batch.epochs.get(key, epoch) != epoch:  # chunks from before a seek
+                    count -= len(batch.pop(key, []))
+                batch.epochs[key] = epoch
+                batch.setdefault(key, []).extend(msgs)
                 chunk += msgs
             if chunk:
                 prepare(self.projections, chunk)
@@ -139,13 +168,38 @@ class Projector:
         if result is None:
             return False
         for (logical, part), offset in result.seeks.items():
+            tp = TopicPartition(self.settings.topic(logical), part)
+            start = await self._log_start(tp)
+            if start is not None and offset < start:
+                # Retention deleted records this projection never read: seeking back
+                # for them would find the log starting later, forever (the partition
+                # stalled). Record the skipped range where operators see it, move on.
+                log.error("%s[%d]: offsets %d..%d were deleted before they were projected; "
+                          "recorded in projection_errors and skipped", logical, part, offset,
+                          start - 1)
+                skip = functools.partial(self.store.skip_deleted, (logical, part), offset, start)
+                if await self._retrying(skip, stop) is None:
+                    return False
+                self.skipped.setdefault((logical, part), []).append((offset, start))
+                offset = start
             log.info("seeking %s[%d] back to stored offset %d", logical, part, offset)
-            self._seek_to[(logical, part)] = offset
-            self.consumer.seek(TopicPartition(self.settings.topic(logical), part), offset)
+            self._seek(tp, offset)
         self.applied_total += sum(len(v) for v in batch.values())
         return True
 
-    async def _read(self, queue: asyncio.Queue[dict[TP, list[Msg]]], stop: asyncio.Event) -> None:
+    async def _log_start(self, tp: TopicPartition) -> int | None:
+        """The partition's first offset still in the log; None if the broker cannot say
+        now (the seek goes ahead; the next gap asks again)."""
+        assert self.consumer is not None
+        try:
+            starts = await self.consumer.beginning_offsets([tp])
+        except Exception as exc:  # the broker is away
+            log.warning("%s[%d]: log start unknown (%s)", tp.topic, tp.partition, exc)
+            return None
+        start: int = starts[tp]
+        return start
+
+    async def _read(self, queue: asyncio.Queue[Batch], stop: asyncio.Event) -> None:
         """Fetch and decode batches ahead of the writer: the CPU work of batch k+1 runs
         while PostgreSQL writes batch k."""
         while not stop.is_set():
@@ -153,17 +207,12 @@ class Projector:
             if batch:
                 await queue.put(batch)
 
-    def _drop_stale(self, batch: dict[TP, list[Msg]]) -> dict[TP, list[Msg]]:
-        """Records fetched before a seek back (gap) are stale: drop them until the
-        partition's records start from the sought offset again."""
-        for tp, target in list(self._seek_to.items()):
-            msgs = batch.get(tp)
-            if not msgs:
-                continue
-            if msgs[0].offset > target:
-                del batch[tp]
-            else:
-                del self._seek_to[tp]
+    def _drop_stale(self, batch: Batch) -> Batch:
+        """Records fetched before a seek of their partition (a gap, an assignment) are
+        stale: drop them; what was fetched after the seek goes on."""
+        for tp, epoch in batch.epochs.items():
+            if epoch != self._epoch.get(tp, 0):
+                batch.pop(tp, None)
         return batch
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -179,7 +228,7 @@ class Projector:
             heartbeat_interval_ms=max(500, self.opts.session_timeout_ms // 4),
         )
         await self.consumer.start()
-        queue: asyncio.Queue[dict[TP, list[Msg]]] = asyncio.Queue(maxsize=1)
+        queue: asyncio.Queue[Batch] = asyncio.Queue(maxsize=1)
         reader = asyncio.create_task(self._read(queue, stop))
         stopped = asyncio.create_task(stop.wait())
         try:

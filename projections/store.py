@@ -209,6 +209,44 @@ class Store:
             await self.close()
             raise StoreUnavailable(str(err)) from err
 
+    async def skip_deleted(self, tp: TP, start: int, end: int) -> int:
+        """Records ``[start, end)`` of the partition are gone from the log (retention
+        deleted them before they were projected): record the range in
+        ``projection_errors`` (one row per projection that had not read it, at the first
+        offset it missed, without key or value) and move those projections' offsets to
+        ``end``, in one transaction. Returns how many projections skipped it."""
+        conn = await self.connect()
+        topic = self.topic_name(tp[0])
+        skipped = 0
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                                   f"{self.schema}:{topic}:{tp[1]}")
+                stored = await self._offsets_locked(conn)
+                for p in self.projections:
+                    if tp[0] not in p.topics:
+                        continue
+                    first = stored.get((p.name, *tp), start)
+                    if first >= end:
+                        continue
+                    await conn.execute(
+                        'INSERT INTO projection_errors (projection, topic, partition, "offset", '
+                        "error) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                        p.name, topic, tp[1], first,
+                        f"RecordsDeleted: offsets {first}..{end - 1} were deleted from the log "
+                        "(retention) before this projection read them; skipped")
+                    await conn.execute(
+                        'INSERT INTO projection_offsets (projection, topic, partition, "offset") '
+                        "VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, partition) "
+                        'DO UPDATE SET "offset" = greatest(projection_offsets."offset", '
+                        'EXCLUDED."offset"), updated_at = now()', p.name, topic, tp[1], end)
+                    skipped += 1
+        except CONNECTION_ERRORS as exc:
+            await self.close()
+            raise StoreUnavailable(str(exc)) from exc
+        self._gap_sought.pop(tp, None)
+        return skipped
+
     async def _apply(self, conn: asyncpg.Connection, batch: Mapping[TP, Sequence[Msg]],
                      only: Sequence[Projection] | None = None) -> BatchResult:
         result = BatchResult()
