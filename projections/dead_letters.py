@@ -76,6 +76,8 @@ class DeadLettersProjection:
                 dec = DlqDecision.from_dict(d)
             except RecordError:
                 continue
+            if dec.action not in ("redrive", "discard"):
+                continue  # a redrive's "redriven" mark (streams.dlq.ops), not a decision
             decisions.append((dec.dlq_id, dec.action, dec.by, dec.reason, ts(dec.at)))
         ids: list[str] = []
         if letters:

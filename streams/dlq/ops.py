@@ -1,17 +1,23 @@
 """Operating dead letters: list, show, redrive (exactly once), discard, auto-redrive.
 
 Reads Kafka directly (``wa.dlq`` and ``wa.dlq.ops``), so it works whether or not the
-projector is running; the ``wa_dead_letter_queue`` projection shows the same facts.
+projector is running; the ``wa_dead_letter_queue`` projection shows the same facts. A
+``DlqOps`` keeps what it has read as an index and reads on from where it stopped
+(:class:`LogTail`): the admin API's auto-redrive rounds and every call after the first
+read only the records appended since, not both topics in full each time.
 
 Redrive exactly once, durably: every decision is a ``DlqDecision`` keyed by the
 ``dlq_id`` on ``wa.dlq.ops``, so all decisions on one letter land on one partition in
 one total order. A redrive first appends its decision, then reads that partition up to
 its own offset: only if its decision is the FIRST one for the letter does it re-publish
 the record (to its original topic and partition, with ``wastream.redrive_of`` and a
-fresh retry budget). A second redrive, concurrent or years later, finds an earlier
-decision and does nothing. (A crash between the decision and the re-publish leaves the
-letter marked redriven but not re-published: at most once; ``show`` reveals it, as no
-later record carries its ``redrive_of``.)
+fresh retry budget), then appends a ``redriven`` mark. A redrive decision without its
+mark is pending: its process died between the two steps. Once it is older than
+``PENDING_GRACE_S`` (its writer is not merely still publishing), the next redrive of
+the letter or auto-redrive round re-publishes it and marks it. The re-published record
+is the letter's own bytes (the same event id, the same outbound id), so should the dead
+process have published it after all, the copy is a duplicate the agent's dedupe and the
+sender's ledger absorb.
 """
 
 from __future__ import annotations
@@ -32,6 +38,11 @@ from streams.runtime import faust_internals
 from wastream.config import Settings
 
 DONE_STATUS = {"redrive": "redriven", "discard": "discarded"}
+REDRIVEN = "redriven"  # the mark a redrive appends once the letter is re-published
+PENDING = "redrive_pending"  # a redrive decided and (maybe) never re-published
+#: How old a redrive decision without its mark must be before another process
+#: completes it (its own process may still be publishing it).
+PENDING_GRACE_S = 60.0
 
 
 @dataclass
@@ -66,7 +77,22 @@ class DeadLetter:
 
     @property
     def status(self) -> str:
-        return DONE_STATUS.get(self.decisions[0].action, "decided") if self.decisions else "open"
+        if not self.decisions:
+            return "open"
+        first = self.decisions[0]
+        if first.action == "redrive" and not any(d.action == REDRIVEN for d in self.decisions):
+            return PENDING
+        return DONE_STATUS.get(first.action, "decided")
+
+    def pending_for(self, now: float) -> float:
+        """Seconds since the pending redrive was decided (0 when not pending)."""
+        if self.status != PENDING:
+            return 0.0
+        try:
+            at = datetime.fromisoformat(self.decisions[0].at).timestamp()
+        except ValueError:
+            return float("inf")
+        return max(0.0, now - at)
 
     @property
     def age_s(self) -> float:
@@ -96,45 +122,74 @@ class DeadLetter:
 
 async def read_all(settings: Settings, topic: str, timeout_s: float = 30.0) -> list[Any]:
     """Every record of ``topic`` up to its current end, ordered by (partition, offset)."""
-    # earliest as well as seek_to_beginning: a "latest" reset racing the seek loses records
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                enable_auto_commit=False, group_id=None,
-                                auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        # A consumer without a subscription has no metadata of the topic yet: refresh the
-        # client's own (a separate ClusterMetadata would leave the fetcher without leaders).
-        deadline = time.monotonic() + timeout_s
-        parts = consumer.partitions_for_topic(topic)
-        while not parts and time.monotonic() < deadline:
-            await faust_internals.force_metadata_update(consumer)
-            parts = consumer.partitions_for_topic(topic)
+    return await LogTail(settings, topic).read_new(timeout_s)
+
+
+class LogTail:
+    """Every record of a topic, read on from where the last call stopped: each call
+    opens a consumer, seeks each partition to the next offset not yet read, reads to
+    the end offsets of that moment, and closes it (no consumer outlives a call, so a
+    CLI's separate event loops are fine)."""
+
+    def __init__(self, settings: Settings, topic: str) -> None:
+        self.settings = settings
+        self.topic = topic
+        self.next: dict[int, int] = {}  # partition → next offset to read
+        self.read_total = 0  # records read so far (a metric for tests)
+
+    async def read_new(self, timeout_s: float = 30.0) -> list[Any]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                                    enable_auto_commit=False, group_id=None,
+                                    auto_offset_reset="earliest")
+        await consumer.start()
+        try:
+            # A consumer without a subscription has no metadata of the topic yet: refresh
+            # the client's own (a separate ClusterMetadata leaves the fetcher without
+            # leaders).
+            deadline = time.monotonic() + timeout_s
+            parts = consumer.partitions_for_topic(self.topic)
+            while not parts and time.monotonic() < deadline:
+                await faust_internals.force_metadata_update(consumer)
+                parts = consumer.partitions_for_topic(self.topic)
+                if not parts:
+                    await asyncio.sleep(0.1)
             if not parts:
-                await asyncio.sleep(0.1)
-        if not parts:
-            raise TimeoutError(f"topic {topic} not found")
-        tps = [TopicPartition(topic, p) for p in sorted(parts)]
-        consumer.assign(tps)
-        end = await consumer.end_offsets(tps)
-        await consumer.seek_to_beginning(*tps)
-        out: list[Any] = []
-        pending = {tp for tp in tps if end[tp] > 0}
-        while pending:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"could not read {topic} to its end in {timeout_s}s")
-            # Done by the offsets we were handed, not by position(): the fetcher may move
-            # the position before getmany returns the records.
-            batch = await consumer.getmany(timeout_ms=200)
-            for tp, msgs in batch.items():
-                if tp not in pending:
-                    continue
-                out.extend(m for m in msgs if m.offset < end[tp])
-                if msgs and msgs[-1].offset + 1 >= end[tp]:
-                    pending.discard(tp)
-        out.sort(key=lambda m: (m.partition, m.offset))
-        return out
-    finally:
-        await consumer.stop()
+                raise TimeoutError(f"topic {self.topic} not found")
+            tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
+            end = await consumer.end_offsets(tps)
+            pending = {tp for tp in tps if end[tp] > self.next.get(tp.partition, 0)}
+            if not pending:
+                return []
+            consumer.assign(sorted(pending))  # only these: the others would be read again
+            fresh = [tp for tp in pending if tp.partition not in self.next]
+            if fresh:
+                await consumer.seek_to_beginning(*fresh)
+            for tp in pending:
+                if tp.partition in self.next:
+                    consumer.seek(tp, self.next[tp.partition])
+            out: list[Any] = []
+            while pending:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"could not read {self.topic} to its end in "
+                                       f"{timeout_s}s")
+                # Done by the end offsets we were handed, not by position(): the fetcher
+                # may move the position before getmany returns the records.
+                batch = await consumer.getmany(timeout_ms=200)
+                for tp, msgs in batch.items():
+                    if tp not in pending:
+                        continue
+                    got = [m for m in msgs if m.offset < end[tp]]
+                    out.extend(got)
+                    if got:
+                        self.next[tp.partition] = got[-1].offset + 1
+                    if msgs and msgs[-1].offset + 1 >= end[tp]:
+                        self.next[tp.partition] = end[tp]
+                        pending.discard(tp)
+            out.sort(key=lambda m: (m.partition, m.offset))
+            self.read_total += len(out)
+            return out
+        finally:
+            await consumer.stop()
 
 
 def _already(dec: DlqDecision) -> str:
@@ -144,26 +199,36 @@ def _already(dec: DlqDecision) -> str:
 class DlqOps:
     """The operations behind ``wastream dlq`` and the admin API."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, pending_grace_s: float = PENDING_GRACE_S) -> None:
         self.settings = settings
         self.dlq = settings.topic(topics.DLQ)
         self.ops = settings.topic(topics.DLQ_OPS)
+        self.pending_grace_s = pending_grace_s
+        # The index: letters by id, every decision by letter id (in log order), and
+        # where each letter's first decision is on wa.dlq.ops.
+        self.letters: dict[str, DeadLetter] = {}
+        self.decisions: dict[str, list[DlqDecision]] = {}
+        self.first_at: dict[str, tuple[int, int]] = {}
+        self.dlq_tail = LogTail(settings, self.dlq)
+        self.ops_tail = LogTail(settings, self.ops)
 
     async def load(self) -> dict[str, DeadLetter]:
-        letters: dict[str, DeadLetter] = {}
-        for m in await read_all(self.settings, self.dlq):
+        """The index, brought up to the end of both topics (reading only what is new)."""
+        for m in await self.dlq_tail.read_new():
             hdrs = {k: bytes(v) for k, v in (m.headers or ())}
             dlq_id = hdrs.get(h.DLQ_ID, b"").decode() or f"{self.dlq}:{m.partition}:{m.offset}"
-            if dlq_id in letters:
-                letters[dlq_id].copies += 1  # at-least-once: a crash may dead-letter twice
+            letter = self.letters.get(dlq_id)
+            if letter is not None:
+                letter.copies += 1  # at-least-once: a crash may dead-letter twice
                 continue
-            letters[dlq_id] = DeadLetter(dlq_id, m.key, m.value, hdrs, m.partition, m.offset,
-                                         m.timestamp)
-        for m in await read_all(self.settings, self.ops):
+            self.letters[dlq_id] = DeadLetter(
+                dlq_id, m.key, m.value, hdrs, m.partition, m.offset, m.timestamp,
+                decisions=self.decisions.setdefault(dlq_id, []))
+        for m in await self.ops_tail.read_new():
             dec = DlqDecision.from_bytes(m.value or b"{}")
-            if dec.dlq_id in letters:
-                letters[dec.dlq_id].decisions.append(dec)
-        return letters
+            self.decisions.setdefault(dec.dlq_id, []).append(dec)
+            self.first_at.setdefault(dec.dlq_id, (m.partition, m.offset))
+        return self.letters
 
     async def list_letters(self, *, type: str | None = None, error_class: str | None = None,
                    min_age_s: float | None = None, max_age_s: float | None = None,
@@ -200,13 +265,10 @@ class DlqOps:
         dec = DlqDecision(dlq_id=dlq_id, action=action, by=by, reason=reason,
                           at=datetime.now(UTC).isoformat())
         meta = await producer.send_and_wait(self.ops, key=dlq_id.encode(), value=dec.to_bytes())
-        for m in await read_all(self.settings, self.ops):
-            if m.partition != meta.partition or m.offset > meta.offset:
-                continue
-            first = DlqDecision.from_bytes(m.value or b"{}")
-            if first.dlq_id == dlq_id:
-                return None if m.offset == meta.offset else first
-        return None
+        await self.load()  # up to (at least) our own decision
+        if self.first_at.get(dlq_id) == (meta.partition, meta.offset):
+            return None
+        return self.decisions[dlq_id][0]
 
     async def _producer(self) -> AIOKafkaProducer:
         p = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
@@ -215,10 +277,19 @@ class DlqOps:
         return p
 
     async def redrive(self, dlq_id: str, by: str = "cli", reason: str = "") -> dict[str, Any]:
-        """Re-publish a letter to its original topic once; a second call does nothing."""
+        """Re-publish a letter to its original topic once; a second call does nothing
+        (except complete a redrive whose process died before re-publishing)."""
         letter = (await self.load()).get(dlq_id)
         if letter is None:
             return {"dlq_id": dlq_id, "result": "not_found"}
+        if letter.status == PENDING:
+            if letter.pending_for(time.time()) < self.pending_grace_s:
+                return {"dlq_id": dlq_id, "result": PENDING}
+            producer = await self._producer()
+            try:
+                return await self._republish(producer, letter, by, completing=True)
+            finally:
+                await producer.stop()
         if letter.decisions:
             return {"dlq_id": dlq_id, "result": f"already_{letter.status}"}
         producer = await self._producer()
@@ -226,17 +297,28 @@ class DlqOps:
             earlier = await self._decide(producer, dlq_id, "redrive", by, reason)
             if earlier is not None:
                 return {"dlq_id": dlq_id, "result": _already(earlier)}
-            target = letter.hdr(h.ORIGINAL_TOPIC) or self.settings.topic(topics.INBOUND)
-            part = letter.hdr(h.ORIGINAL_PARTITION)
-            hdrs = [(k, v) for k, v in letter.headers.items() if not k.startswith("wastream.")]
-            hdrs.append((h.REDRIVE_OF, dlq_id.encode()))
-            meta = await producer.send_and_wait(target, key=letter.key, value=letter.value,
-                                                partition=int(part) if part.isdigit() else None,
-                                                headers=hdrs)
-            return {"dlq_id": dlq_id, "result": "redriven",
-                    "to": f"{target}:{meta.partition}:{meta.offset}"}
+            return await self._republish(producer, letter, by)
         finally:
             await producer.stop()
+
+    async def _republish(self, producer: AIOKafkaProducer, letter: DeadLetter, by: str,
+                         completing: bool = False) -> dict[str, Any]:
+        """The second step of a redrive: the letter to its original topic, then the mark
+        that says it went (without the mark the redrive stays pending)."""
+        target = letter.hdr(h.ORIGINAL_TOPIC) or self.settings.topic(topics.INBOUND)
+        part = letter.hdr(h.ORIGINAL_PARTITION)
+        hdrs = [(k, v) for k, v in letter.headers.items() if not k.startswith("wastream.")]
+        hdrs.append((h.REDRIVE_OF, letter.dlq_id.encode()))
+        meta = await producer.send_and_wait(target, key=letter.key, value=letter.value,
+                                            partition=int(part) if part.isdigit() else None,
+                                            headers=hdrs)
+        mark = DlqDecision(dlq_id=letter.dlq_id, action=REDRIVEN, by=by,
+                           reason="completed a pending redrive" if completing else "",
+                           at=datetime.now(UTC).isoformat())
+        await producer.send_and_wait(self.ops, key=letter.dlq_id.encode(), value=mark.to_bytes())
+        letter.decisions.append(mark)
+        return {"dlq_id": letter.dlq_id, "result": "redriven",
+                "to": f"{target}:{meta.partition}:{meta.offset}"}
 
     async def discard(self, dlq_id: str, by: str, reason: str) -> dict[str, Any]:
         """Record that a letter is dropped on purpose: who and why."""
@@ -258,10 +340,15 @@ class DlqOps:
 
     async def auto_redrive(self, cooldown_s: float) -> list[dict[str, Any]]:
         """Redrive every open transient-class letter older than ``cooldown_s`` (the seed's
-        DLQ processor; off unless WASTREAM_DLQ_AUTO_REDRIVE_S is set or called)."""
+        DLQ processor; off unless WASTREAM_DLQ_AUTO_REDRIVE_S is set or called), and
+        complete every pending redrive past its grace."""
         done = []
-        for s in await self.list_letters(status="open", min_age_s=cooldown_s):
-            if s["error_kind"] == "transient":
-                done.append(await self.redrive(s["dlq_id"], by="auto-redrive",
+        now = time.time()
+        for letter in list((await self.load()).values()):
+            if letter.status == PENDING and letter.pending_for(now) >= self.pending_grace_s:
+                done.append(await self.redrive(letter.dlq_id, by="auto-redrive"))
+            elif (letter.status == "open" and letter.age_s >= cooldown_s
+                  and letter.hdr(h.ERROR_KIND) == "transient"):
+                done.append(await self.redrive(letter.dlq_id, by="auto-redrive",
                                                reason=f"transient, older than {cooldown_s}s"))
         return done

@@ -4,8 +4,10 @@ API, redrive exactly once (also when two operators race), discard, auto-redrive.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import orjson
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from schemas import headers as h
@@ -72,9 +74,9 @@ async def test_cli_list_show_redrive_twice_discard(system: System) -> None:
     assert shown["decisions"][0]["by"] == "ops2"
     assert shown["decisions"][0]["reason"] == "test data"
     assert "TransientError" in shown["error_trace"]
-    ops = await system.read("wa.dlq.ops", min_count=2, timeout_s=10)
+    ops = await system.read("wa.dlq.ops", min_count=3, timeout_s=10)
     assert sorted(DlqDecision.from_bytes(r.value or b"").action for r in ops) == \
-        ["discard", "redrive"]
+        ["discard", "redrive", "redriven"]  # the redrive, then its mark once published
 
 
 async def test_two_concurrent_redrives_publish_once(system: System) -> None:
@@ -116,3 +118,77 @@ async def test_admin_api_needs_the_bearer_token(system: System) -> None:
         r = await client.post(f"/dlq/{ids['b']}/discard", json={"reason": "dup"}, headers=auth)
         assert (await r.json())["result"] == "discarded"
     assert len(await system.read("wa.inbound", min_count=1, timeout_s=20, settle_s=2)) == 1
+
+
+async def test_a_crash_between_the_decision_and_the_re_publish_is_completed_later(
+        system: System, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The redrive's decision is on wa.dlq.ops, then its process dies before the letter
+    is re-published: the letter is pending, not redriven forever; once past the grace,
+    the next auto-redrive round re-publishes it, once."""
+    ids = await seed_letters(system)
+    inbound = system.topic("wa.inbound")
+    crashing = DlqOps(settings_of(system))
+    real_producer = crashing._producer
+
+    async def producer_that_dies_before_re_publishing() -> Any:
+        p = await real_producer()
+        real_send = p.send_and_wait
+
+        async def send_and_wait(topic: str, *args: Any, **kwargs: Any) -> Any:
+            if topic == inbound:
+                raise SystemExit("killed between the decision and the re-publish")
+            return await real_send(topic, *args, **kwargs)
+
+        p.send_and_wait = send_and_wait  # type: ignore[method-assign]
+        return p
+
+    monkeypatch.setattr(crashing, "_producer", producer_that_dies_before_re_publishing)
+    with pytest.raises(SystemExit):
+        await crashing.redrive(ids["b"], by="ops1")
+
+    ops = DlqOps(settings_of(system))  # a restart: a new process
+    shown = await ops.show(ids["b"])
+    assert shown is not None
+    assert shown["status"] == "redrive_pending"
+    # within the grace the writer may still be publishing: nobody else does it
+    assert (await ops.redrive(ids["b"]))["result"] == "redrive_pending"
+    later = DlqOps(settings_of(system), pending_grace_s=0)
+    done = await later.auto_redrive(cooldown_s=3600)  # the open ones are too young
+    assert done == [{"dlq_id": ids["b"], "result": "redriven", "to": done[0]["to"]}]
+    assert (await later.redrive(ids["b"]))["result"] == "already_redriven"
+    assert await later.auto_redrive(cooldown_s=3600) == []
+    records = await system.read("wa.inbound", min_count=1, timeout_s=20, settle_s=2)
+    assert [r.headers[h.REDRIVE_OF] for r in records] == [ids["b"].encode()]
+    assert (await DlqOps(settings_of(system)).show(ids["b"]) or {})["status"] == "redriven"
+
+
+async def test_later_calls_read_only_what_was_appended_since(
+        system: System, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Auto-redrive rounds and API calls on one DlqOps read both topics once, then only
+    their new records (each round re-reading both in full made auto-redrive O(N^2))."""
+    from streams.dlq import ops as ops_module
+
+    read = {"n": 0}
+
+    class CountingConsumer(ops_module.AIOKafkaConsumer):  # type: ignore[misc]
+        async def getmany(self, *args: Any, **kwargs: Any) -> Any:
+            got = await super().getmany(*args, **kwargs)
+            read["n"] += sum(len(v) for v in got.values())
+            return got
+
+    monkeypatch.setattr(ops_module, "AIOKafkaConsumer", CountingConsumer)
+    ids = await seed_letters(system)
+    ops = DlqOps(settings_of(system))
+    assert len(await ops.list_letters()) == 3
+    first = read["n"]
+    assert first == 3  # three letters, no decisions yet
+    done = await ops.auto_redrive(cooldown_s=0)  # redrives a and c: two decisions, two marks
+    assert sorted(d["dlq_id"] for d in done) == sorted([ids["a"], ids["c"]])
+    await ops.list_letters()  # reads the last mark appended
+    before = read["n"]
+    assert before == first + 4  # two decisions, two marks: nothing read twice
+    assert await ops.auto_redrive(cooldown_s=0) == []
+    assert read["n"] == before  # nothing new: nothing read
+    assert {r["dlq_id"]: r["status"] for r in await ops.list_letters()} == {
+        ids["a"]: "redriven", ids["b"]: "open", ids["c"]: "redriven"}
+    assert read["n"] == before

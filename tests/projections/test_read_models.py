@@ -145,7 +145,9 @@ async def test_dead_letters_and_decisions(system: System) -> None:
     ops = [DlqDecision(dlq_id=f"{system.topic(topics.INBOUND)}:0:7", action="redrive", by="op1"),
            DlqDecision(dlq_id=f"{system.topic(topics.INBOUND)}:0:7", action="discard", by="op2"),
            DlqDecision(dlq_id=f"{system.topic(topics.INBOUND)}:0:99", action="discard", by="op3",
-                       reason="unknown id: kept for when it arrives")]
+                       reason="unknown id: kept for when it arrives"),
+           # a redrive's mark (streams.dlq.ops) is not a decision: 8 stays open
+           DlqDecision(dlq_id=f"{system.topic(topics.INBOUND)}:0:8", action="redriven", by="op4")]
     await pd.produce(system.bootstrap, system.topic(topics.DLQ_OPS), [(o.dlq_id, o) for o in ops])
     system.start_projector()
     rows = await system.wait_rows(
