@@ -243,3 +243,46 @@ async def test_first_record_waits_until_the_committed_offset_can_be_read(
         assert guard.expected == {0: 6}
     finally:
         await guard.close()
+
+
+async def test_records_read_again_after_a_restart_are_dead_lettered_once(
+        system: System) -> None:
+    """A restarted worker reads again what it had handled but not committed, and a
+    record that fails for good is dead-lettered again: the copies carry the record's
+    own id (topic:partition:offset), so operators see each dead letter once."""
+    from schemas import headers as h
+    from streams.dlq.ops import DlqOps
+    from streams.failure.errors import PermanentError
+    from streams.failure.records import error_headers
+    from tests.support import kafka as tk
+
+    settings = Settings.from_env(system.env)
+    topic = system.topic(topics.INBOUND)
+    await _produce(system.bootstrap, topic, 6)
+    committer = AIOKafkaConsumer(bootstrap_servers=system.bootstrap,
+                                 group_id=settings.faust_app_id, enable_auto_commit=False)
+    await committer.start()
+    try:  # the group committed offset 3 and never more: 3.. are read after each restart
+        committer.assign([TopicPartition(topic, 0)])
+        await committer.commit({TopicPartition(topic, 0): 3})
+    finally:
+        await committer.stop()
+
+    async def dead_letter(key: bytes | None, value: bytes | None, hdrs: Any,
+                          o: Origin) -> None:  # what the failure router does
+        exc = PermanentError(f"bad record {value!r}")
+        await tk.produce(system.bootstrap, system.topic(topics.DLQ), [(key, value or b"")],
+                         headers=h.to_headers(error_headers(exc, o, 0)))
+
+    for _ in range(2):  # the first run, then the restart
+        guard = HoleGuard(_app(topic), settings, topic, dead_letter)
+        try:
+            await guard.before(0, 5)  # Faust skipped 3 and 4
+            await dead_letter(b"k", b"r5", {}, Origin(topic, 0, 5))  # the actor's own
+        finally:
+            await guard.close()
+    copies = await system.read(topics.DLQ, min_count=6, timeout_s=20)
+    assert len(copies) == 6  # each record dead-lettered in both runs
+    letters = await DlqOps(settings).list_letters()
+    assert sorted((r["dlq_id"], r["copies"]) for r in letters) == [
+        (f"{topic}:0:{o}", 2) for o in (3, 4, 5)]
