@@ -92,6 +92,8 @@ class Group:
     unsent: list[Record] = dataclasses.field(default_factory=list)
     unacked: list[tuple[Any, list[Record]]] = dataclasses.field(default_factory=list)
     events: int = 0
+    # An event's own facts, fed to the domains' read models once the event succeeded.
+    facts: list[tuple[str, Any, float]] = dataclasses.field(default_factory=list)
 
 
 # The group of the actor running now (each actor is its own task, so its own context).
@@ -193,6 +195,8 @@ class ConversationProcessor:
         await self._emit(event, conv, out, now, staged)
         self._check_sizes(staged.unsent)
         group.unsent.extend(staged.unsent)
+        for wa_id, fact, at in staged.facts:  # our own facts, visible at once
+            self.domains.apply(wa_id, fact, at)
         if conv.to_bytes() != before:  # only what changes the conversation is recorded
             conv.pos = [place.partition, place.offset]
             group.states[wkey] = conv.to_bytes()
@@ -352,7 +356,7 @@ class ConversationProcessor:
                     version=fact.version,
                 )
                 await self._send(rt.domain, conv.wa_id, _bytes(dom), corr, group)
-                self.domains.apply(conv.wa_id, fact, now)  # our own facts, visible at once
+                group.facts.append((conv.wa_id, fact, now))  # applied if the event succeeds
             for to, typ, payload in out.internal:
                 internal = InboundEvent(
                     event_id=f"{ev.event_id}:{typ}:{to}",

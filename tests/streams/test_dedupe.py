@@ -232,13 +232,22 @@ async def test_a_failed_events_effects_do_not_go_out_with_the_group(
     group = conversation.Group()
     token = conversation._GROUP.set(group)
     ok, bad = c.text(U, "hi"), c.text(V, "hi")
-    real = conversation.StateTransition
+    real, real_process = conversation.StateTransition, conversation.engine.process
+    fact = SimpleNamespace(type="Noted", version=1, to_data=dict)  # a business fact
+    applied: list[str] = []
 
     def failing(**kw: Any) -> Any:
         if kw["wa_id"] == V:
             raise RuntimeError("building the state record failed")
         return real(**kw)
 
+    def with_a_fact(conv: Any, ctx: Any) -> Any:
+        out = real_process(conv, ctx)
+        out.domain.append(fact)
+        return out
+
+    monkeypatch.setattr(conversation.engine, "process", with_a_fact)
+    monkeypatch.setattr(proc.domains, "apply", lambda wa_id, f, now: applied.append(wa_id))
     try:
         await _run(proc, ok, 5)
         monkeypatch.setattr(conversation, "StateTransition", failing)
@@ -249,6 +258,8 @@ async def test_a_failed_events_effects_do_not_go_out_with_the_group(
         conversation._GROUP.reset(token)
     assert _replies(producer) == [f"{ok.event_id}:0"]
     assert {orjson.loads(v)["wa_id"] for t, _, v in producer.sent if t == "state"} == {U}
+    assert {orjson.loads(v)["wa_id"] for t, _, v in producer.sent if t == "domain"} == {U}
+    assert applied == [U]  # the failed event's fact reached no read model either
     assert V.encode() not in proc.rt.chat_state
 
 
