@@ -218,8 +218,9 @@ class ConversationSettings(Group):
         1.0, gt=0, alias="WASTREAM_TIMER_TICK_S",
         description="period of the task that fires due conversation timers")
     timer_rescan_s: float = Field(
-        30.0, gt=0, alias="WASTREAM_TIMER_RESCAN_S",
-        description="period of the full rescan of the deadlines in the conversation table")
+        300.0, gt=0, alias="WASTREAM_TIMER_RESCAN_S",
+        description="period of the safety-net rescan of the deadlines in the conversation "
+        "table, read in slices (the index is also rebuilt after each rebalance and recovery)")
 
     @field_validator("tz")
     @classmethod
