@@ -212,11 +212,11 @@ def _uploads(settings: Settings, ledger: Ledger | MemoryLedger) -> Uploads:
     """Stored media in replies: ids cached in the ledger's database (in memory when dry)."""
     from streams.media.graph import MediaClient
     from streams.media.outbound import MemoryCache, TableCache
-    from streams.media.store import LocalStore
+    from streams.media.store import from_settings as store_from_settings
 
     cache = (TableCache(ledger.pool, ledger.schema) if isinstance(ledger, Ledger)
              else MemoryCache())
-    return Uploads(MediaClient.from_settings(settings), LocalStore.from_settings(settings), cache)
+    return Uploads(MediaClient.from_settings(settings), store_from_settings(settings), cache)
 
 
 def register(app: Any, settings: Settings, prepare_db: Prepare | None = None) -> Sender:
@@ -251,6 +251,8 @@ def register(app: Any, settings: Settings, prepare_db: Prepare | None = None) ->
             if getattr(app, "should_stop", False):
                 await client.close()
                 await ledger.close()
+                if sender.uploads is not None:
+                    await sender.uploads.store.close()
 
     return sender
 

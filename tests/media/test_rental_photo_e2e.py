@@ -6,20 +6,24 @@ The owner's image is downloaded into the store beside the conversation; the list
 keeps its key (the sha256 the webhook stated); the seeker's details send it as an
 image (uploaded once, then a message with Meta's id and a caption) before the details
 text. A second listing whose photo never reaches the store is shown without it, and
-its details still go."""
+its details still go. Run with the local store and with an S3 bucket (a local S3 server)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import time
+from contextlib import ExitStack
 from pathlib import Path
+
+import pytest
 
 from schemas import topics
 from schemas.delivery import DeliveryUpdate
 from standins.graph import GraphStub, Seen
 from tests.domains.test_parrot_e2e import said, users
 from tests.media.test_media_e2e import image, status_of
+from tests.support.s3 import ACCESS_KEY, REGION, SECRET, s3_server
 from tests.support.system import System
 from wastream.driver import ConversationDriver, options
 
@@ -92,13 +96,23 @@ async def before_details(stub: GraphStub, details: str, timeout_s: float = 30) -
         await asyncio.sleep(0.2)
 
 
+@pytest.mark.parametrize("backend", ["local", "s3"])
 async def test_a_rental_photo_goes_from_the_owner_upload_to_the_seeker_details(
-        system: System, tmp_path: Path) -> None:
+        system: System, tmp_path: Path, backend: str) -> None:
     stub = await GraphStub().start()
+    s3 = ExitStack()
     system.env_overrides.update({
         "WHATSAPP_GRAPH_URL": stub.url, "WHATSAPP_ACCESS_TOKEN": stub.token,
         "WASTREAM_MEDIA_DIR": str(tmp_path / "media"),
         "WASTREAM_SENDER_RECIPIENT_RATE": "1000"})
+    if backend == "s3":  # the worker's media agent and sender use a bucket instead
+        server = s3.enter_context(s3_server())
+        bucket = server.bucket()
+        system.env_overrides.update({
+            "WASTREAM_MEDIA_STORE": "s3", "WASTREAM_MEDIA_S3_BUCKET": bucket,
+            "WASTREAM_MEDIA_S3_ENDPOINT_URL": server.endpoint_url,
+            "WASTREAM_MEDIA_S3_REGION": REGION, "WASTREAM_MEDIA_S3_ACCESS_KEY_ID": ACCESS_KEY,
+            "WASTREAM_MEDIA_S3_SECRET_ACCESS_KEY": SECRET})
     try:
         stub.media.put("7001", PHOTO, "image/jpeg")
         system.start_ingress()
@@ -108,6 +122,14 @@ async def test_a_rental_photo_goes_from_the_owner_upload_to_the_seeker_details(
             await list_place(o, "apartment", "2", image("7001", PHOTO), wrong_first=True)
             row = await status_of(system, "7001")
             assert (row["status"], row["store_key"]) == ("stored", KEY)
+            local = tmp_path / "media" / KEY[:2] / KEY
+            if backend == "s3":
+                reader = server.store(bucket)
+                assert await reader.get(KEY) == PHOTO
+                await reader.close()
+                assert not local.exists()
+            else:
+                assert local.read_bytes() == PHOTO
             # The photo of the second listing is unknown to Meta: never stored.
             await list_place(o2, "house", "3", image("7404", b"never downloaded"))
             assert (await status_of(system, "7404"))["status"] == "failed"
@@ -145,3 +167,4 @@ async def test_a_rental_photo_goes_from_the_owner_upload_to_the_seeker_details(
             ("house", "7404", hashlib.sha256(b"never downloaded").hexdigest())]
     finally:
         await stub.stop()
+        s3.close()
