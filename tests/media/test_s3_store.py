@@ -16,6 +16,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
+from streams.failure.errors import is_transient
 from streams.media import store as media_store
 from streams.media.s3 import S3Refused, S3Store, S3Unavailable
 from streams.media.sigv4 import EMPTY_SHA256, Credentials, sign
@@ -81,15 +82,17 @@ async def test_a_missing_bucket_is_refused_and_a_dead_service_is_transient(
         s3: S3Server) -> None:
     store = s3.store("no-such-bucket-here")
     try:
-        with pytest.raises(S3Refused):
+        with pytest.raises(S3Refused) as refused:
             await store.put(b"a photo", "image/jpeg")
+        assert not is_transient(refused.value)  # a dead letter, not retried forever
     finally:
         await store.close()
     gone = S3Store("http://127.0.0.1:9", "bucket", Credentials(ACCESS_KEY, SECRET, REGION),
                    timeout_s=5)
     try:
-        with pytest.raises(S3Unavailable):
+        with pytest.raises(S3Unavailable) as unavailable:
             await gone.get(KEY)
+        assert is_transient(unavailable.value)  # the retry tiers
     finally:
         await gone.close()
 
