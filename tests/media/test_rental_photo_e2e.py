@@ -58,15 +58,17 @@ async def list_place(o: ConversationDriver, kind: str, beds: str, photo: dict[st
     assert (await said(o, 2))[0].startswith("Your place is listed for")
 
 
-async def open_details(s: ConversationDriver, title: str) -> list[dict[str, object]]:
+async def open_details(s: ConversationDriver, title: str,
+                       asks: int = 1) -> list[dict[str, object]]:
     """Search near Kigali and open the listing whose row is ``title``; the bodies the
-    conversation wrote for the details (on wa.outbound)."""
+    conversation wrote for the details (on wa.outbound). ``asks``: 2 once the seeker
+    has searched (the location request, and "use the last one")."""
     await s.text("menu")
     await said(s, timeout_s=60)
     await s.pick("menu:rentals")
     await said(s)
     await s.tap("rentals:find")
-    await said(s, 1)
+    await said(s, asks)
     await s.location(*KIGALI)
     await said(s)
     await s.text("400k")
@@ -144,7 +146,7 @@ async def test_a_rental_photo_goes_from_the_owner_upload_to_the_seeker_details(
             assert hashlib.sha256(upload.data).hexdigest() == KEY
             assert sent[0].body["image"] == {"id": upload_id, "caption": "Apartment · 2 bd"}
 
-            shown = await open_details(s, "House · 3 bd")
+            shown = await open_details(s, "House · 3 bd", asks=2)
             assert shown[0]["type"] == "image"  # asked for, but not in the store: skipped
             sent = await before_details(stub, "House, 3 bedrooms")
             assert sent[0].body["type"] == "interactive"  # the results list, no image
