@@ -51,7 +51,7 @@ from streams.failure.errors import (
 )
 from streams.failure.records import FaustPublisher, Origin, Publisher
 from streams.failure.router import FailureRouter
-from streams.media.outbound import Uploads, media_gone
+from streams.media.outbound import MediaNotStored, Uploads, media_gone
 from streams.runtime import holes
 from wastream.config import Settings
 
@@ -122,6 +122,15 @@ class Sender:
             if not is_read:
                 await self.pacer.acquire(msg.phone_number_id, msg.wa_id)
             result = await self._send(msg)
+        except MediaNotStored as exc:
+            # An optional photo whose download is not stored (yet): this message is
+            # skipped, recorded as such; the replies around it go on.
+            log.info("outbound %s skipped: %s", msg.outbound_id, exc)
+            if probe:
+                breaker.release_probe()  # the Graph API was not called
+            await self.ledger.settle(msg.outbound_id, "failed", error=_error_dict(exc))
+            await self._delivery(msg, "failed", error=_error_dict(exc))
+            return
         except Exception as exc:
             breaker.failed(exc, probe, outage=_graph_outage)
             await self.ledger.settle(msg.outbound_id, "retry" if is_transient(exc) else "failed",
@@ -203,10 +212,11 @@ def _uploads(settings: Settings, ledger: Ledger | MemoryLedger) -> Uploads:
     """Stored media in replies: ids cached in the ledger's database (in memory when dry)."""
     from streams.media.graph import MediaClient
     from streams.media.outbound import MemoryCache, TableCache
-    from streams.media.store import LocalStore
+    from streams.media.store import from_settings as store_from_settings
 
-    cache = TableCache(ledger.pool) if isinstance(ledger, Ledger) else MemoryCache()
-    return Uploads(MediaClient.from_settings(settings), LocalStore.from_settings(settings), cache)
+    cache = (TableCache(ledger.pool, ledger.schema) if isinstance(ledger, Ledger)
+             else MemoryCache())
+    return Uploads(MediaClient.from_settings(settings), store_from_settings(settings), cache)
 
 
 def register(app: Any, settings: Settings, prepare_db: Prepare | None = None) -> Sender:
@@ -241,6 +251,8 @@ def register(app: Any, settings: Settings, prepare_db: Prepare | None = None) ->
             if getattr(app, "should_stop", False):
                 await client.close()
                 await ledger.close()
+                if sender.uploads is not None:
+                    await sender.uploads.store.close()
 
     return sender
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from schemas import topics
@@ -450,6 +450,39 @@ class MediaSettings(Group):
     timeout_s: float = Field(
         60.0, gt=0, alias="WASTREAM_MEDIA_TIMEOUT_S",
         description="timeout of one media request (metadata, download or upload)")
+
+    store: Literal["local", "s3"] = Field(
+        "local", alias="WASTREAM_MEDIA_STORE",
+        description="where media objects live: `local` (`WASTREAM_MEDIA_DIR`) or `s3` (an "
+        "S3-compatible bucket: the `WASTREAM_MEDIA_S3_*` settings)")
+    s3_bucket: str | None = Field(
+        None, alias="WASTREAM_MEDIA_S3_BUCKET",
+        description="the bucket of the `s3` store (required by it; created by its owner)")
+    s3_endpoint_url: str | None = Field(
+        None, alias="WASTREAM_MEDIA_S3_ENDPOINT_URL",
+        description="base URL of the S3-compatible service, path-style (e.g. "
+        "http://127.0.0.1:9000); unset: `https://s3.<region>.amazonaws.com`",
+        json_schema_extra=doc(shown_default="unset"))
+    s3_region: str = Field(
+        "us-east-1", alias="WASTREAM_MEDIA_S3_REGION",
+        description="the region requests are signed for (AWS Signature Version 4)")
+    s3_access_key_id: str | None = Field(
+        None, alias="WASTREAM_MEDIA_S3_ACCESS_KEY_ID",
+        description="access key id of the `s3` store (required by it)")
+    s3_secret_access_key: SecretStr | None = Field(
+        None, alias="WASTREAM_MEDIA_S3_SECRET_ACCESS_KEY",
+        description="secret access key of the `s3` store (required by it)")
+
+    @model_validator(mode="after")
+    def _s3_complete(self) -> MediaSettings:
+        if self.store == "s3":
+            missing = [name for name, v in (
+                ("WASTREAM_MEDIA_S3_BUCKET", self.s3_bucket),
+                ("WASTREAM_MEDIA_S3_ACCESS_KEY_ID", self.s3_access_key_id),
+                ("WASTREAM_MEDIA_S3_SECRET_ACCESS_KEY", self.s3_secret_access_key)) if not v]
+            if missing:
+                raise ValueError(f"WASTREAM_MEDIA_STORE=s3 needs {', '.join(missing)}")
+        return self
 
     def store_dir(self, home: Path | None) -> Path:
         """Where the local store keeps its objects."""
