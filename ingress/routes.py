@@ -1,4 +1,5 @@
-"""HTTP handlers: Meta's verification GET, the webhook POST, health, readiness, metrics."""
+"""HTTP handlers: Meta's verification GET, the webhook POST, health, readiness (metrics are
+served on the health port: ``ingress.app``)."""
 
 from __future__ import annotations
 
@@ -156,6 +157,3 @@ class Handlers:
         self.metrics.ready.set(1 if ok else 0)
         return json_response(200 if ok else 503, {"ready": ok, "kafka": ok})
 
-    async def metrics_page(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(body=self.metrics.render(),
-                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})

@@ -124,7 +124,7 @@ async def test_an_agent_outage_opens_the_breaker_the_rules_answer_recovery_close
     system.env_overrides.update({
         "WASTREAM_AGENT_URL": stub.url, "WASTREAM_AGENT_MODEL": "stub-model",
         "WASTREAM_AGENT_TIMEOUT_S": "2", "WASTREAM_AGENT_BREAKER_FAILURES": "2",
-        "WASTREAM_AGENT_BREAKER_OPEN_S": "3", "WASTREAM_METRICS_PORT": str(port)})
+        "WASTREAM_AGENT_BREAKER_OPEN_S": "3", "WASTREAM_HEALTH_PORT": str(port)})
     try:
         system.start_ingress()
         worker = system.start_worker()
