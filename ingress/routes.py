@@ -144,6 +144,7 @@ class Handlers:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("webhook accepted", extra={
                 "events": len(events), "types": dict(types),
+                "event_ids": [e.event_id for e in events],
                 "wa_ids": sorted({e.wa_id for e in events})})
         return json_response(200, {"status": "accepted", "events": len(events)})
 

@@ -157,8 +157,10 @@ class Store:
             except RECORD_ERRORS as exc:
                 if not about_the_data(exc):
                     raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
-                log.warning("batch refused (%s: %s); applying it record by record",
-                            type(exc).__name__, exc)
+                log.warning("batch refused (%s); applying it record by record",
+                            type(exc).__name__)
+                # PostgreSQL's message may quote a value (a phone number): DEBUG only.
+                log.debug("batch refused: %s", exc)
                 return await self._one_by_one(batch)
         raise AssertionError("unreachable")
 
