@@ -142,9 +142,11 @@ class Handlers:
         # One line per accepted body only at DEBUG: at thousands of bodies a second an INFO
         # access log costs more CPU than the parsing; /metrics counts them instead.
         if log.isEnabledFor(logging.DEBUG):
+            ids = [e.event_id for e in events]
             log.debug("webhook accepted", extra={
-                "events": len(events), "types": dict(types),
-                "event_ids": [e.event_id for e in events],
+                "events": len(events), "types": dict(types), "event_ids": ids,
+                # A body of one event: the line is about it (wastream.observability.logs).
+                "event_id": ids[0] if len(ids) == 1 else None,
                 "wa_ids": sorted({e.wa_id for e in events})})
         return json_response(200, {"status": "accepted", "events": len(events)})
 

@@ -140,6 +140,7 @@ async def test_each_service_logs_json_with_ids_and_serves_health_and_metrics(
     accepted = [x for x in logs["ingress"] if x["msg"] == "webhook accepted"]
     assert [x["correlation_id"] for x in accepted] == [corr]
     assert accepted[0]["event_ids"] == [wamid]
+    assert accepted[0]["event_id"] == wamid
     for name in ("worker", "projector", "dlq"):
         about = _about(logs[name], wamid)
         assert about, f"{name}: no line names event {wamid}"
