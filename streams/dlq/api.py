@@ -35,7 +35,7 @@ from wastream.observability.health import HealthEndpoint, start_from
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTERS = Gauge("wastream_dlq_letters", "Dead letters on wa.dlq by error class and status "
+LETTERS = Gauge("wastream_dlq_letters", "Dead letters on wa.dlq by error class and status "
                      "(open, redriven, discarded)", ["error_class", "status"])
 AUTO_REDRIVES = Counter("wastream_dlq_auto_redrives_total",
                         "Letters the automatic redrive acted on, by result", ["result"])
@@ -152,7 +152,7 @@ class Census:
             k = (s["error_class"] or "unknown", s["status"])
             counts[k] = counts.get(k, 0) + 1
         for k in self._seen | set(counts):  # a class whose letters are all gone reads 0
-            DEAD_LETTERS.labels(*k).set(counts.get(k, 0))
+            LETTERS.labels(*k).set(counts.get(k, 0))
         self._seen |= set(counts)
 
     async def ready(self) -> bool:
