@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the Faust worker (conversations, retries, sender)",
         description="Run the Faust app: conversation agent, retry tiers, outbound sender.",
     )
-    worker.add_argument("--loglevel", default="info", help="log level (default info)")
+    worker.add_argument("--loglevel", default=None,
+                        help="log level (default: WASTREAM_LOG_LEVEL, itself INFO by default)")
     worker.set_defaults(func=_worker)
 
     proj = sub.add_parser(

@@ -30,6 +30,7 @@ from schemas import topics
 from schemas.dlq import DlqDecision
 from streams.runtime import faust_internals
 from wastream.config import Settings
+from wastream.observability import logs
 
 DONE_STATUS = {"redrive": "redriven", "discard": "discarded"}
 
@@ -65,6 +66,11 @@ class DeadLetter:
         return "unknown"
 
     @property
+    def event_id(self) -> str | None:
+        """The event's id (``event_id``, or an outbound message's ``outbound_id``)."""
+        return logs.id_of(self.value)
+
+    @property
     def status(self) -> str:
         return DONE_STATUS.get(self.decisions[0].action, "decided") if self.decisions else "open"
 
@@ -79,7 +85,8 @@ class DeadLetter:
                 "error_message": self.hdr(h.ERROR_MESSAGE), "attempt": self.hdr(h.ATTEMPT),
                 "original_topic": self.hdr(h.ORIGINAL_TOPIC), "failed_at": self.hdr(h.FAILED_AT),
                 "age_s": round(self.age_s, 1), "redrive_of": self.hdr(h.REDRIVE_OF) or None,
-                "copies": self.copies}
+                "copies": self.copies, "correlation_id": self.hdr(h.CORRELATION_ID) or None,
+                "event_id": self.event_id}
 
     def detail(self) -> dict[str, Any]:
         d = self.summary()
@@ -262,6 +269,9 @@ class DlqOps:
         done = []
         for s in await self.list_letters(status="open", min_age_s=cooldown_s):
             if s["error_kind"] == "transient":
-                done.append(await self.redrive(s["dlq_id"], by="auto-redrive",
-                                               reason=f"transient, older than {cooldown_s}s"))
+                res = await self.redrive(s["dlq_id"], by="auto-redrive",
+                                         reason=f"transient, older than {cooldown_s}s")
+                # The letter's ids, for the log line of each redrive.
+                done.append({**res, "correlation_id": s["correlation_id"],
+                             "event_id": s["event_id"]})
         return done

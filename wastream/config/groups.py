@@ -392,19 +392,30 @@ class ObservabilitySettings(Group):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", alias="WASTREAM_LOG_LEVEL",
-        description="log level of the ingress (JSON lines on stderr)")
-    metrics_port: int | None = Field(
-        None, ge=1, le=65535, alias="WASTREAM_METRICS_PORT",
-        description="the worker serves Prometheus `/metrics` on this port; unset: no "
-        "endpoint (the ingress serves its own on its port)")
-    metrics_host: str = Field(
-        "127.0.0.1", alias="WASTREAM_METRICS_HOST",
-        description="bind address of the worker's `/metrics`")
+        description="log level of every service (ingress, worker, projector, `dlq serve`); "
+        "phone numbers and message text only at DEBUG")
+    log_format: Literal["json", "text"] = Field(
+        "json", alias="WASTREAM_LOG_FORMAT",
+        description="log lines on stderr: `json` (one object per line, with `correlation_id` "
+        "and `event_id`) or `text`")
+    health_port: int | None = Field(
+        None, ge=1, le=65535, alias="WASTREAM_HEALTH_PORT",
+        description="each service (ingress, worker, projector, `dlq serve`) serves "
+        "`/healthz`, `/readyz` and Prometheus `/metrics` on this port; unset: no such "
+        "endpoint (so services started side by side never collide; give each its own)")
+    health_host: str = Field(
+        "127.0.0.1", alias="WASTREAM_HEALTH_HOST",
+        description="bind address of the health and metrics endpoint")
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, v: Any) -> Any:
         return v.upper() if isinstance(v, str) else v
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, v: Any) -> Any:
+        return v.lower() if isinstance(v, str) else v
 
 
 class AgentSettings(Group):
