@@ -300,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     from wastream.templates import add_parser as add_templates  # templates check, sync
 
     add_templates(sub)
+    from wastream.console.cli import add_parser as add_console  # console, add-operator
+
+    add_console(sub)
     return parser
 
 
