@@ -21,7 +21,7 @@ from wastream.console.reads import Hasher
 
 COOKIE = "wastream_console"
 PRE_COOKIE = "wastream_console_login"  # double-submit CSRF token of the login form
-PUBLIC = ("/login", "/healthz", "/static/")
+PUBLIC = ("/login", "/healthz", "/static/", "/favicon.ico")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -155,6 +155,7 @@ def create_app(settings: Settings, *, ingress_url: str | None = None,
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/favicon.ico", _no_icon)
     app.router.add_get("/static/{name}", _static)
     pages.add_routes(app.router)
     return app
@@ -162,3 +163,7 @@ def create_app(settings: Settings, *, ingress_url: str | None = None,
 
 async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
+
+
+async def _no_icon(request: web.Request) -> web.Response:
+    return web.Response(status=204)

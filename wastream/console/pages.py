@@ -33,7 +33,9 @@ def shown(request: web.Request, wa_id: str) -> str:
 
 
 async def login_page(request: web.Request) -> web.Response:
-    pre = new_pre_token()
+    # The same token while the cookie lives: a second GET (another tab, a favicon
+    # redirect) must not invalidate the form already on screen.
+    pre = request.cookies.get(PRE_COOKIE) or new_pre_token()
     resp = render(request, "login.html", pre=pre, error=None)
     set_cookie(request, resp, PRE_COOKIE, pre, 600)
     return resp

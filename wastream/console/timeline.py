@@ -20,6 +20,7 @@ PER_KIND = 300  # the most recent items of each kind on one page
 _RANK = {"inbound": 0, "transition": 1, "reply": 2, "domain": 3, "dead_letter": 4,
          "recovery": 5}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ANCHORED = frozenset({"transition", "reply", "domain", "recovery"})  # placed after their cause
 
 
 @dataclass
@@ -179,15 +180,17 @@ async def load(conn: asyncpg.Connection, wa_id: str) -> list[Item]:
 
 
 def order(items: list[Item]) -> list[Item]:
-    """Inbound events by time; what an event caused right after it (in transition order),
-    anything whose cause is not on the page by its own time."""
+    """Inbound events by time; what handling an event produced (transitions, replies,
+    domain events, recovery records) right after it; dead letters, and anything whose
+    cause is not on the page, by their own time."""
     by_event = {i.event_id: i for i in items if i.kind == "inbound" and i.event_id}
     for i in items:
-        cause = by_event.get(i.parent or "") if i.kind != "inbound" else None
+        # A dead letter keeps its own time: a redriven event may fail again much later.
+        cause = by_event.get(i.parent or "") if i.kind in ANCHORED else None
         i.sort_at = (cause.at if cause is not None else i.at) or _EPOCH
 
     def key(i: Item) -> tuple[datetime, int, int, datetime]:
-        anchored = i.kind != "inbound" and (i.parent or "") in by_event
+        anchored = i.kind in ANCHORED and (i.parent or "") in by_event
         return (i.sort_at, 1 if anchored else 0, _RANK[i.kind] * 1_000_000 + i.seq,
                 i.at or _EPOCH)
     return sorted(items, key=key)
