@@ -40,7 +40,7 @@ class Console:
 
 
 CONSOLE: web.AppKey[Console] = web.AppKey("console", Console)
-OPERATOR: str = "operator"  # request key of the logged-in auth.Operator
+OPERATOR: web.RequestKey[auth.Operator] = web.RequestKey("operator", auth.Operator)
 
 
 def console(request: web.Request) -> Console:
@@ -48,8 +48,7 @@ def console(request: web.Request) -> Console:
 
 
 def operator(request: web.Request) -> auth.Operator:
-    op: auth.Operator = request[OPERATOR]
-    return op
+    return request[OPERATOR]
 
 
 def render(request: web.Request, name: str, status: int = 200, **ctx: Any) -> web.Response:
