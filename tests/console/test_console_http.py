@@ -98,9 +98,9 @@ async def test_logins_are_rate_limited_and_cookies_strict(system: System) -> Non
         assert cookie["httponly"]
         assert cookie["samesite"] == "Strict"
         assert not cookie["secure"]  # plain http here
-    async with console(system, secure_cookies=True) as url, client() as s:  # behind TLS
-        async with s.get(f"{url}/login") as r:
-            assert "Secure" in r.headers["Set-Cookie"]
+    async with (console(system, secure_cookies=True) as url, client() as s,  # behind TLS
+                s.get(f"{url}/login") as r):
+        assert "Secure" in r.headers["Set-Cookie"]
     conn = await system.db()
     try:
         rows = await conn.fetch("SELECT action FROM console_audit ORDER BY id")
