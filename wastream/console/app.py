@@ -17,7 +17,7 @@ from wastream.config import Settings
 from wastream.console import auth
 from wastream.console.actions import Actions
 from wastream.console.health import Health
-from wastream.console.reads import Hasher
+from wastream.console.reads import AnalyticsCache, Hasher
 
 COOKIE = "wastream_console"
 PRE_COOKIE = "wastream_console_login"  # double-submit CSRF token of the login form
@@ -36,6 +36,7 @@ class Console:
     health: Health
     limiter: auth.LoginLimiter
     hasher: Hasher
+    analytics: AnalyticsCache
     secure_cookies: bool = False
 
 
@@ -131,7 +132,8 @@ async def _static(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, *, ingress_url: str | None = None,
                worker_metrics_url: str | None = None, secure_cookies: bool = False,
-               health_interval_s: float = 5.0) -> web.Application:
+               health_interval_s: float = 5.0,
+               analytics_interval_s: float = 60.0) -> web.Application:
     """The console app; its database pool, producer and health reader live with it."""
     from wastream.console import pages
 
@@ -145,9 +147,12 @@ def create_app(settings: Settings, *, ingress_url: str | None = None,
             hasher = await Hasher.load(conn)
         health = Health(settings, pool, ingress_url, worker_metrics_url, health_interval_s)
         await health.start()
+        cache = AnalyticsCache(pool, analytics_interval_s)
+        await cache.start()
         app[CONSOLE] = Console(settings, pool, _templates(), Actions(settings), health,
-                               auth.LoginLimiter(), hasher, secure_cookies)
+                               auth.LoginLimiter(), hasher, cache, secure_cookies)
         yield
+        await cache.stop()
         await health.stop()
         await app[CONSOLE].actions.stop()
         await pool.close()

@@ -203,9 +203,10 @@ async def dlq_bulk(request: web.Request) -> web.StreamResponse:
 
 
 async def analytics(request: web.Request) -> web.Response:
-    async with console(request).pool.acquire() as conn:
-        data = await reads.analytics(conn)
-    return render(request, "analytics.html", a=data)
+    cache = console(request).analytics
+    if request.query.get("refresh") == "1" or cache.data is None:
+        await cache.refresh()  # the first load, or asked for: read the views now
+    return render(request, "analytics.html", a=cache.data or {}, cache=cache)
 
 
 async def audit_page(request: web.Request) -> web.Response:

@@ -6,8 +6,11 @@ adds the ones the pages need), so a page costs the same at 100 or 100,000 conver
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -181,3 +184,42 @@ async def analytics(conn: asyncpg.Connection,
             "max(p95_ms) AS p95_ms, max(p99_ms) AS p99_ms FROM analytics_response_latency "
             "WHERE day >= $1 GROUP BY 1 ORDER BY 2 DESC", since),
     }
+
+
+class AnalyticsCache:
+    """The analytics views, read in the background every ``interval_s``: they aggregate
+    whole tables (the workflow runs are windows over every transition), seconds at a
+    million events, so the page shows the latest reading and when it was taken."""
+
+    def __init__(self, pool: asyncpg.Pool, interval_s: float = 60.0) -> None:
+        self.pool, self.interval_s = pool, interval_s
+        self.data: dict[str, list[asyncpg.Record]] | None = None
+        self.at: datetime | None = None
+        self.took_ms: float = 0.0
+        self.error: str | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def refresh(self) -> None:
+        start = time.perf_counter()
+        try:
+            async with self.pool.acquire() as conn:
+                self.data = await analytics(conn)
+            self.error = None
+        except (asyncpg.PostgresError, OSError) as exc:
+            self.error = f"{type(exc).__name__}: {exc}"[:200]
+        self.at = datetime.now(UTC)
+        self.took_ms = (time.perf_counter() - start) * 1000
+
+    async def _loop(self) -> None:
+        while True:
+            await self.refresh()
+            await asyncio.sleep(self.interval_s)
