@@ -21,6 +21,7 @@ BENCHES: dict[str, list[str]] = {
     "sender": [str(ROOT / "bench" / "sender" / "run.py")],
     "failure_router": [str(ROOT / "bench" / "failure_router" / "run.py")],
     "agent": ["-m", "bench.agent"],
+    "console": ["-m", "bench.console"],
 }
 
 
