@@ -20,6 +20,7 @@ from tests.support.failure import event
 from tests.support.system import System
 from wastream.config import Settings
 from wastream.console.app import create_app
+from wastream.console.reads import Hasher
 
 
 @asynccontextmanager
@@ -133,3 +134,18 @@ async def test_bulk_discard_of_a_filtered_set(system: System) -> None:
     open_ = await system.wait_rows("SELECT message_id FROM wa_dead_letter_queue "
                                    "WHERE status = 'open'", 1, 5)
     assert [r["message_id"] for r in open_] == [ids["b"]]
+
+
+async def test_the_console_hash_is_the_analytics_views_user_hash(system: System) -> None:
+    conn = await system.db()
+    try:
+        await conn.execute(
+            "INSERT INTO wa_events (event_id, type, wa_id, received_at, payload, "
+            "kafka_partition, kafka_offset) VALUES ('e1', 'message.text', '250788000777', "
+            "now(), '{}', 0, 0)")
+        in_view = await conn.fetchval("SELECT user_hash FROM analytics_user_activity")
+        hasher = await Hasher.load(conn)
+    finally:
+        await conn.close()
+    assert hasher("250788000777") == in_view
+    assert hasher("250788000778") != in_view
