@@ -6,9 +6,9 @@ the last hour so that the overview's charts have something to count), and, in
 proportion, replies with delivery statuses, transitions, domain events and dead
 letters. Then serves the console in this process and times every page server-side
 (a middleware around the handler: query, render, no network), ``--rounds`` times each,
-and prints p50 and p99 per page against the issue's goal of 300 ms. The funnels page
-renders the analytics views as last read in the background (every minute): the time of
-that read is printed on its own line. The analytics
+and prints p50 and p99 per page against the issue's goal of 300 ms. The overview and
+the funnels page render readings taken in the background (every 5 s and every minute)
+and shared by every browser: the time of those readings is printed on its own line. The analytics
 key is the schema's own; no topic is needed (the health reader's failures to reach
 an ingress are only shown on the page).
 
@@ -133,7 +133,7 @@ async def fill(conn: asyncpg.Connection, users: int, n_events: int) -> dict[str,
                  "streams.failure.errors.TransientError", "permanent", when(now, rnd, 0.1),
                  "open" if k % 2 else "redrive", k % 2 == 0, k % 4, k)
                 for k in range(n_events // 200)))
-    await conn.execute("ANALYZE")
+    await conn.execute("VACUUM ANALYZE")  # what autovacuum does to a live table
     return counts
 
 
@@ -201,9 +201,11 @@ async def run(args: argparse.Namespace) -> int:
                     async with s.get(base + path) as r:
                         await r.read()
                         assert r.status == 200, (path, r.status)
-        cache = app[CONSOLE].analytics
-        await cache.refresh()
-        background_ms = cache.took_ms
+        background = {}
+        for name, reading in (("overview counts", app[CONSOLE].overview),
+                              ("analytics views", app[CONSOLE].analytics)):
+            await reading.refresh()
+            background[name] = reading.took_ms
         await server.close()
         print(f"\n{'page':32} {'p50 ms':>8} {'p99 ms':>8}  (goal < {GOAL_MS:.0f} ms, "
               f"{args.rounds} loads each)")
@@ -215,8 +217,9 @@ async def run(args: argparse.Namespace) -> int:
             worst = max(worst, p99)
             print(f"{name:32} {p50:8.1f} {p99:8.1f}  {'ok' if p99 < GOAL_MS else 'OVER'}")
         print(f"\nworst p99 {worst:.1f} ms: goal {'met' if worst < GOAL_MS else 'NOT met'}")
-        print(f"the analytics views themselves (read in the background every minute, not "
-              f"per page load): {background_ms:.0f} ms")
+        print("read in the background and shared by every page load: "
+              + ", ".join(f"{k} {v:.0f} ms" for k, v in background.items())
+              + " (every 5 s and every 60 s)")
         return 0
     finally:
         if not args.keep:

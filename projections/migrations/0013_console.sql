@@ -50,3 +50,6 @@ CREATE INDEX IF NOT EXISTS wa_outbound_failed_idx ON wa_outbound_messages (faile
     WHERE failed_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS wa_dlq_failed_at_idx ON wa_dead_letter_queue (failed_at);
 CREATE INDEX IF NOT EXISTS wa_dlq_from_failed_idx ON wa_dead_letter_queue (from_number, failed_at);
+-- Conversations by flow (and step), most recent first, without sorting the flow's rows.
+CREATE INDEX IF NOT EXISTS chat_state_flow_at_idx ON chat_state (flow, at);
+CREATE INDEX IF NOT EXISTS chat_state_flow_step_at_idx ON chat_state (flow, step, at);

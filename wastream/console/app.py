@@ -14,10 +14,10 @@ import jinja2
 from aiohttp import web
 
 from wastream.config import Settings
-from wastream.console import auth
+from wastream.console import auth, reads
 from wastream.console.actions import Actions
 from wastream.console.health import Health
-from wastream.console.reads import AnalyticsCache, Hasher
+from wastream.console.reads import Hasher, Periodic
 
 COOKIE = "wastream_console"
 PRE_COOKIE = "wastream_console_login"  # double-submit CSRF token of the login form
@@ -36,7 +36,8 @@ class Console:
     health: Health
     limiter: auth.LoginLimiter
     hasher: Hasher
-    analytics: AnalyticsCache
+    overview: Periodic
+    analytics: Periodic
     secure_cookies: bool = False
 
 
@@ -133,6 +134,7 @@ async def _static(request: web.Request) -> web.Response:
 def create_app(settings: Settings, *, ingress_url: str | None = None,
                worker_metrics_url: str | None = None, secure_cookies: bool = False,
                health_interval_s: float = 5.0,
+               overview_interval_s: float = 5.0,
                analytics_interval_s: float = 60.0) -> web.Application:
     """The console app; its database pool, producer and health reader live with it."""
     from wastream.console import pages
@@ -147,12 +149,16 @@ def create_app(settings: Settings, *, ingress_url: str | None = None,
             hasher = await Hasher.load(conn)
         health = Health(settings, pool, ingress_url, worker_metrics_url, health_interval_s)
         await health.start()
-        cache = AnalyticsCache(pool, analytics_interval_s)
-        await cache.start()
+        overview = Periodic(pool, reads.overview, overview_interval_s)
+        analytics = Periodic(pool, reads.analytics, analytics_interval_s)
+        for periodic in (overview, analytics):
+            await periodic.start()
         app[CONSOLE] = Console(settings, pool, _templates(), Actions(settings), health,
-                               auth.LoginLimiter(), hasher, cache, secure_cookies)
+                               auth.LoginLimiter(), hasher, overview, analytics,
+                               secure_cookies)
         yield
-        await cache.stop()
+        for periodic in (overview, analytics):
+            await periodic.stop()
         await health.stop()
         await app[CONSOLE].actions.stop()
         await pool.close()

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import hmac
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -101,17 +102,19 @@ async def conversations(conn: asyncpg.Connection, *, wa_id: str | None = None,
             "  WHERE failed_at >= now() - interval '1 hour'"
             " UNION SELECT wa_id FROM wa_outbound_messages"
             "  WHERE failed_at >= now() - interval '1 hour')"
-            f" ORDER BY c.at DESC NULLS LAST LIMIT {LIST_LIMIT}"))
+            f" ORDER BY c.at DESC NULLS LAST LIMIT {LIST_LIMIT}"))  # a few: no index needed
     if flow:
         if step:
             return list(await conn.fetch(
                 f"SELECT {CONV_COLUMNS} FROM chat_state c WHERE c.flow = $1 AND c.step = $2 "
-                f"ORDER BY c.at DESC NULLS LAST LIMIT {LIST_LIMIT}", flow, step))
+                f"AND c.at IS NOT NULL ORDER BY c.at DESC LIMIT {LIST_LIMIT}", flow, step))
         return list(await conn.fetch(
             f"SELECT {CONV_COLUMNS} FROM chat_state c WHERE c.flow = $1 "
-            f"ORDER BY c.at DESC NULLS LAST LIMIT {LIST_LIMIT}", flow))
+            f"AND c.at IS NOT NULL ORDER BY c.at DESC LIMIT {LIST_LIMIT}", flow))
+    # `at IS NOT NULL ... DESC`: chat_state_at_idx read backwards, no sort of the table
     return list(await conn.fetch(f"SELECT {CONV_COLUMNS} FROM chat_state c "
-                                 f"ORDER BY c.at DESC NULLS LAST LIMIT {LIST_LIMIT}"))
+                                 f"WHERE c.at IS NOT NULL ORDER BY c.at DESC "
+                                 f"LIMIT {LIST_LIMIT}"))
 
 
 async def flows(conn: asyncpg.Connection) -> list[str]:
@@ -165,8 +168,7 @@ async def dead_letters(conn: asyncpg.Connection, q: dict[str, str],
                                  *args))
 
 
-async def analytics(conn: asyncpg.Connection,
-                    days: int = 14) -> dict[str, list[asyncpg.Record]]:
+async def analytics(conn: asyncpg.Connection, days: int = 14) -> dict[str, Any]:
     """The analytics views of the last ``days`` days (the funnels and delivery page)."""
     since = (datetime.now(UTC) - timedelta(days=days)).date()
     return {
@@ -186,14 +188,17 @@ async def analytics(conn: asyncpg.Connection,
     }
 
 
-class AnalyticsCache:
-    """The analytics views, read in the background every ``interval_s``: they aggregate
-    whole tables (the workflow runs are windows over every transition), seconds at a
-    million events, so the page shows the latest reading and when it was taken."""
+class Periodic:
+    """A reading taken in the background every ``interval_s`` and shared by every page
+    load: the overview (it refreshes itself in every open browser) and the analytics
+    views (they aggregate whole tables, seconds at a million events). The page shows
+    the reading, when it was taken and how long it took."""
 
-    def __init__(self, pool: asyncpg.Pool, interval_s: float = 60.0) -> None:
-        self.pool, self.interval_s = pool, interval_s
-        self.data: dict[str, list[asyncpg.Record]] | None = None
+    def __init__(self, pool: asyncpg.Pool,
+                 read: Callable[[asyncpg.Connection], Awaitable[dict[str, Any]]],
+                 interval_s: float) -> None:
+        self.pool, self.read, self.interval_s = pool, read, interval_s
+        self.data: dict[str, Any] | None = None
         self.at: datetime | None = None
         self.took_ms: float = 0.0
         self.error: str | None = None
@@ -212,12 +217,18 @@ class AnalyticsCache:
         start = time.perf_counter()
         try:
             async with self.pool.acquire() as conn:
-                self.data = await analytics(conn)
+                self.data = await self.read(conn)
             self.error = None
         except (asyncpg.PostgresError, OSError) as exc:
             self.error = f"{type(exc).__name__}: {exc}"[:200]
         self.at = datetime.now(UTC)
         self.took_ms = (time.perf_counter() - start) * 1000
+
+    async def current(self) -> dict[str, Any]:
+        """The latest reading; the first call waits for one."""
+        if self.data is None:
+            await self.refresh()
+        return self.data or {}
 
     async def _loop(self) -> None:
         while True:
