@@ -78,9 +78,9 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 async def overview(request: web.Request) -> web.Response:
     c = console(request)
-    async with c.pool.acquire() as conn:
-        data = await reads.overview(conn)
-    return render(request, "overview.html", d=data, health=c.health.snapshot)
+    data = await c.overview.current()
+    return render(request, "overview.html", d=data, health=c.health.snapshot,
+                  reading=c.overview)
 
 
 async def conversations(request: web.Request) -> web.Response:
@@ -204,9 +204,9 @@ async def dlq_bulk(request: web.Request) -> web.StreamResponse:
 
 async def analytics(request: web.Request) -> web.Response:
     cache = console(request).analytics
-    if request.query.get("refresh") == "1" or cache.data is None:
-        await cache.refresh()  # the first load, or asked for: read the views now
-    return render(request, "analytics.html", a=cache.data or {}, cache=cache)
+    if request.query.get("refresh") == "1":
+        await cache.refresh()  # asked for: read the views now
+    return render(request, "analytics.html", a=await cache.current(), cache=cache)
 
 
 async def audit_page(request: web.Request) -> web.Response:
