@@ -135,7 +135,7 @@ def create_app(settings: Settings, *, ingress_url: str | None = None,
                worker_metrics_url: str | None = None, secure_cookies: bool = False,
                health_interval_s: float = 5.0,
                overview_interval_s: float = 5.0,
-               analytics_interval_s: float = 60.0) -> web.Application:
+               analytics_interval_s: float = 300.0) -> web.Application:
     """The console app; its database pool, producer and health reader live with it."""
     from wastream.console import pages
 
