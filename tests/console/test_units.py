@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from wastream.console import auth, charts, health, reads, timeline
+from wastream.console.app import masked
 from wastream.console.timeline import Item
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -100,3 +101,12 @@ def test_dead_letter_filters_bind_every_value() -> None:
     assert args[1] == "%Transient%"
     assert args[3] == "redrive"  # the projection's word for it
     assert "Transient" not in where  # values are bound, never spliced into the SQL
+
+
+def test_viewers_never_read_a_number_in_a_text() -> None:
+    viewer = auth.Operator("bob", "viewer", "t")
+    operator = auth.Operator("alice", "operator", "t")
+    text = "Call the farmer on 250788123456 or +250 788 123 457 for 3 bags"
+    assert masked(text, viewer) == "Call the farmer on ••• or ••• for 3 bags"
+    assert masked(text, operator) == text
+    assert masked(None, viewer) == ""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -97,6 +98,16 @@ async def security(request: web.Request, handler: Handler) -> web.StreamResponse
     return resp
 
 
+PHONE = re.compile(r"\+?\d[\d \-]{7,}\d")
+
+
+def masked(text: object, op: auth.Operator | None) -> str:
+    """``text`` with anything that looks like a phone number hidden from a viewer (a
+    message, a reply or an error may quote one: a match shares the other's number)."""
+    s = "" if text is None else str(text)
+    return s if op is not None and op.can_act else PHONE.sub("•••", s)
+
+
 def require_operator(request: web.Request) -> auth.Operator:
     """The operator of an action; a viewer is refused (403)."""
     op = operator(request)
@@ -118,6 +129,7 @@ def _templates() -> jinja2.Environment:
     env.globals.update(columns=charts.columns, bars=charts.bars, tile=charts.location_tile,
                        funnel_pairs=charts.funnel_pairs, delivery_pairs=charts.delivery_pairs)
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M:%S") if d else "—"
+    env.filters["masked"] = masked
     return env
 
 
