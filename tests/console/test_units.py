@@ -110,3 +110,27 @@ def test_viewers_never_read_a_number_in_a_text() -> None:
     assert masked(text, viewer) == "Call the farmer on ••• or ••• for 3 bags"
     assert masked(text, operator) == text
     assert masked(None, viewer) == ""
+
+
+def test_the_timeline_template_draws_locations_and_links_media_for_operators() -> None:
+    from wastream.console.app import _templates
+
+    items = [Item("inbound", T0, "c1", {"type": "message.location", "offset": "0:1",
+                                        **timeline.describe("message.location", {
+                                            "type": "location", "location": {
+                                                "latitude": -1.9441, "longitude": 30.0619}})},
+                  event_id="e1"),
+             Item("inbound", T0, "c2", {"type": "message.image", "offset": "0:2",
+                                        "store_key": "ab" * 32, "media_status": "stored",
+                                        **timeline.describe("message.image", {
+                                            "type": "image", "image": {"id": "m1"}})},
+                  event_id="e2")]
+    page = _templates().get_template("conversation.html")
+    for op, link in ((auth.Operator("alice", "operator", "t"), True),
+                     (auth.Operator("bob", "viewer", "t"), False)):
+        html = page.render(op=op, path="/", ref="h", who="w", items=items, state=None,
+                           flash=None)
+        assert '<svg class="tile"' in html
+        assert "-1.94410, 30.06190" in html
+        assert (f'href="/media/{"ab" * 32}"' in html) is link
+        assert ('id="reset"' in html) is link  # the reset form is an operator's
