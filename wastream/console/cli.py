@@ -18,6 +18,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO)
     settings = Settings.from_env()
+    if not asyncio.run(_migrated(settings)):
+        print(f"wastream console: schema {settings.db_schema} has no console tables; run "
+              "`wastream migrate` first", file=sys.stderr)
+        return 2
     port = settings.observability.metrics_port
     worker_metrics = args.worker_metrics_url or (
         f"http://{settings.observability.metrics_host}:{port}/metrics" if port else None)
@@ -26,6 +30,16 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"console on http://{args.host}:{args.port}/", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=lambda *_: None)
     return 0
+
+
+async def _migrated(settings: Any) -> bool:
+    from projections.migrations import connect
+
+    conn = await connect(settings)
+    try:
+        return bool(await conn.fetchval("SELECT to_regclass('console_operators') IS NOT NULL"))
+    finally:
+        await conn.close()
 
 
 async def _add(name: str, password: str, role: str) -> None:
