@@ -220,6 +220,10 @@ async def test_console_in_a_browser(system: System) -> None:
     assert seen["cookie"]["httpOnly"] is True
     assert seen["cookie"]["sameSite"] == "Strict"
     assert seen["charts"] == 3
+    overview = seen["overview_text"]
+    for line in ("worker on wa.inbound 0", "worker on wa.outbound 0", "projector: events 0",
+                 "projector: dead_letters 0", "graph closed", "503s: 0"):
+        assert line in overview, overview
     assert seen["search"] == [WA_ID]
     t = seen["timeline"]
     hi = index_of(t, "inbound", "hi")

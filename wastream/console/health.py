@@ -26,6 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from schemas import topics
+from streams.runtime import faust_internals
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
@@ -114,27 +115,31 @@ class Health:
         async with self.pool.acquire() as conn:
             stored = await conn.fetch('SELECT projection, topic, partition, "offset" '
                                       "FROM projection_offsets")
-        names = {r["topic"] for r in stored} | {s.topic(topics.INBOUND)}
         consumer = AIOKafkaConsumer(bootstrap_servers=s.kafka_bootstrap_servers, group_id=None)
         admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
         await consumer.start()
         await admin.start()
         try:
-            tps = []
-            for name in sorted(names):
-                for p in consumer.partitions_for_topic(name) or ():
-                    tps.append(TopicPartition(name, p))
-            if not tps:  # metadata of topics not seen yet: one refresh
-                await consumer.topics()
-                tps = [TopicPartition(n, p) for n in sorted(names)
-                       for p in consumer.partitions_for_topic(n) or ()]
-            end = await consumer.end_offsets(tps)
+            # The worker's Faust group: every topic it consumes (wa.inbound, wa.outbound,
+            # the retry tiers...), with wa.inbound shown even before its first commit.
             committed = await admin.list_consumer_group_offsets(s.faust_app_id)
             inbound = s.topic(topics.INBOUND)
-            snap.worker_lag[topics.INBOUND] = sum(
-                max(0, end[tp] - (committed[tp].offset if tp in committed
-                                  and committed[tp].offset >= 0 else 0))
-                for tp in end if tp.topic == inbound)
+            names = ({r["topic"] for r in stored} | {tp.topic for tp in committed}
+                     | {inbound})
+            if any(consumer.partitions_for_topic(n) is None for n in names):
+                # A topic created after this consumer's bootstrap: refresh the client's
+                # own metadata (consumer.topics() fills a copy partitions_for_topic ignores).
+                await faust_internals.force_metadata_update(consumer)
+            tps = [TopicPartition(n, p) for n in sorted(names)
+                   for p in consumer.partitions_for_topic(n) or ()]
+            end = await consumer.end_offsets(tps)
+            worker_topics = {tp.topic for tp in committed} | {inbound}
+            for tp, last in end.items():
+                if tp.topic not in worker_topics:
+                    continue
+                done = committed[tp].offset if tp in committed else 0
+                name = tp.topic.removeprefix(s.topic_prefix)
+                snap.worker_lag[name] = snap.worker_lag.get(name, 0) + max(0, last - max(done, 0))
             for r in stored:
                 tp = TopicPartition(r["topic"], r["partition"])
                 behind = max(0, end.get(tp, r["offset"]) - r["offset"])
