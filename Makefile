@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)
 
-.PHONY: install tools run test test-fast lint bench dev-up dev-down dev-status clean
+.PHONY: install tools browser run test test-fast lint bench dev-up dev-down dev-status clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,9 +31,15 @@ tools:
 run: install
 	$(BIN)/wastream run
 
+## Debian's chromium and chromium-driver, for the console's browser tests (tests/console).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }
+
 ## Lint (ruff, mypy strict), then the whole suite against a real Kafka and PostgreSQL
 ## (started if needed, stopped after).
-test: lint tools
+test: lint tools browser
 	$(BIN)/python -m pytest
 
 ## Only the fast tests: no broker, no database. A test is marked integration by the fixture
