@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)
 
-.PHONY: install run test test-fast lint bench dev-up dev-down dev-status clean
+.PHONY: install tools browser run test test-fast lint bench dev-up dev-down dev-status clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,19 +18,34 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+## promtool, from Debian's prometheus package: tests/deploy checks and unit-tests the alert
+## rules with it (those tests fail, never skip, without it).
+tools:
+	@command -v promtool >/dev/null || { \
+	  apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && \
+	    apt-get install -y -q --no-install-recommends prometheus >/dev/null; } || \
+	  echo "promtool not installed (apt-get install prometheus as root): tests/deploy will fail"; }
+
 ## Start Kafka, Postgres, ingress, worker and projector; run the demo; Ctrl-C stops all.
 run: install
 	$(BIN)/wastream run
 
+## Debian's chromium and chromium-driver, for the console's browser tests (tests/console).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }
+
 ## Lint (ruff, mypy strict), then the whole suite against a real Kafka and PostgreSQL
 ## (started if needed, stopped after).
-test: lint
+test: lint tools browser
 	$(BIN)/python -m pytest
 
 ## Only the fast tests: no broker, no database. A test is marked integration by the fixture
 ## that gives it a server (tests/conftest.py); WASTREAM_TEST_FAST=1 makes such a fixture fail
 ## instead of starting or using one.
-test-fast: install
+test-fast: install tools
 	WASTREAM_TEST_FAST=1 $(BIN)/python -m pytest -m "not integration and not slow"
 
 lint: install

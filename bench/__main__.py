@@ -21,6 +21,8 @@ BENCHES: dict[str, list[str]] = {
     "sender": [str(ROOT / "bench" / "sender" / "run.py")],
     "failure_router": [str(ROOT / "bench" / "failure_router" / "run.py")],
     "agent": ["-m", "bench.agent"],
+    "latency": ["-m", "bench.latency"],
+    "console": ["-m", "bench.console"],
 }
 
 

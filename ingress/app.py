@@ -18,6 +18,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from prometheus_client import REGISTRY
 
 from ingress import logs
 from ingress.errors import ConfigMissing
@@ -26,11 +27,14 @@ from ingress.metrics import IngressMetrics
 from ingress.routes import Handlers, error_response
 from ingress.sink import KafkaSink, SinkOptions
 from wastream.config import ConfigError, Settings, reveal
+from wastream.observability.health import HealthEndpoint, start_from
 
 log = logging.getLogger(__name__)
 
 SINK: web.AppKey[KafkaSink] = web.AppKey("sink", KafkaSink)
 METRICS: web.AppKey[IngressMetrics] = web.AppKey("metrics", IngressMetrics)
+# /healthz, /readyz and /metrics on WASTREAM_HEALTH_PORT, away from the public webhook port.
+HEALTH: web.AppKey[HealthEndpoint] = web.AppKey("health", HealthEndpoint)
 
 # X-Request-Id is echoed into logs and Kafka headers: accept only a safe, short alphabet.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
@@ -106,11 +110,19 @@ def make_app(settings: Settings, *, insecure_dev: bool = False) -> web.Applicati
     app = web.Application(client_max_size=opts.max_body_bytes)
     app[SINK] = sink
     app[METRICS] = metrics
+
+    async def kafka() -> bool:
+        ok = await sink.ready()
+        metrics.ready.set(1 if ok else 0)
+        return ok
+
+    # The ingress's own registry (its counters) and the process's (CPU, memory, files).
+    app[HEALTH] = HealthEndpoint("ingress", {"kafka": kafka},
+                                 registries=(metrics.registry, REGISTRY))
     routes: dict[str, dict[str, Handler]] = {
         "/webhook": {"GET": handlers.verify_subscription, "POST": handlers.webhook},
         "/healthz": {"GET": handlers.healthz},
         "/readyz": {"GET": handlers.readyz},
-        "/metrics": {"GET": handlers.metrics_page},
     }
     for path, methods in routes.items():
         for method, handler in methods.items():
@@ -138,15 +150,15 @@ def serve(host: str, port: int, insecure_dev: bool) -> int:
     flush before exit. Exit code 2 when misconfigured."""
     try:
         settings = Settings.from_env()
-        logs.configure(settings.observability.log_level)
+        logs.configure_from(settings, "ingress")
         app = make_app(settings, insecure_dev=insecure_dev)
     except (ConfigMissing, ConfigError) as exc:
-        logs.configure("INFO")
+        logs.configure("INFO")  # the settings may be what failed
         log.critical("ingress not started: %s", exc)
         print(f"wastream ingress: {exc}", file=sys.stderr)
         return 2
     tune_gc(settings.ingress.gc_gen0)
-    return asyncio.run(_serve(app, host, port))
+    return asyncio.run(_serve(app, host, port, settings))
 
 
 def tune_gc(gen0: int) -> None:
@@ -170,11 +182,12 @@ def tune_gc(gen0: int) -> None:
     gc.set_threshold(gen0, gen1, gen2)
 
 
-async def _serve(app: web.Application, host: str, port: int) -> int:
+async def _serve(app: web.Application, host: str, port: int, settings: Settings) -> int:
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024)
     await site.start()
+    await start_from(settings, app[HEALTH])
     log.info("ingress listening", extra={"host": host, "port": port})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -183,5 +196,6 @@ async def _serve(app: web.Application, host: str, port: int) -> int:
     await stop.wait()
     log.info("ingress stopping: finishing requests, flushing producers")
     await runner.cleanup()
+    await app[HEALTH].stop()
     log.info("ingress stopped")
     return 0

@@ -1,4 +1,5 @@
-"""HTTP handlers: Meta's verification GET, the webhook POST, health, readiness, metrics."""
+"""HTTP handlers: Meta's verification GET, the webhook POST, health, readiness (metrics are
+served on the health port: ``ingress.app``)."""
 
 from __future__ import annotations
 
@@ -141,8 +142,11 @@ class Handlers:
         # One line per accepted body only at DEBUG: at thousands of bodies a second an INFO
         # access log costs more CPU than the parsing; /metrics counts them instead.
         if log.isEnabledFor(logging.DEBUG):
+            ids = [e.event_id for e in events]
             log.debug("webhook accepted", extra={
-                "events": len(events), "types": dict(types),
+                "events": len(events), "types": dict(types), "event_ids": ids,
+                # A body of one event: the line is about it (wastream.observability.logs).
+                "event_id": ids[0] if len(ids) == 1 else None,
                 "wa_ids": sorted({e.wa_id for e in events})})
         return json_response(200, {"status": "accepted", "events": len(events)})
 
@@ -156,6 +160,3 @@ class Handlers:
         self.metrics.ready.set(1 if ok else 0)
         return json_response(200 if ok else 503, {"ready": ok, "kafka": ok})
 
-    async def metrics_page(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(body=self.metrics.render(),
-                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})

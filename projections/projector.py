@@ -17,10 +17,13 @@ from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 
+from projections import metrics
 from projections.base import Msg, Projection, prepare
 from projections.registry import all_projections
 from projections.store import TP, Store, StoreUnavailable
 from wastream.config import Settings
+from wastream.observability import logs
+from wastream.observability.health import HealthEndpoint, start_from
 
 log = logging.getLogger("projections.projector")
 T = TypeVar("T")
@@ -83,6 +86,10 @@ class Projector:
         # partition → how many times the projector sought it (see Batch)
         self._epoch: dict[TP, int] = {}
         self.skipped: dict[TP, list[tuple[int, int]]] = {}  # ranges retention took
+        # The next offset of each partition in PostgreSQL (for the lag), and whether
+        # PostgreSQL answered the last statement (for /readyz).
+        self.written: dict[TP, int] = {}
+        self.store_ok = False
 
     def _seek(self, tp: TopicPartition, offset: int) -> None:
         assert self.consumer is not None
@@ -101,6 +108,7 @@ class Projector:
         begin = []
         for tp in tps:
             pos = positions[(self.logical[tp.topic], tp.partition)]
+            self.written[(self.logical[tp.topic], tp.partition)] = pos or 0
             if pos is None:
                 begin.append(tp)
             else:
@@ -117,8 +125,11 @@ class Projector:
         delay = 0.2
         while True:
             try:
-                return await fn()
+                result = await fn()
+                self.store_ok = True
+                return result
             except StoreUnavailable as exc:
+                self.store_ok = False
                 log.warning("postgres unavailable (%s); retrying in %.1fs", exc, delay)
             if stop.is_set():
                 return None
@@ -185,6 +196,11 @@ class Projector:
             log.info("seeking %s[%d] back to stored offset %d", logical, part, offset)
             self._seek(tp, offset)
         self.applied_total += sum(len(v) for v in batch.values())
+        for tp, msgs in batch.items():
+            if msgs and tp not in result.seeks:
+                self.written[tp] = msgs[-1].offset + 1
+        for name, n in result.applied.items():
+            metrics.ROWS.labels(name).inc(n)
         return True
 
     async def _log_start(self, tp: TopicPartition) -> int | None:
@@ -198,6 +214,22 @@ class Projector:
             return None
         start: int = starts[tp]
         return start
+
+    def positions(self) -> metrics.Positions:
+        """Each assigned partition's log end (as last fetched) and next offset written."""
+        if self.consumer is None:
+            return {}
+        out = {}
+        for tp in self.consumer.assignment():
+            logical = self.logical.get(tp.topic)
+            if logical is not None:
+                out[(logical, tp.partition)] = (tp.topic, self.consumer.highwater(tp),
+                                                self.written.get((logical, tp.partition)))
+        return out
+
+    async def ready(self) -> bool:
+        """Consuming, and PostgreSQL answered the last statement."""
+        return self.consumer is not None and self.store_ok
 
     async def _read(self, queue: asyncio.Queue[Batch], stop: asyncio.Event) -> None:
         """Fetch and decode batches ahead of the writer: the CPU work of batch k+1 runs
@@ -259,14 +291,22 @@ async def main(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     projector = Projector(settings)
+    metrics.ProjectorLag(settings.group("projector"), projector.projections,
+                         projector.positions)
+    endpoint = HealthEndpoint("projector", {"consuming": projector.ready})
+    await start_from(settings, endpoint)
     log.info("projector starting: %d projections over %d topics",
              len(projector.projections), len(projector.logical))
-    await projector.run(stop)
+    try:
+        await projector.run(stop)
+    finally:
+        await endpoint.stop()
     log.info("projector stopped after %d records", projector.applied_total)
 
 
 def run_projector() -> int:
     """Run the projector until SIGTERM/SIGINT; 0 on a clean stop."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(main(Settings.from_env()))
+    settings = Settings.from_env()
+    logs.configure_from(settings, "projector")
+    asyncio.run(main(settings))
     return 0

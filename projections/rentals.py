@@ -43,12 +43,12 @@ class RentalsProjection:
             if isinstance(ev, RentalListed | RentalRenewed):
                 await conn.execute(
                     "INSERT INTO rental_listings (listing_id, owner, kind, bedrooms, price, lat, "
-                    "lon, place, district, photo, posted_at, expires_at) VALUES ($1, $2, $3, "
-                    "$4, $5, $6, $7, $8, $9, $10, $11, $12) "
+                    "lon, place, district, photo, posted_at, expires_at, photo_key) VALUES "
+                    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
                     "ON CONFLICT (listing_id) DO NOTHING",
                     ev.listing_id, wa_id, ev.kind, int(ev.bedrooms), int(ev.price),
                     float(ev.lat), float(ev.lon), ev.place, ev.district, ev.photo,
-                    ts(ev.posted_at), ts(ev.expires_at))
+                    ts(ev.posted_at), ts(ev.expires_at), ev.photo_key)
                 if isinstance(ev, RentalRenewed):
                     await conn.execute(
                         "UPDATE rental_listings SET expires_at = $2, renewals = renewals + 1 "

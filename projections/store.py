@@ -16,12 +16,20 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from projections.base import Msg, Projection
+from projections.metrics import ERRORS
 from projections.migrations import connect
+from schemas import headers as h
 from wastream.config import Settings
+from wastream.observability import logs
 
 log = logging.getLogger(__name__)
 
 TP = tuple[str, int]  # (logical topic, partition)
+
+
+def record_ids(m: Msg) -> tuple[str | None, str | None]:
+    """The correlation id (header) and event id of a record, for its log lines."""
+    return h.from_headers(m.headers).get(h.CORRELATION_ID), logs.id_of(m.value)
 
 # Errors that mean "the database is away", to be waited out, never skipped.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -149,8 +157,10 @@ class Store:
             except RECORD_ERRORS as exc:
                 if not about_the_data(exc):
                     raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
-                log.warning("batch refused (%s: %s); applying it record by record",
-                            type(exc).__name__, exc)
+                log.warning("batch refused (%s); applying it record by record",
+                            type(exc).__name__)
+                # PostgreSQL's message may quote a value (a phone number): DEBUG only.
+                log.debug("batch refused: %s", exc)
                 return await self._one_by_one(batch)
         raise AssertionError("unreachable")
 
@@ -188,8 +198,12 @@ class Store:
 
     async def _record_error(self, conn: asyncpg.Connection, p: Projection, m: Msg,
                             exc: BaseException) -> None:
-        log.error("projection %s skips %s[%d]@%d: %s: %s", p.name, m.topic, m.partition,
-                  m.offset, type(exc).__name__, exc)
+        with logs.bound(*record_ids(m)):
+            log.error("projection %s skips %s[%d]@%d: %s (kept in projection_errors)",
+                      p.name, m.topic, m.partition, m.offset, type(exc).__name__)
+            # The message may quote the record's values (a phone number): DEBUG only.
+            log.debug("projection %s: %s", p.name, exc)
+        ERRORS.labels(p.name).inc()
         topic = self.topic_name(m.topic)
         try:
             async with conn.transaction():

@@ -28,6 +28,7 @@ from streams.runtime import faust_internals, metrics
 from streams.runtime.app import Runtime, create_app
 from streams.runtime.read_models import follow
 from wastream.config import Settings
+from wastream.observability import logs
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +61,21 @@ def build(
     tiers.install(rt)
     sender.install(rt)
     media.install(rt)
-    metrics.install(rt)
+    # The retry tiers' depth is their group's lag, measured with Faust's.
+    metrics.install(rt, [rt.settings.group(tiers.GROUP)], tiers.depth_from(rt.settings))
     return rt
 
 
 def run_worker(
-    loglevel: str = "info", prepare_db: Callable[[Settings], Awaitable[object]] | None = None,
+    loglevel: str | None = None,
+    prepare_db: Callable[[Settings], Awaitable[object]] | None = None,
     *, conversation_only: bool = False,
 ) -> int:
-    """Run the worker until SIGTERM/SIGINT; returns the process exit code."""
+    """Run the worker until SIGTERM/SIGINT; returns the process exit code. Logs as every
+    service does (``WASTREAM_LOG_FORMAT``), at ``loglevel`` or ``WASTREAM_LOG_LEVEL``."""
     settings = Settings.from_env()
+    loglevel = loglevel or settings.observability.log_level
+    logs.configure(loglevel, settings.observability.log_format, "worker")
     try:
         rt = build(settings, prepare_db, conversation_only=conversation_only)
     except DomainError as exc:
@@ -83,7 +89,9 @@ def run_app(app: Any, loglevel: str) -> int:
     """Run a Faust app's worker in this thread's event loop until SIGTERM/SIGINT."""
     import faust
 
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    # Our log lines (configured before): Faust's own set-up would install its colored
+    # text handler on the root logger instead.
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, override_logging=False)
     faust_internals.no_spinner(worker)
     try:
         worker.execute_from_commandline()

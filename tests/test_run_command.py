@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator
 
@@ -32,8 +33,10 @@ def test_run_shows_the_demo_and_stops_cleanly_on_ctrl_c(dev_stack: dict[str, str
             "PYTHONUNBUFFERED": "1",
         }
     )
+    console_port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wastream.cli", "run", "--port", str(free_port())],
+        [sys.executable, "-m", "wastream.cli", "run", "--port", str(free_port()),
+         "--console-port", str(console_port)],
         env=env,
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -58,14 +61,19 @@ def test_run_shows_the_demo_and_stops_cleanly_on_ctrl_c(dev_stack: dict[str, str
         assert "Postgres wa_events:" in out
         assert "'type': 'message.text'" in out
         children = [int(p) for p in re.findall(r"started \(pid (\d+)", out)]
-        assert len(children) >= 4, out  # graph stub, ingress, worker, projector
+        assert len(children) >= 5, out  # graph stub, ingress, worker, projector, console
+        assert f"console is on http://127.0.0.1:{console_port}/" in out, out
+        with urllib.request.urlopen(
+                f"http://127.0.0.1:{console_port}/login", timeout=5) as page:
+            assert page.status == 200
+            assert b"wastream console" in page.read()
     finally:
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out + rest
     for pid in children:
         assert not procs.alive(pid), f"pid {pid} still running after Ctrl-C"
-    for name in ("ingress", "worker", "projector", "graph-stub"):
+    for name in ("ingress", "worker", "projector", "graph-stub", "console"):
         assert f"run: {name} stopped" in rest
 
 

@@ -118,7 +118,7 @@ def _project(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from wastream.runner import run_all
 
-    return run_all(port=args.port, demo=not args.no_demo)
+    return run_all(port=args.port, demo=not args.no_demo, console_port=args.console_port)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the Faust worker (conversations, retries, sender)",
         description="Run the Faust app: conversation agent, retry tiers, outbound sender.",
     )
-    worker.add_argument("--loglevel", default="info", help="log level (default info)")
+    worker.add_argument("--loglevel", default=None,
+                        help="log level (default: WASTREAM_LOG_LEVEL, itself INFO by default)")
     worker.set_defaults(func=_worker)
 
     proj = sub.add_parser(
@@ -233,11 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="start everything locally and show it working",
-        description="dev up, migrate, topics, ingress + worker + projector, "
+        description="dev up, migrate, topics, ingress + worker + projector + console, "
         "then the demo; Ctrl-C stops all it started.",
     )
     run.add_argument("--port", type=int, default=8080, help="ingress port (default 8080)")
     run.add_argument("--no-demo", action="store_true", help="start the system but skip the demo")
+    run.add_argument("--console-port", type=int, default=8082,
+                     help="operator console port (default 8082; a free one if taken)")
     run.set_defaults(func=_run)
 
     demo = sub.add_parser(
@@ -300,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     from wastream.templates import add_parser as add_templates  # templates check, sync
 
     add_templates(sub)
+    from wastream.console.cli import add_parser as add_console  # console, add-operator
+
+    add_console(sub)
     return parser
 
 

@@ -8,6 +8,7 @@ locations) to the ingress, and reads the bot's replies to that user from
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import time
@@ -213,11 +214,14 @@ class ConversationDriver:
             {"type": "location", "location": {"latitude": lat, "longitude": lon}}
         )
 
-    async def image(self, media_id: str, caption: str = "") -> str:
-        """Send a photo, as Meta reports one: its media id (and caption)."""
+    async def image(self, media_id: str, caption: str = "", sha256: bytes = b"") -> str:
+        """Send a photo, as Meta reports one: its media id (and caption, and the sha256
+        digest of its bytes, which Meta's webhook states in base64)."""
         image = {"id": media_id, "mime_type": "image/jpeg"}
         if caption:
             image["caption"] = caption
+        if sha256:
+            image["sha256"] = base64.b64encode(sha256).decode()
         return await self.post({"type": "image", "image": image})
 
     async def choose(self, n: int) -> str:

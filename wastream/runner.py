@@ -73,7 +73,18 @@ def _cli(args: list[str], env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "wastream.cli", *args], env=env, check=True)
 
 
-def run_all(port: int, demo: bool) -> int:
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def run_all(port: int, demo: bool, console_port: int = 8082) -> int:
     stack = stack_from_env()
     try:
         started = stack.up()
@@ -89,6 +100,9 @@ def run_all(port: int, demo: bool) -> int:
         env["WHATSAPP_APP_SECRET"] = secrets.token_hex(16)
     env.setdefault("WHATSAPP_VERIFY_TOKEN", "wastream-dev")
     env.setdefault("WASTREAM_HOME", str(stack.kafka.home.parent))
+    # Each service's /healthz, /readyz and /metrics on a port of its own (the console
+    # reads the ingress's and the worker's).
+    health = {name: _free_port() for name in ("ingress", "worker", "projector")}
     env["PYTHONUNBUFFERED"] = "1"
     log_dir = stack.kafka.home.parent / "run-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -118,12 +132,24 @@ def run_all(port: int, demo: bool) -> int:
     try:
         _cli(["migrate"], env)
         _cli(["topics"], env)
-        procs["ingress"] = _spawn("ingress", ["ingress", "--port", str(port)], env, log_dir)
-        procs["worker"] = _spawn("worker", ["worker"], env, log_dir)
-        procs["projector"] = _spawn("projector", ["project"], env, log_dir)
+        for name, args in (("ingress", ["ingress", "--port", str(port)]),
+                           ("worker", ["worker"]), ("projector", ["project"])):
+            procs[name] = _spawn(name, args, {**env, "WASTREAM_HEALTH_PORT": str(health[name])},
+                                 log_dir)
+        if not _port_free(console_port):
+            taken, console_port = console_port, _free_port()
+            print(f"run: port {taken} is taken; the console uses {console_port}", flush=True)
+        procs["console"] = _spawn("console", [
+            "console", "--port", str(console_port),
+            "--ingress-metrics-url", f"http://127.0.0.1:{health['ingress']}/metrics",
+            "--worker-metrics-url", f"http://127.0.0.1:{health['worker']}/metrics"], env, log_dir)
         # /readyz, not /healthz: until its producer connects the ingress answers 503.
         if not _wait_http(f"http://127.0.0.1:{port}/readyz", procs["ingress"]):
             print(f"run: ingress did not come up; see {log_dir / 'ingress.log'}", file=sys.stderr)
+            return 1
+        if not _wait_http(f"http://127.0.0.1:{console_port}/healthz", procs["console"]):
+            print(f"run: console did not come up; see {log_dir / 'console.log'}",
+                  file=sys.stderr)
             return 1
         if demo:
             demo_proc = subprocess.run(
@@ -142,7 +168,12 @@ def run_all(port: int, demo: bool) -> int:
             )
             code = demo_proc.returncode
         print(
-            f"\nrun: the system is up (webhook http://127.0.0.1:{port}/webhook); "
+            f"\nrun: the console is on http://127.0.0.1:{console_port}/ (first account: "
+            "wastream console add-operator NAME)",
+            flush=True,
+        )
+        print(
+            f"run: the system is up (webhook http://127.0.0.1:{port}/webhook); "
             "Ctrl-C stops everything this command started.",
             flush=True,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -50,12 +51,21 @@ class TokenBucket:
     def give_back(self) -> None:
         self.tokens += 1
 
+    def is_full(self, now: float) -> bool:
+        """Refilled to its burst: the same as a new bucket, so it can be forgotten."""
+        return self.tokens + (now - self.stamp) * self.rate >= self.burst
+
 
 @dataclass
 class Pacer:
     """Per business number (waits in place: that limit is shared by every recipient)
     and per recipient (raises :class:`Paced` when the wait would be longer than
-    ``max_inline_wait_s``)."""
+    ``max_inline_wait_s``).
+
+    Recipients' buckets are kept in order of last use. Past ``keep_recipients`` the
+    least recently used are forgotten, but only once refilled (a full bucket is the same
+    as a new one), so a recipient's spacing holds however many others there are; the
+    buckets kept are those used within ``burst / recipient_rate`` seconds."""
 
     rate: float = 80.0
     recipient_rate: float = 1 / 6
@@ -63,7 +73,8 @@ class Pacer:
     max_inline_wait_s: float = 1.0
     clock: Callable[[], float] = time.monotonic
     numbers: dict[str, TokenBucket] = field(default_factory=dict)
-    recipients: dict[str, TokenBucket] = field(default_factory=dict)
+    keep_recipients: int = 10_000
+    recipients: OrderedDict[str, TokenBucket] = field(default_factory=OrderedDict)
 
     @classmethod
     def from_settings(cls, s: SenderSettings) -> Pacer:
@@ -73,10 +84,11 @@ class Pacer:
     async def acquire(self, phone_number_id: str, recipient: str) -> None:
         rb = self.recipients.get(recipient)
         if rb is None:
-            if len(self.recipients) > 100_000:  # forget idle recipients (full buckets)
-                self.recipients.clear()
+            self._forget_idle()
             rb = self.recipients[recipient] = TokenBucket(self.recipient_rate,
                                                           self.recipient_burst, self.clock)
+        else:
+            self.recipients.move_to_end(recipient)
         wait = rb.reserve()
         if wait > self.max_inline_wait_s:
             rb.give_back()
@@ -88,3 +100,11 @@ class Pacer:
         wait = max(wait, nb.reserve())
         if wait > 0:
             await asyncio.sleep(wait)
+
+    def _forget_idle(self) -> None:
+        now = self.clock()
+        while len(self.recipients) >= self.keep_recipients:
+            oldest = next(iter(self.recipients.values()))
+            if not oldest.is_full(now):
+                return  # every bucket left was used recently: keep them all
+            self.recipients.popitem(last=False)

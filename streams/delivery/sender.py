@@ -25,9 +25,12 @@ but yields no delivery record and is not paced per recipient.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from prometheus_client import Counter, Histogram
 
 from schemas import headers as h
 from schemas import topics
@@ -51,13 +54,19 @@ from streams.failure.errors import (
 )
 from streams.failure.records import FaustPublisher, Origin, Publisher
 from streams.failure.router import FailureRouter
-from streams.media.outbound import Uploads, media_gone
+from streams.media.outbound import MediaNotStored, Uploads, media_gone
 from streams.runtime import holes
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
 
 GRAPH = "graph"
+
+OUTCOMES = Counter("wastream_sender_requests_total",
+                   "Graph API sends by outcome (accepted, dry_run, transient, permanent) and "
+                   "Meta's error code (none when it gave none)", ["outcome", "code"])
+LATENCY = Histogram("wastream_sender_request_seconds", "Graph API send latency (with uploads)",
+                    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
 __all__ = ["GRAPH", "Sender", "install", "register"]
 
 
@@ -121,7 +130,16 @@ class Sender:
             probe = breaker.check()
             if not is_read:
                 await self.pacer.acquire(msg.phone_number_id, msg.wa_id)
-            result = await self._send(msg)
+            result = await self._timed(msg)
+        except MediaNotStored as exc:
+            # An optional photo whose download is not stored (yet): this message is
+            # skipped, recorded as such; the replies around it go on.
+            log.info("outbound %s skipped: %s", msg.outbound_id, exc)
+            if probe:
+                breaker.release_probe()  # the Graph API was not called
+            await self.ledger.settle(msg.outbound_id, "failed", error=_error_dict(exc))
+            await self._delivery(msg, "failed", error=_error_dict(exc))
+            return
         except Exception as exc:
             breaker.failed(exc, probe, outage=_graph_outage)
             await self.ledger.settle(msg.outbound_id, "retry" if is_transient(exc) else "failed",
@@ -166,6 +184,21 @@ class Sender:
                                  error={**_error_dict(refused), "replaced_by": tid})
         await self._delivery(msg, "accepted", wamid=wamid)
 
+    async def _timed(self, msg: OutboundMessage) -> SendResult:
+        """:meth:`_send`, its latency and outcome counted (by Meta's error code)."""
+        started = time.perf_counter()
+        try:
+            result = await self._send(msg)
+        except Exception as exc:
+            LATENCY.observe(time.perf_counter() - started)
+            code = getattr(exc, "code", None) if isinstance(exc, GraphError) else None
+            OUTCOMES.labels("transient" if is_transient(exc) else "permanent",
+                            str(code) if code is not None else "none").inc()
+            raise
+        LATENCY.observe(time.perf_counter() - started)
+        OUTCOMES.labels("dry_run" if result.dry_run else "accepted", "none").inc()
+        return result
+
     async def _send(self, msg: OutboundMessage) -> SendResult:
         """POST the body, its stored media (if any) uploaded first; when Meta says the
         uploaded id is gone, upload again once."""
@@ -203,10 +236,11 @@ def _uploads(settings: Settings, ledger: Ledger | MemoryLedger) -> Uploads:
     """Stored media in replies: ids cached in the ledger's database (in memory when dry)."""
     from streams.media.graph import MediaClient
     from streams.media.outbound import MemoryCache, TableCache
-    from streams.media.store import LocalStore
+    from streams.media.store import from_settings as store_from_settings
 
-    cache = TableCache(ledger.pool) if isinstance(ledger, Ledger) else MemoryCache()
-    return Uploads(MediaClient.from_settings(settings), LocalStore.from_settings(settings), cache)
+    cache = (TableCache(ledger.pool, ledger.schema) if isinstance(ledger, Ledger)
+             else MemoryCache())
+    return Uploads(MediaClient.from_settings(settings), store_from_settings(settings), cache)
 
 
 def register(app: Any, settings: Settings, prepare_db: Prepare | None = None) -> Sender:
@@ -241,6 +275,8 @@ def register(app: Any, settings: Settings, prepare_db: Prepare | None = None) ->
             if getattr(app, "should_stop", False):
                 await client.close()
                 await ledger.close()
+                if sender.uploads is not None:
+                    await sender.uploads.store.close()
 
     return sender
 

@@ -9,6 +9,10 @@ $WASTREAM_ADMIN_TOKEN`` (401 without it; every request refused when no token is 
 
 With ``WASTREAM_DLQ_AUTO_REDRIVE_S`` set, the server also redrives transient-class
 letters older than that many seconds, every ``WASTREAM_DLQ_AUTO_INTERVAL_S`` (60).
+
+Every ``WASTREAM_DLQ_AUTO_INTERVAL_S`` it also counts the letters by error class and
+status (``wastream_dlq_letters``), served with ``/healthz``, ``/readyz`` and the process
+metrics on ``WASTREAM_HEALTH_PORT`` (``wastream.observability.health``).
 """
 
 from __future__ import annotations
@@ -22,11 +26,19 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from prometheus_client import Counter, Gauge
 
 from streams.dlq.ops import DlqOps
 from wastream.config import Settings, reveal
+from wastream.observability import logs
+from wastream.observability.health import HealthEndpoint, start_from
 
 log = logging.getLogger(__name__)
+
+LETTERS = Gauge("wastream_dlq_letters", "Dead letters on wa.dlq by error class and status "
+                     "(open, redriven, discarded)", ["error_class", "status"])
+AUTO_REDRIVES = Counter("wastream_dlq_auto_redrives_total",
+                        "Letters the automatic redrive acted on, by result", ["result"])
 
 OPS: web.AppKey[DlqOps] = web.AppKey("ops", DlqOps)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -113,7 +125,59 @@ def create_app(settings: Settings) -> web.Application:
     cooldown = settings.dlq.auto_redrive_s
     if cooldown is not None:
         app.cleanup_ctx.append(_auto_redrive(cooldown, settings.dlq.auto_interval_s))
+    census = Census(app[OPS])
+    app[CENSUS] = census
+    app.cleanup_ctx.append(_every(settings.dlq.auto_interval_s, census.count))
     return app
+
+
+class Census:
+    """Counts the letters by error class and status into ``wastream_dlq_letters``;
+    ``ok`` says whether the last count reached Kafka (``/readyz``)."""
+
+    def __init__(self, ops: DlqOps) -> None:
+        self.ops = ops
+        self.ok = False
+        self._seen: set[tuple[str, str]] = set()
+
+    async def count(self) -> None:
+        try:
+            letters = await self.ops.list_letters()
+        except Exception:
+            self.ok = False
+            raise
+        self.ok = True
+        counts: dict[tuple[str, str], int] = {}
+        for s in letters:
+            k = (s["error_class"] or "unknown", s["status"])
+            counts[k] = counts.get(k, 0) + 1
+        for k in self._seen | set(counts):  # a class whose letters are all gone reads 0
+            LETTERS.labels(*k).set(counts.get(k, 0))
+        self._seen |= set(counts)
+
+    async def ready(self) -> bool:
+        return self.ok
+
+
+CENSUS: web.AppKey[Census] = web.AppKey("census", Census)
+
+
+def _every(interval_s: float,
+           fn: Callable[[], Awaitable[None]]) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                try:
+                    await fn()
+                except Exception:
+                    log.exception("dead-letter count failed")
+                await asyncio.sleep(interval_s)
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return ctx
 
 
 def _auto_redrive(cooldown_s: float,
@@ -123,7 +187,9 @@ def _auto_redrive(cooldown_s: float,
             while True:
                 try:
                     for res in await app[OPS].auto_redrive(cooldown_s):
-                        log.info("auto-redrive %s: %s", res["dlq_id"], res["result"])
+                        AUTO_REDRIVES.labels(res["result"]).inc()
+                        with logs.bound(res.get("correlation_id"), res.get("event_id")):
+                            log.info("auto-redrive %s: %s", res["dlq_id"], res["result"])
                 except Exception:
                     log.exception("auto-redrive pass failed")
                 await asyncio.sleep(interval_s)
@@ -137,9 +203,18 @@ def _auto_redrive(cooldown_s: float,
 
 def serve(host: str, port: int) -> int:
     """Run the admin API (``wastream dlq serve``)."""
-    logging.basicConfig(level=logging.INFO)
     settings = Settings.from_env()
+    logs.configure_from(settings, "dlq")
     if settings.dlq.admin_token is None:
         log.warning("WASTREAM_ADMIN_TOKEN is not set: every request will get 401")
-    web.run_app(create_app(settings), host=host, port=port, print=lambda *_: None)
+    app = create_app(settings)
+    endpoint = HealthEndpoint("dlq", {"kafka": app[CENSUS].ready})
+
+    async def health(app: web.Application) -> AsyncIterator[None]:
+        await start_from(settings, endpoint)
+        yield
+        await endpoint.stop()
+
+    app.cleanup_ctx.append(health)
+    web.run_app(app, host=host, port=port, print=lambda *_: None)
     return 0

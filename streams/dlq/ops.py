@@ -36,6 +36,7 @@ from schemas import topics
 from schemas.dlq import DlqDecision
 from streams.runtime import faust_internals
 from wastream.config import Settings
+from wastream.observability import logs
 
 DONE_STATUS = {"redrive": "redriven", "discard": "discarded"}
 REDRIVEN = "redriven"  # the mark a redrive appends once the letter is re-published
@@ -76,6 +77,11 @@ class DeadLetter:
         return "unknown"
 
     @property
+    def event_id(self) -> str | None:
+        """The event's id (``event_id``, or an outbound message's ``outbound_id``)."""
+        return logs.id_of(self.value)
+
+    @property
     def status(self) -> str:
         if not self.decisions:
             return "open"
@@ -105,7 +111,8 @@ class DeadLetter:
                 "error_message": self.hdr(h.ERROR_MESSAGE), "attempt": self.hdr(h.ATTEMPT),
                 "original_topic": self.hdr(h.ORIGINAL_TOPIC), "failed_at": self.hdr(h.FAILED_AT),
                 "age_s": round(self.age_s, 1), "redrive_of": self.hdr(h.REDRIVE_OF) or None,
-                "copies": self.copies}
+                "copies": self.copies, "correlation_id": self.hdr(h.CORRELATION_ID) or None,
+                "event_id": self.event_id}
 
     def detail(self) -> dict[str, Any]:
         d = self.summary()
@@ -346,9 +353,14 @@ class DlqOps:
         now = time.time()
         for letter in list((await self.load()).values()):
             if letter.status == PENDING and letter.pending_for(now) >= self.pending_grace_s:
-                done.append(await self.redrive(letter.dlq_id, by="auto-redrive"))
+                res = await self.redrive(letter.dlq_id, by="auto-redrive")
             elif (letter.status == "open" and letter.age_s >= cooldown_s
                   and letter.hdr(h.ERROR_KIND) == "transient"):
-                done.append(await self.redrive(letter.dlq_id, by="auto-redrive",
-                                               reason=f"transient, older than {cooldown_s}s"))
+                res = await self.redrive(letter.dlq_id, by="auto-redrive",
+                                         reason=f"transient, older than {cooldown_s}s")
+            else:
+                continue
+            # The letter's ids, for the log line of each redrive.
+            done.append({**res, "correlation_id": letter.hdr(h.CORRELATION_ID) or None,
+                         "event_id": letter.event_id})
         return done

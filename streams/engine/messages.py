@@ -19,6 +19,13 @@ MAX_BUTTONS = 3
 MAX_BUTTON_TITLE = 20
 MAX_LIST_BUTTON = 20
 MAX_BODY = 1024
+MAX_CAPTION = 1024
+
+# A media object of the store where Meta expects a media id: the sender uploads it and
+# puts Meta's id in its place (streams/media/outbound.py, decision 0016). With
+# IF_STORED set, an object the store does not (yet) hold skips that one message.
+STORED_MEDIA = "wastream_media"
+IF_STORED = "wastream_if_stored"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +101,20 @@ def image_body(to: str, media_id: str, caption: str = "") -> dict[str, Any]:
     image: dict[str, Any] = {"id": media_id}
     if caption:
         image["caption"] = _clip(caption, MAX_BODY)
+    return {**_base(to), "type": "image", "image": image}
+
+
+def stored_image_body(to: str, key: str, caption: str = "",
+                      if_stored: bool = False) -> dict[str, Any]:
+    """An image message of an object of the media store (``key``: its sha256 hex).
+    ``if_stored``: when the store does not hold it at send time, the sender skips this
+    message (recorded ``failed``, class ``MediaNotStored``) instead of dead-lettering it,
+    so the replies around it still go."""
+    image: dict[str, Any] = {STORED_MEDIA: key}
+    if caption:
+        image["caption"] = _clip(caption, MAX_CAPTION)
+    if if_stored:
+        image[IF_STORED] = True
     return {**_base(to), "type": "image", "image": image}
 
 

@@ -28,6 +28,11 @@ class Origin:
         return f"{self.topic}:{self.partition}:{self.offset}"
 
 
+def error_class(exc: BaseException) -> str:
+    """An error's class as the ``wastream.error_class`` header and the metrics name it."""
+    return f"{type(exc).__module__}.{type(exc).__qualname__}"
+
+
 def error_headers(exc: BaseException, origin: Origin, attempt: int) -> dict[str, str | int | None]:
     """The failure headers of a retry or dead-letter record (``schemas.headers``)."""
     return {
@@ -35,7 +40,7 @@ def error_headers(exc: BaseException, origin: Origin, attempt: int) -> dict[str,
         h.ORIGINAL_PARTITION: origin.partition,
         h.ORIGINAL_OFFSET: origin.offset,
         h.ATTEMPT: attempt,
-        h.ERROR_CLASS: f"{type(exc).__module__}.{type(exc).__qualname__}",
+        h.ERROR_CLASS: error_class(exc),
         h.ERROR_KIND: "transient" if is_transient(exc) else "permanent",
         h.ERROR_MESSAGE: str(exc)[:2000],
         h.ERROR_TRACE: "".join(traceback.format_exception(exc))[-8000:],

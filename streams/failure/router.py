@@ -56,6 +56,7 @@ from streams.failure.records import (
     FaustPublisher,
     Origin,
     Publisher,
+    error_class,
     error_headers,
     normalize_headers,
     original_origin,
@@ -65,6 +66,7 @@ from streams.failure.records import (
 from streams.failure.recovery import RecoveryEmitter
 from streams.runtime.tables import owned_table
 from wastream.config import Settings
+from wastream.observability import logs
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,8 @@ RELEASE_BATCH = 100
 #: Dead letters past the parked cap that may be in flight at once (see ``_overflow``).
 OVERFLOW_WINDOW = 500
 
+DEAD_LETTERS = Counter("wastream_dead_letters_total", "Records dead-lettered, by router and "
+                       "error class", ["router", "error_class"])
 ROUTED = Counter("wastream_failure_routed_total", "Events by failure-router outcome",
                  ["router", "outcome"])
 
@@ -170,6 +174,12 @@ class FailureRouter:
         away), it is retried with back-off: the partition waits rather than losing the
         record, since Faust acks it as soon as we return."""
         hdrs = normalize_headers(headers)
+        corr = hdrs.get(h.CORRELATION_ID)
+        with logs.bound(corr.decode("utf-8", "replace") if corr else None, record=value):
+            await self._handle_retrying(key, value, hdrs, origin)
+
+    async def _handle_retrying(self, key: bytes | None, value: bytes | None,
+                               hdrs: dict[str, bytes], origin: Origin) -> None:
         backoff, tried_dlq = 0.2, False
         while True:
             try:
@@ -382,7 +392,10 @@ class FailureRouter:
     async def dead_letter(self, key: bytes | None, value: bytes | None, hdrs: Mapping[str, bytes],
                           origin: Origin, exc: BaseException, attempt: int) -> None:
         """Publish the record verbatim to ``wa.dlq`` with its error and origin in headers."""
-        log.warning("dead-lettering %s: %s: %s", origin.dlq_id, type(exc).__name__, exc)
+        log.warning("dead-lettering %s: %s", origin.dlq_id, type(exc).__name__)
+        # The message may quote the record (a phone number, the user's text): DEBUG only.
+        log.debug("dead-lettering %s: %s", origin.dlq_id, exc)
+        DEAD_LETTERS.labels(self.name, error_class(exc)).inc()
         await self.publisher.send(self.dlq, key, value or b"",
                                   self._dlq_headers(hdrs, origin, exc, attempt))
 

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 REPUBLISHED = Counter("wastream_retry_republished_total", "Records re-published by a tier",
                       ["tier"])
 PAUSED = Gauge("wastream_retry_paused_partitions", "Tier partitions waiting for a due record")
+DEPTH = Gauge("wastream_retry_tier_depth", "Records waiting in a retry tier (not yet re-published)",
+              ["tier"])
+GROUP = "wastream.retry"  # the tier consumer's group, under the topic prefix
 
 
 def tier_topics(settings: Settings) -> list[str]:
@@ -74,7 +77,7 @@ class TierConsumer:
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(
             *self.topics, bootstrap_servers=self.settings.kafka_bootstrap_servers,
-            group_id=self.settings.group("wastream.retry"), enable_auto_commit=False,
+            group_id=self.settings.group(GROUP), enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=500)
         producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
                                     acks="all", enable_idempotence=True)
@@ -148,6 +151,18 @@ class TierConsumer:
                 # A rebalance took the partition: the new owner re-publishes from the last
                 # commit, and the router drops those duplicates by their head token.
                 log.warning("tier commit failed for %s: %s", tp, exc)
+
+
+def depth_from(settings: Settings) -> Callable[[dict[tuple[str, str, int], int]], None]:
+    """Sets ``wastream_retry_tier_depth`` from a lag measurement
+    (``wastream.observability.lag``): a tier's depth is its group's lag over its partitions."""
+    group, names = settings.group(GROUP), tier_topics(settings)
+
+    def measured(lags: dict[tuple[str, str, int], int]) -> None:
+        for name in names:
+            DEPTH.labels(name).set(sum(n for (g, t, _), n in lags.items()
+                                       if g == group and t == name))
+    return measured
 
 
 def register(app: Any, settings: Settings) -> TierConsumer:

@@ -4,7 +4,10 @@ wa.me link two users are introduced with."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import re
 from dataclasses import dataclass
 
 from streams.engine.common import haversine_km
@@ -71,6 +74,28 @@ def image_id(ctx: Ctx) -> str | None:
     media = p.get("image") or {}
     got = media.get("id") if isinstance(media, dict) else None
     return str(got) if got else None
+
+
+HEX_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def image_key(ctx: Ctx) -> str | None:
+    """The media store's key of the image sent with this event: the sha256 Meta's
+    webhook states for it (base64; hex also read), as lower-case hex. It is known before
+    the media agent has downloaded anything, and the agent stores the bytes under this
+    key only when they match it; None when the webhook states no usable sha256."""
+    p = ctx.event.payload
+    media = p.get("image") if str(p.get("type")) == "image" else None
+    sha = media.get("sha256") if isinstance(media, dict) else None
+    if not isinstance(sha, str) or not sha:
+        return None
+    if HEX_SHA256.match(sha):
+        return sha.lower()
+    try:
+        raw = base64.b64decode(sha, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex() if len(raw) == 32 else None
 
 
 def district_of(lat: float, lon: float) -> str:

@@ -31,8 +31,9 @@ from streams.failure.errors import GraphError, is_transient
 from streams.failure.records import FaustPublisher, Origin, Publisher
 from streams.failure.router import FailureRouter
 from streams.media import limits
+from streams.media import store as media_store
 from streams.media.graph import MediaClient, TooLarge
-from streams.media.store import LocalStore, MediaStore
+from streams.media.store import MediaStore
 from streams.media.tap import MediaTap
 from streams.runtime import holes
 from wastream.config import Settings
@@ -118,7 +119,7 @@ def register(app: Any, settings: Settings) -> Downloader | None:
         log.warning("inbound media is not downloaded (WASTREAM_MEDIA_DOWNLOAD=0 or no "
                     "Graph URL/token): messages keep Meta's media ids only")
         return None
-    downloader = Downloader(settings, client, LocalStore.from_settings(settings),
+    downloader = Downloader(settings, client, media_store.from_settings(settings),
                             FaustPublisher(app))
     router = FailureRouter(app, settings, downloader.process, name="media", recovery=False,
                            on_dead_letter=downloader.on_dead_letter)
@@ -144,6 +145,7 @@ def register(app: Any, settings: Settings) -> Downloader | None:
         finally:
             if getattr(app, "should_stop", False):
                 await client.close()
+                await downloader.store.close()
 
     return downloader
 

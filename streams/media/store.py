@@ -6,7 +6,8 @@ a reader can check what it got. :class:`MediaStore` is the interface; :class:`Lo
 keeps objects in a directory (``WASTREAM_MEDIA_DIR``), sharded by the first two hex
 digits, each written to a temporary file in the same directory and renamed into place,
 so a reader never sees half an object. An S3-compatible bucket would implement the same
-four methods (``put`` as a PUT of ``key`` with the mime type; a PUT is atomic there).
+four methods: :class:`streams.media.s3.S3Store` (``WASTREAM_MEDIA_STORE=s3``).
+:func:`from_settings` opens the configured one.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def key_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _check_key(key: str) -> str:
+def check_key(key: str) -> str:
+    """``key`` when it is a sha256 hex digest, else :class:`StoreError`."""
     if not KEY.match(key):
         raise StoreError(f"not a media key (sha256 hex): {key[:80]!r}")
     return key
@@ -59,6 +61,10 @@ class MediaStore(Protocol):
         """The mime type it was stored with (None when unknown or absent)."""
         ...
 
+    async def close(self) -> None:
+        """Release connections (the app is stopping)."""
+        ...
+
 
 class LocalStore:
     """A :class:`MediaStore` in a local directory: ``<root>/<k[:2]>/<k>`` and, beside
@@ -72,7 +78,7 @@ class LocalStore:
         return cls(settings.media.store_dir(settings.dev.home))
 
     def path(self, key: str) -> Path:
-        key = _check_key(key)
+        key = check_key(key)
         return self.root / key[:2] / key
 
     async def put(self, data: bytes, mime_type: str) -> str:
@@ -90,6 +96,9 @@ class LocalStore:
         raw = await asyncio.to_thread(self._read, self.path(key).with_suffix(".type"))
         return raw.decode() if raw else None
 
+    async def close(self) -> None:
+        return None
+
     @staticmethod
     def _read(path: Path) -> bytes | None:
         try:
@@ -104,6 +113,15 @@ class LocalStore:
         _atomic_write(path.with_suffix(".type"), mime_type.encode())
         if not path.exists():
             _atomic_write(path, data)
+
+
+def from_settings(settings: Settings) -> MediaStore:
+    """The store ``WASTREAM_MEDIA_STORE`` names: the local directory, or the bucket."""
+    if settings.media.store == "s3":
+        from streams.media.s3 import S3Store
+
+        return S3Store.from_settings(settings)
+    return LocalStore.from_settings(settings)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

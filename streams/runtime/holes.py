@@ -33,12 +33,18 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client import Counter
 
 from streams.failure.records import Origin
 from streams.runtime import faust_internals
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
+
+FILLS = Counter("wastream_hole_fills_total",
+                "Holes the hole guard filled: offset ranges Faust did not deliver", ["topic"])
+FILLED_RECORDS = Counter("wastream_hole_filled_records_total",
+                         "Records the hole guard read itself", ["topic"])
 
 Handle = Callable[[bytes | None, bytes | None, Any, Origin], Awaitable[None]]
 
@@ -166,6 +172,7 @@ class HoleGuard:
             await self._fill_locked(partition, start, end)
 
     async def _fill_locked(self, partition: int, start: int, end: int) -> None:
+        FILLS.labels(self.topic).inc()
         log.warning(
             "%s[%d]: offsets %d..%d were not delivered by Faust; reading them",
             self.topic,
@@ -201,6 +208,7 @@ class HoleGuard:
                     m.key, m.value, m.headers, Origin(self.topic, partition, m.offset)
                 )
                 self.filled += 1
+                FILLED_RECORDS.labels(self.topic).inc()
                 position = m.offset + 1
 
     async def reader(self) -> AIOKafkaConsumer:

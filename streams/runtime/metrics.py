@@ -1,22 +1,49 @@
-"""``/metrics`` of a worker (Prometheus text format) when ``WASTREAM_METRICS_PORT`` is set:
-breaker states, failure-router outcomes, tier re-publishes and whatever else the
-process registered with prometheus_client. Bound to ``WASTREAM_METRICS_HOST``
-(127.0.0.1 by default)."""
+"""The worker's ``/healthz``, ``/readyz`` and ``/metrics`` on ``WASTREAM_HEALTH_PORT``
+(``wastream.observability.health``; none when unset) and its consumer-lag probe.
+
+``/metrics`` holds what the worker's parts register with prometheus_client (breaker
+states, failure-router outcomes, dead letters by class, tier re-publishes and depth,
+hole-guard fills, the sender's outcomes and latency), the process metrics, and
+``wastream_consumer_lag`` of the worker's two groups: Faust's (the conversation agent,
+the sender, the media agent) and the retry tiers'. ``/readyz`` is ready once the Faust
+app has started and the broker answered the last lag probe.
+"""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from prometheus_client import start_http_server
+from streams.runtime import faust_internals
+from wastream.observability.health import HealthEndpoint, start_from
+from wastream.observability.lag import LagProbe
 
-log = logging.getLogger(__name__)
+LAG_INTERVAL_S = 10.0
 
 
-def install(rt: Any) -> None:
-    """``streams.worker`` hook: start the metrics endpoint (a daemon thread)."""
-    port = rt.settings.observability.metrics_port
-    if port:
-        host = rt.settings.observability.metrics_host
-        start_http_server(port, addr=host)
-        log.info("metrics on http://%s:%s/metrics", host, port)
+def install(rt: Any, groups: Sequence[str] = (),
+            on_measured: Callable[[dict[tuple[str, str, int], int]], None] | None = None,
+            ) -> LagProbe:
+    """``streams.worker`` hook: the lag probe of Faust's group and ``groups`` (each
+    measurement also handed to ``on_measured``), and the endpoint when a port is set."""
+    settings = rt.settings
+    probe = LagProbe(settings.kafka_bootstrap_servers, [settings.faust_app_id, *groups],
+                     interval_s=LAG_INTERVAL_S, on_measured=on_measured)
+
+    async def started() -> bool:
+        return bool(rt.app.started) and not faust_internals.rebalancing(rt.app)
+
+    async def broker() -> bool:
+        return probe.ok
+
+    endpoint = HealthEndpoint("worker", {"started": started, "kafka": broker})
+
+    @rt.app.task  # type: ignore[untyped-decorator]
+    async def _health_and_lag() -> None:
+        await start_from(settings, endpoint)
+        try:
+            await probe.run()
+        finally:
+            await endpoint.stop()
+
+    return probe

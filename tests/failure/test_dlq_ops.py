@@ -154,7 +154,7 @@ async def test_a_crash_between_the_decision_and_the_re_publish_is_completed_late
     assert (await ops.redrive(ids["b"]))["result"] == "redrive_pending"
     later = DlqOps(settings_of(system), pending_grace_s=0)
     done = await later.auto_redrive(cooldown_s=3600)  # the open ones are too young
-    assert done == [{"dlq_id": ids["b"], "result": "redriven", "to": done[0]["to"]}]
+    assert [(d["dlq_id"], d["result"]) for d in done] == [(ids["b"], "redriven")]
     assert (await later.redrive(ids["b"]))["result"] == "already_redriven"
     assert await later.auto_redrive(cooldown_s=3600) == []
     records = await system.read("wa.inbound", min_count=1, timeout_s=20, settle_s=2)

@@ -22,7 +22,7 @@ async def test_poison_in_a_conversation_recovers_it_before_the_next_message(
     port = free_port()
     system.env_overrides.update({
         "WASTREAM_FAULTS": orjson.dumps([{"match": "POISON", "kind": "permanent"}]).decode(),
-        "WASTREAM_MARK_READ": "1", "WASTREAM_METRICS_PORT": str(port)})
+        "WASTREAM_MARK_READ": "1", "WASTREAM_HEALTH_PORT": str(port)})
     worker = system.start_worker()
     events = [event(USER, 0, "hi"), event(USER, 1, "POISON"), event(USER, 2, "hi")]
     await tk.produce(system.bootstrap, system.topic("wa.inbound"), inbound_records(events))

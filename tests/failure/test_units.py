@@ -166,6 +166,24 @@ async def test_pacer_holds_a_recipient_over_its_pace() -> None:
     await p.acquire("pn", "u2")  # another recipient is not held
 
 
+async def test_pacer_keeps_a_recipients_spacing_among_many_others() -> None:
+    clock = Clock()
+    p = Pacer(rate=1e9, recipient_rate=1 / 6, recipient_burst=1, keep_recipients=1000,
+              clock=clock)
+    await p.acquire("pn", "busy")
+    for i in range(200_000):  # 200,000 other recipients within 3 s
+        await p.acquire("pn", f"u{i}")
+        clock.t += 3 / 200_000
+    with pytest.raises(Paced):  # still within 6 s of its last message
+        await p.acquire("pn", "busy")
+    for i in range(100_000):  # 100,000 more over the next 7 s
+        await p.acquire("pn", f"v{i}")
+        clock.t += 7 / 100_000
+    # only the buckets used in the last 6 s (not yet refilled) are kept
+    assert len(p.recipients) <= 6 * 100_000 / 7 + 1
+    await p.acquire("pn", "busy")
+
+
 async def test_pacer_waits_for_the_business_number_rate() -> None:
     p = Pacer(rate=50, recipient_rate=1000, recipient_burst=1000)
     loop = asyncio.get_running_loop()

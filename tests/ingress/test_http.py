@@ -149,6 +149,8 @@ async def test_health_ready_and_metrics(ingress: Ingress) -> None:
     assert status == 200
     await ingress.post(b"{", headers={})
     async with ingress.client.get("/metrics") as r:
+        assert r.status == 404  # not on the public webhook port
+    async with ingress.health.get("/metrics") as r:
         text = await r.text()
     assert 'wastream_ingress_requests_total{route="/webhook",status="200"} 1.0' in text
     assert 'wastream_ingress_requests_total{route="/webhook",status="400"} 1.0' in text
@@ -158,9 +160,12 @@ async def test_health_ready_and_metrics(ingress: Ingress) -> None:
     assert 'wastream_ingress_request_seconds_bucket{le="+Inf"} 2.0' in text
     async with ingress.client.get("/nope") as r:
         assert r.status == 404
-    async with ingress.client.get("/metrics") as r:
+    async with ingress.health.get("/metrics") as r:
         text = await r.text()
-    assert 'wastream_ingress_requests_total{route="unmatched",status="404"} 1.0' in text
+    assert 'wastream_ingress_requests_total{route="unmatched",status="404"} 2.0' in text
+    assert "process_resident_memory_bytes" in text
+    async with ingress.health.get("/readyz") as r:
+        assert (r.status, (await r.json())["kafka"]) == (200, True)
 
 
 async def test_concurrent_posts_all_land(ingress: Ingress) -> None:

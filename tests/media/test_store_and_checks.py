@@ -1,16 +1,19 @@
-"""The media store and the checks of a download against its webhook (no servers)."""
+"""The media store (its contract on both backends: a local directory, and an S3 bucket
+of a local S3 server) and the checks of a download against its webhook."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from streams.media import limits
 from streams.media.limits import Declared
-from streams.media.store import LocalStore, StoreError, key_of
+from streams.media.store import LocalStore, MediaStore, StoreError, key_of
+from tests.support.s3 import s3_server
 
 
 def declared(data: bytes, kind: str = "image", mime: str = "image/jpeg", *,
@@ -20,24 +23,47 @@ def declared(data: bytes, kind: str = "image", mime: str = "image/jpeg", *,
     return Declared(kind, "1003383421387256", mime, sha, animated)
 
 
-async def test_store_names_objects_by_sha256_and_reads_them_back(tmp_path: Path) -> None:
-    store = LocalStore(tmp_path)
+@pytest.fixture(params=["local", "s3"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[MediaStore]:
+    """The store's contract holds for both backends: a directory, an S3 bucket."""
+    if request.param == "local":
+        yield LocalStore(tmp_path)
+        return
+    with s3_server() as server:
+        s3 = server.store()
+        try:
+            yield s3
+        finally:
+            await s3.close()
+
+
+async def test_store_names_objects_by_sha256_and_reads_them_back(store: MediaStore) -> None:
     key = await store.put(b"a photo", "image/jpeg")
     assert key == hashlib.sha256(b"a photo").hexdigest()
-    assert store.path(key) == tmp_path / key[:2] / key
     assert await store.get(key) == b"a photo"
     assert await store.exists(key)
     assert await store.mime_type(key) == "image/jpeg"
     assert await store.put(b"a photo", "image/jpeg") == key  # idempotent
-    assert [p.name for p in (tmp_path / key[:2]).iterdir() if p.name.endswith(".tmp")] == []
+    assert await store.get(key) == b"a photo"
     assert await store.get(key_of(b"other")) is None
     assert not await store.exists(key_of(b"other"))
+    assert await store.mime_type(key_of(b"other")) is None
 
 
-async def test_store_refuses_keys_that_are_not_digests(tmp_path: Path) -> None:
+async def test_store_refuses_keys_that_are_not_digests(store: MediaStore) -> None:
+    for bad in ("../../etc/passwd", "A" * 64, key_of(b"x")[:63]):
+        with pytest.raises(StoreError):
+            await store.get(bad)
+        with pytest.raises(StoreError):
+            await store.exists(bad)
+
+
+async def test_local_store_shards_by_key_and_leaves_no_temporary_file(tmp_path: Path) -> None:
     store = LocalStore(tmp_path)
-    with pytest.raises(StoreError):
-        await store.get("../../etc/passwd")
+    key = await store.put(b"a photo", "image/jpeg")
+    assert store.path(key) == tmp_path / key[:2] / key
+    assert (tmp_path / key[:2] / key).read_bytes() == b"a photo"
+    assert [p.name for p in (tmp_path / key[:2]).iterdir() if p.name.endswith(".tmp")] == []
 
 
 def test_meta_limits_per_type() -> None:

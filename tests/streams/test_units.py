@@ -58,6 +58,42 @@ def test_deadline_cache_due_fired_and_rebuild() -> None:
     assert ev.type == "wastream.timer"
 
 
+def test_deadline_cache_follows_moved_and_removed_deadlines() -> None:
+    cache = DeadlineCache()
+    cache.update("u1", {"idle": 10.5})
+    cache.update("u1", {"idle": 30.0})  # moved: the old second holds nothing of it
+    assert cache.due(20) == []
+    assert cache.due(30) == [("u1", "idle", 30.0)]
+    cache.update("u1", {})  # handled before it was seen fired
+    assert cache.due(40) == []
+    cache.update("u2", {"a": 5.2, "b": 5.9})  # past already: due at once
+    assert sorted(cache.due(6)) == [("u2", "a", 5.2), ("u2", "b", 5.9)]
+    assert sorted(cache.due(6)) == [("u2", "a", 5.2), ("u2", "b", 5.9)]  # handed, not fired
+    cache.fired.add(timer_id("u2", "a", 5.2))
+    assert cache.due(7) == [("u2", "b", 5.9)]  # until seen fired
+
+
+async def test_deadline_cache_rebuild_in_slices_keeps_updates_made_meanwhile() -> None:
+    rows = [(f"u{i}".encode(), Conv(wa_id=f"u{i}", deadlines={"idle": 100.0 + i}).to_bytes())
+            for i in range(5000)]
+    cache = DeadlineCache()
+    cache.update("u1", {"idle": 1.0})
+    cache.update("gone", {"idle": 2.0})
+
+    async def agent() -> None:  # runs between the scan's slices
+        await asyncio.sleep(0)
+        cache.update("u3", {"idle": 3.0})  # newer than the table's copy
+        cache.update("u4", {})
+
+    await asyncio.gather(cache.rebuild_in_slices(rows, slice_size=100), agent())
+    assert cache.by_user["u3"] == {"idle": 3.0}
+    assert "u4" not in cache.by_user
+    assert "gone" not in cache.by_user
+    assert cache.by_user["u1"] == {"idle": 101.0}
+    assert sorted(cache.due(103)) == [("u0", "idle", 100.0), ("u1", "idle", 101.0),
+                                      ("u2", "idle", 102.0), ("u3", "idle", 3.0)]
+
+
 def test_rides_index_fold_is_idempotent_and_expires() -> None:
     # Records as they come from wa.domain, through the worker's follower.
     domains = Domains.load(REGISTRY, Settings.from_env({"WASTREAM_RADIUS_KM": "5"}))

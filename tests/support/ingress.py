@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from aiohttp.test_utils import TestClient, TestServer
 
-from ingress.app import make_app
+from ingress.app import HEALTH, make_app
 from tests.support import kafka as tk
 from tests.support.system import APP_SECRET, VERIFY_TOKEN
 from tests.support.webhooks import sign
@@ -27,6 +27,7 @@ class Ingress:
 
     client: TestClient[Any, Any]
     settings: Settings
+    health: TestClient[Any, Any]  # the health port: /healthz, /readyz, /metrics
 
     @property
     def bootstrap(self) -> str:
@@ -80,16 +81,19 @@ async def running_ingress(bootstrap: str, *, create_topics: bool = True, wait_re
     settings = settings_for(bootstrap, prefix, **extra)
     if create_topics:
         await ensure_topics(settings)
-    client: TestClient[Any, Any] = TestClient(TestServer(make_app(settings,
-                                                                  insecure_dev=insecure_dev)))
+    app = make_app(settings, insecure_dev=insecure_dev)
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()
-    ing = Ingress(client, settings)
+    health: TestClient[Any, Any] = TestClient(TestServer(app[HEALTH].app()))
+    await health.start_server()
+    ing = Ingress(client, settings, health)
     try:
         if wait_ready:
             await ing.wait_ready()
         yield ing
     finally:
         await client.close()
+        await health.close()
         if create_topics:
             with contextlib.suppress(Exception):
                 await delete_prefixed(bootstrap, prefix)

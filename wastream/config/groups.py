@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from schemas import topics
@@ -218,8 +218,9 @@ class ConversationSettings(Group):
         1.0, gt=0, alias="WASTREAM_TIMER_TICK_S",
         description="period of the task that fires due conversation timers")
     timer_rescan_s: float = Field(
-        30.0, gt=0, alias="WASTREAM_TIMER_RESCAN_S",
-        description="period of the full rescan of the deadlines in the conversation table")
+        300.0, gt=0, alias="WASTREAM_TIMER_RESCAN_S",
+        description="period of the safety-net rescan of the deadlines in the conversation "
+        "table, read in slices (the index is also rebuilt after each rebalance and recovery)")
 
     @field_validator("tz")
     @classmethod
@@ -396,19 +397,30 @@ class ObservabilitySettings(Group):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", alias="WASTREAM_LOG_LEVEL",
-        description="log level of the ingress (JSON lines on stderr)")
-    metrics_port: int | None = Field(
-        None, ge=1, le=65535, alias="WASTREAM_METRICS_PORT",
-        description="the worker serves Prometheus `/metrics` on this port; unset: no "
-        "endpoint (the ingress serves its own on its port)")
-    metrics_host: str = Field(
-        "127.0.0.1", alias="WASTREAM_METRICS_HOST",
-        description="bind address of the worker's `/metrics`")
+        description="log level of every service (ingress, worker, projector, `dlq serve`); "
+        "phone numbers and message text only at DEBUG")
+    log_format: Literal["json", "text"] = Field(
+        "json", alias="WASTREAM_LOG_FORMAT",
+        description="log lines on stderr: `json` (one object per line, with `correlation_id` "
+        "and `event_id`) or `text`")
+    health_port: int | None = Field(
+        None, ge=1, le=65535, alias="WASTREAM_HEALTH_PORT",
+        description="each service (ingress, worker, projector, `dlq serve`) serves "
+        "`/healthz`, `/readyz` and Prometheus `/metrics` on this port; unset: no such "
+        "endpoint (so services started side by side never collide; give each its own)")
+    health_host: str = Field(
+        "127.0.0.1", alias="WASTREAM_HEALTH_HOST",
+        description="bind address of the health and metrics endpoint")
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, v: Any) -> Any:
         return v.upper() if isinstance(v, str) else v
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, v: Any) -> Any:
+        return v.lower() if isinstance(v, str) else v
 
 
 class AgentSettings(Group):
@@ -454,6 +466,39 @@ class MediaSettings(Group):
     timeout_s: float = Field(
         60.0, gt=0, alias="WASTREAM_MEDIA_TIMEOUT_S",
         description="timeout of one media request (metadata, download or upload)")
+
+    store: Literal["local", "s3"] = Field(
+        "local", alias="WASTREAM_MEDIA_STORE",
+        description="where media objects live: `local` (`WASTREAM_MEDIA_DIR`) or `s3` (an "
+        "S3-compatible bucket: the `WASTREAM_MEDIA_S3_*` settings)")
+    s3_bucket: str | None = Field(
+        None, alias="WASTREAM_MEDIA_S3_BUCKET",
+        description="the bucket of the `s3` store (required by it; created by its owner)")
+    s3_endpoint_url: str | None = Field(
+        None, alias="WASTREAM_MEDIA_S3_ENDPOINT_URL",
+        description="base URL of the S3-compatible service, path-style (e.g. "
+        "http://127.0.0.1:9000); unset: `https://s3.<region>.amazonaws.com`",
+        json_schema_extra=doc(shown_default="unset"))
+    s3_region: str = Field(
+        "us-east-1", alias="WASTREAM_MEDIA_S3_REGION",
+        description="the region requests are signed for (AWS Signature Version 4)")
+    s3_access_key_id: str | None = Field(
+        None, alias="WASTREAM_MEDIA_S3_ACCESS_KEY_ID",
+        description="access key id of the `s3` store (required by it)")
+    s3_secret_access_key: SecretStr | None = Field(
+        None, alias="WASTREAM_MEDIA_S3_SECRET_ACCESS_KEY",
+        description="secret access key of the `s3` store (required by it)")
+
+    @model_validator(mode="after")
+    def _s3_complete(self) -> MediaSettings:
+        if self.store == "s3":
+            missing = [name for name, v in (
+                ("WASTREAM_MEDIA_S3_BUCKET", self.s3_bucket),
+                ("WASTREAM_MEDIA_S3_ACCESS_KEY_ID", self.s3_access_key_id),
+                ("WASTREAM_MEDIA_S3_SECRET_ACCESS_KEY", self.s3_secret_access_key)) if not v]
+            if missing:
+                raise ValueError(f"WASTREAM_MEDIA_STORE=s3 needs {', '.join(missing)}")
+        return self
 
     def store_dir(self, home: Path | None) -> Path:
         """Where the local store keeps its objects."""

@@ -14,7 +14,10 @@ from schemas.domain import Event
 class RentalListed(Event):
     """A property to rent: ``kind`` (room/apartment/house/commercial), ``bedrooms``,
     ``price`` (RWF a month), at (lat, lon) in ``district``; ``place`` is the typed
-    place's name ("" for a shared location); ``photo`` a media id ("" without)."""
+    place's name ("" for a shared location); ``photo`` Meta's media id ("" without);
+    ``photo_key`` the photo's media-store key (sha256 hex, as the webhook stated it;
+    "" without a photo, or when the webhook stated none). Added with a default: no
+    version bump (decision 0008)."""
 
     type: ClassVar[str] = "RentalListed"
     listing_id: str
@@ -28,6 +31,7 @@ class RentalListed(Event):
     photo: str
     posted_at: float
     expires_at: float
+    photo_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,7 @@ class RentalRenewed(Event):
     photo: str
     posted_at: float
     expires_at: float
+    photo_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,8 +114,12 @@ def _details(ctx: Ctx, conv: Conv, listing: Listing) -> list[dict[str, Any]]:
     if f.get("place"):
         text += "\n" + t(conv, "detail.place", place=f["place"])
     shown = []
-    if f.get("photo"):
-        shown.append(m.image_body(conv.wa_id, str(f["photo"])))
+    if f.get("photo_key"):
+        # Before the details, skipped by the sender when the download is not (yet)
+        # stored: the details never wait for it nor fail with it.
+        caption = t(conv, "find.row", kind=t(conv, f"type.{f['kind']}"), bedrooms=f["bedrooms"])
+        shown.append(m.stored_image_body(conv.wa_id, str(f["photo_key"]), caption,
+                                         if_stored=True))
     shown.append(m.buttons_body(conv.wa_id, text, [
         m.Option(f"rentals:contact:{listing.id}", t(conv, "button.contact_owner"))]))
     return shown

@@ -44,7 +44,8 @@ class RentalsIndex:
                     lon=float(ev.lon), posted_at=float(ev.posted_at),
                     expires_at=float(ev.expires_at),
                     fields={"kind": ev.kind, "bedrooms": int(ev.bedrooms),
-                            "price": int(ev.price), "place": ev.place, "photo": ev.photo},
+                            "price": int(ev.price), "place": ev.place, "photo": ev.photo,
+                            "photo_key": ev.photo_key},
                 )
             )
             if not held and isinstance(ev, RentalRenewed):

@@ -15,7 +15,7 @@ from streams.engine import messages as m
 from streams.engine.flows import MENU, Go
 from streams.engine.model import Conv, Ctx, Input, Out
 from streams.listings import parse_money
-from streams.listings.conversation import image_id, new_id, read_spot
+from streams.listings.conversation import image_id, image_key, new_id, read_spot
 
 TYPES = ("room", "apartment", "house", "commercial")
 MAX_BEDROOMS = 20
@@ -89,10 +89,14 @@ def photo_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
 
 
 def photo(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
+    """An image (its Meta id, and its store key: the download runs beside the
+    conversation, never waited for), or Skip; anything else is asked again."""
     if inp.choice == "rentals:skip":
-        return Go(step="confirm", data={"photo": ""})
+        return Go(step="confirm", data={"photo": "", "photo_key": ""})
     media = image_id(ctx)
-    return None if media is None else Go(step="confirm", data={"photo": media})
+    if media is None:
+        return None
+    return Go(step="confirm", data={"photo": media, "photo_key": image_key(ctx) or ""})
 
 
 def confirm_prompt(ctx: Ctx, conv: Conv) -> list[dict[str, Any]]:
@@ -117,7 +121,7 @@ def confirm(ctx: Ctx, conv: Conv, inp: Input, out: Out) -> Go | None:
         "listing_id": new_id(ctx), "kind": d["kind"], "bedrooms": d["bedrooms"],
         "price": d["price"], "lat": d["lat"], "lon": d["lon"], "place": d.get("place", ""),
         "district": d["district"], "photo": d.get("photo", ""), "posted_at": ctx.now,
-        "expires_at": ctx.now + opts(ctx).lifetime_s,
+        "expires_at": ctx.now + opts(ctx).lifetime_s, "photo_key": d.get("photo_key", ""),
     }
     out.domain.append(RentalListed(**listing))
     keep(ctx, conv, listing)

@@ -124,10 +124,13 @@ async def test_an_agent_outage_opens_the_breaker_the_rules_answer_recovery_close
     system.env_overrides.update({
         "WASTREAM_AGENT_URL": stub.url, "WASTREAM_AGENT_MODEL": "stub-model",
         "WASTREAM_AGENT_TIMEOUT_S": "2", "WASTREAM_AGENT_BREAKER_FAILURES": "2",
-        "WASTREAM_AGENT_BREAKER_OPEN_S": "3", "WASTREAM_METRICS_PORT": str(port)})
+        "WASTREAM_AGENT_BREAKER_OPEN_S": "3"})
     try:
         system.start_ingress()
+        # The worker's health port only: services side by side each need their own.
+        system.env_overrides["WASTREAM_HEALTH_PORT"] = str(port)
         worker = system.start_worker()
+        del system.env_overrides["WASTREAM_HEALTH_PORT"]
         system.start_projector()
         async with users(system, F, B1, B2) as (f, b1, b2):
             # Up: the HTTP backend understands the farmer.

@@ -3,8 +3,11 @@ under a ceiling, contact the owner, my listings, renewal and expiry, bad inputs.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
-from typing import Any
+import hashlib
+from types import SimpleNamespace
+from typing import Any, cast
 
 from schemas.envelope import InboundEvent
 from streams.domains.rentals.events import (
@@ -18,7 +21,8 @@ from streams.domains.rentals.events import (
 )
 from streams.domains.rentals.index import RentalsIndex
 from streams.domains.rentals.options import RentalsOptions
-from streams.engine.model import Options
+from streams.engine.model import Ctx, Options
+from streams.listings.conversation import image_key
 from tests.support import conversations as c
 from tests.support.engine_harness import Harness
 
@@ -43,10 +47,19 @@ def said(bodies: list[dict[str, Any]]) -> list[str]:
     return got[:-1]
 
 
-def image(wa_id: str, media_id: str) -> InboundEvent:
+def key_of(media_id: str) -> str:
+    """The store key of a test photo: the sha256 of some bytes named by the media id."""
+    return hashlib.sha256(media_id.encode()).hexdigest()
+
+
+def image(wa_id: str, media_id: str, sha256: bool = True) -> InboundEvent:
+    """An image as Meta reports it: its id, mime type and (base64) sha256."""
     ev = c.text(wa_id, "")
+    media = {"id": media_id, "mime_type": "image/jpeg"}
+    if sha256:
+        media["sha256"] = base64.b64encode(bytes.fromhex(key_of(media_id))).decode()
     return dataclasses.replace(ev, type="message.image", payload={
-        **ev.payload, "type": "image", "image": {"id": media_id, "mime_type": "image/jpeg"}})
+        **ev.payload, "type": "image", "image": media})
 
 
 def document(wa_id: str) -> InboundEvent:
@@ -108,8 +121,9 @@ def test_list_a_property_in_order_with_a_photo() -> None:
     (who, ev), = h.events
     assert who == OW
     assert isinstance(ev, RentalListed)
-    assert (ev.kind, ev.bedrooms, ev.price, ev.place, ev.district, ev.photo) == (
-        "house", 3, 450_000, "Kimironko", "Gasabo", "MEDIA9")
+    assert (ev.kind, ev.bedrooms, ev.price, ev.place, ev.district, ev.photo,
+            ev.photo_key) == ("house", 3, 450_000, "Kimironko", "Gasabo", "MEDIA9",
+                              key_of("MEDIA9"))
     assert ev.expires_at - ev.posted_at == 30 * DAY
     deadlines = h.conv(OW).deadlines
     assert deadlines[f"rent_renew:{ev.listing_id}"] == ev.expires_at - 3 * DAY
@@ -186,8 +200,9 @@ def test_contact_shows_the_photo_notifies_the_owner_and_links_both() -> None:
     lid = list_one(h)
     search(h)
     shown = h.pick(S, f"rent:{lid}")
-    assert shown[0]["type"] == "image"
-    assert shown[0]["image"] == {"id": "MEDIA1"}
+    assert shown[0]["type"] == "image"  # the stored photo, skipped when not (yet) stored
+    assert shown[0]["image"] == {"wastream_media": key_of("MEDIA1"),
+                                 "caption": "Apartment · 2 bd", "wastream_if_stored": True}
     assert c.body_text(shown[1]) == (
         "Apartment, 2 bedrooms\n300,000 RWF a month\nDistance: 0.0 km")
     mark = len(h.sent)
@@ -216,6 +231,34 @@ def test_no_photo_no_image() -> None:
     search(h)
     shown = h.pick(S, f"rent:{lid}")
     assert [b["type"] for b in shown] == ["interactive"]
+
+
+def test_a_photo_without_a_stated_sha256_is_not_sent() -> None:
+    """Nothing to find it by in the store: the details go without it."""
+    h = _h()
+    h.say(OW, "hi")
+    h.pick(OW, "menu:rentals")
+    h.tap(OW, "rentals:list")
+    h.pick(OW, "rtype:room")
+    h.say(OW, "1")
+    h.say(OW, "80k")
+    h.share(OW, *KIGALI)
+    h.replies(image(OW, "MEDIA2", sha256=False))
+    h.tap(OW, "rentals:post")
+    ev = next(e for _, e in h.events if isinstance(e, RentalListed))
+    assert (ev.photo, ev.photo_key) == ("MEDIA2", "")
+    search(h)
+    assert [b["type"] for b in h.pick(S, f"rent:{ev.listing_id}")] == ["interactive"]
+
+
+def test_the_store_key_reads_meta_base64_and_hex() -> None:
+    hexkey = key_of("X")
+    for stated, want in [(base64.b64encode(bytes.fromhex(hexkey)).decode(), hexkey),
+                         (hexkey.upper(), hexkey), ("not base64!", None),
+                         (base64.b64encode(b"short").decode(), None)]:
+        ev = dataclasses.replace(image(OW, "X"), payload={
+            "type": "image", "image": {"id": "X", "sha256": stated}})
+        assert image_key(cast(Ctx, SimpleNamespace(event=ev))) == want, stated
 
 
 def test_my_listings_mark_rented_and_remove() -> None:

@@ -1,0 +1,151 @@
+"""The console's guards over HTTP, in this process against the real PostgreSQL and Kafka:
+CSRF on every POST, the login limit, cookie flags, the log-in gate, and a bulk discard
+of a filtered set of dead letters attributed to the operator on ``wa.dlq.ops``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp.test_utils import TestServer
+
+from schemas import headers as h
+from schemas.dlq import DlqDecision
+from streams.failure.errors import PermanentError, TransientError
+from streams.failure.records import Origin, error_headers
+from tests.support import kafka as tk
+from tests.support.console import add_operator, client, http_login, page_csrf
+from tests.support.failure import event
+from tests.support.system import System
+from wastream.config import Settings
+from wastream.console.app import create_app
+from wastream.console.reads import Hasher
+
+
+@asynccontextmanager
+async def console(system: System, **kw: bool) -> AsyncIterator[str]:
+    app = create_app(Settings.from_env(system.env), health_interval_s=60, **kw)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
+
+
+async def seed_letters(system: System) -> dict[str, str]:
+    """Three letters as the failure router writes them (two transient); name → dlq_id."""
+    ids = {}
+    for name, exc, offset in [("a", TransientError("graph 503"), 7),
+                              ("b", PermanentError("bad input"), 8),
+                              ("c", TransientError("db away"), 9)]:
+        origin = Origin(system.topic("wa.inbound"), 1, offset)
+        hdrs = [*h.to_headers(error_headers(exc, origin, 3)), (h.CORRELATION_ID, b"corr")]
+        await tk.produce(system.bootstrap, system.topic("wa.dlq"),
+                         [(name.encode(), event(name, 0).to_bytes())], headers=hdrs)
+        ids[name] = origin.dlq_id
+    return ids
+
+
+async def test_every_post_needs_the_csrf_token(system: System) -> None:
+    await asyncio.to_thread(add_operator, system, "alice", "operator-pass-1", "operator")
+    async with console(system) as url, client() as s:
+        # The log-in gate: pages redirect, actions are refused.
+        async with s.get(f"{url}/dead-letters", allow_redirects=False) as r:
+            assert (r.status, r.headers["Location"]) == (303, "/login")
+        async with s.post(f"{url}/conversations/x/reset", data={"reason": "r"}) as r:
+            assert r.status == 401
+        # The login form itself carries a token (double-submit): without it, 403.
+        async with s.post(f"{url}/login", data={"name": "alice",
+                                                "password": "operator-pass-1"}) as r:
+            assert r.status == 403
+        assert await http_login(s, url, "alice", "operator-pass-1") == 303
+        csrf = await page_csrf(s, f"{url}/dead-letters")
+        for path, data in [("/dead-letters/some-id/redrive", {"reason": "r"}),
+                           ("/dead-letters/bulk", {"action": "discard", "reason": "r"}),
+                           ("/conversations/x/reset", {"reason": "r"}),
+                           ("/logout", {})]:
+            async with s.post(url + path, data=data, allow_redirects=False) as r:
+                assert r.status == 403, path
+            async with s.post(url + path, data={**data, "csrf": csrf + "x"},
+                              allow_redirects=False) as r:
+                assert r.status == 403, path
+        # Still logged in (the CSRF-less logout did nothing); with the token it works.
+        async with s.get(f"{url}/audit", allow_redirects=False) as r:
+            assert r.status == 200
+        async with s.post(f"{url}/logout", data={"csrf": csrf}, allow_redirects=False) as r:
+            assert r.status == 303
+        async with s.get(f"{url}/audit", allow_redirects=False) as r:
+            assert r.status == 303
+    ops = await system.read("wa.dlq.ops", min_count=0, timeout_s=2, settle_s=0.5)
+    assert ops == []
+
+
+async def test_logins_are_rate_limited_and_cookies_strict(system: System) -> None:
+    await asyncio.to_thread(add_operator, system, "alice", "operator-pass-1", "operator")
+    async with console(system) as url, client() as s:
+        for _ in range(5):
+            assert await http_login(s, url, "alice", "wrong-password") == 401
+        # The sixth attempt is refused even with the right password.
+        assert await http_login(s, url, "alice", "operator-pass-1") == 429
+    async with console(system) as url, client() as s:  # a fresh process forgets
+        async with s.get(f"{url}/login") as r:
+            pre = r.cookies["wastream_console_login"]
+            assert pre["httponly"]
+            assert pre["samesite"] == "Strict"
+        assert await http_login(s, url, "alice", "operator-pass-1") == 303
+        cookie = next(c for c in s.cookie_jar if c.key == "wastream_console")
+        assert cookie["httponly"]
+        assert cookie["samesite"] == "Strict"
+        assert not cookie["secure"]  # plain http here
+    async with (console(system, secure_cookies=True) as url, client() as s,  # behind TLS
+                s.get(f"{url}/login") as r):
+        assert "Secure" in r.headers["Set-Cookie"]
+    conn = await system.db()
+    try:
+        rows = await conn.fetch("SELECT action FROM console_audit ORDER BY id")
+    finally:
+        await conn.close()
+    assert [r["action"] for r in rows] == ["login_failed"] * 5 + ["login_refused", "login"]
+
+
+async def test_bulk_discard_of_a_filtered_set(system: System) -> None:
+    await asyncio.to_thread(add_operator, system, "alice", "operator-pass-1", "operator")
+    ids = await seed_letters(system)
+    system.start_projector()
+    await system.wait_rows("SELECT 1 FROM wa_dead_letter_queue", 3, 60)
+    async with console(system) as url, client() as s:
+        assert await http_login(s, url, "alice", "operator-pass-1") == 303
+        csrf = await page_csrf(s, f"{url}/dead-letters?error_class=Transient")
+        async with s.post(f"{url}/dead-letters/bulk",
+                          data={"csrf": csrf, "action": "discard", "reason": "known outage",
+                                "error_class": "Transient"}, allow_redirects=False) as r:
+            assert r.status == 303
+            assert r.headers["Location"] == "/dead-letters?done=bulk-discarded:2"
+    ops = await system.read("wa.dlq.ops", min_count=2, timeout_s=20, settle_s=1)
+    decisions = sorted((d.dlq_id, d.action, d.by, d.reason)
+                       for d in (DlqDecision.from_bytes(r.value or b"") for r in ops))
+    assert decisions == sorted([(ids["a"], "discard", "alice", "known outage"),
+                                (ids["c"], "discard", "alice", "known outage")])
+    rows = await system.wait_rows(
+        "SELECT message_id FROM wa_dead_letter_queue WHERE status = 'discard'", 2, 30)
+    assert sorted(r["message_id"] for r in rows) == sorted([ids["a"], ids["c"]])
+    open_ = await system.wait_rows("SELECT message_id FROM wa_dead_letter_queue "
+                                   "WHERE status = 'open'", 1, 5)
+    assert [r["message_id"] for r in open_] == [ids["b"]]
+
+
+async def test_the_console_hash_is_the_analytics_views_user_hash(system: System) -> None:
+    conn = await system.db()
+    try:
+        await conn.execute(
+            "INSERT INTO wa_events (event_id, type, wa_id, received_at, payload, "
+            "kafka_partition, kafka_offset) VALUES ('e1', 'message.text', '250788000777', "
+            "now(), '{}', 0, 0)")
+        in_view = await conn.fetchval("SELECT user_hash FROM analytics_user_activity")
+        hasher = await Hasher.load(conn)
+    finally:
+        await conn.close()
+    assert hasher("250788000777") == in_view
+    assert hasher("250788000778") != in_view
