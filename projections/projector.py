@@ -20,6 +20,7 @@ from projections.base import Msg, Projection, prepare
 from projections.registry import all_projections
 from projections.store import TP, Store, StoreUnavailable
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 log = logging.getLogger("projections.projector")
 T = TypeVar("T")
@@ -168,7 +169,7 @@ class Projector:
 
     async def run(self, stop: asyncio.Event) -> None:
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            **client_args(self.settings.kafka),
             group_id=self.settings.group("projector"),
             client_id=f"{self.settings.topic_prefix}projector",
             enable_auto_commit=False, auto_offset_reset="earliest",

@@ -32,6 +32,7 @@ from projections.projector import CHUNK, to_msg
 from projections.registry import by_name
 from projections.store import TP, Store
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 # Records per shadow transaction at most (a batch grows while the database is busy).
 BATCH_MAX = 20_000
@@ -137,7 +138,7 @@ class Replay:
     async def _consumer(self) -> AIOKafkaConsumer:
         if self.consumer is None:
             self.consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers, group_id=None,
+                **client_args(self.settings.kafka), group_id=None,
                 enable_auto_commit=False, auto_offset_reset="earliest",
                 isolation_level="read_committed", max_poll_records=5000,
                 max_partition_fetch_bytes=FETCH_BYTES)

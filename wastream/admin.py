@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from schemas import topics
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 
 def retry_delays(settings: Settings) -> tuple[int, ...]:
@@ -28,7 +31,7 @@ async def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str
     """Create the missing topics of the plan; return the names created."""
     plan = topic_plan(settings)
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=int(timeout_s * 1000)
+        **client_args(settings.kafka), request_timeout_ms=int(timeout_s * 1000)
     )
     await admin.start()
     try:
@@ -51,11 +54,14 @@ async def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str
         await admin.close()
 
 
-async def delete_prefixed(bootstrap: str, prefix: str) -> list[str]:
-    """Delete every topic whose name starts with ``prefix`` (test clean-up)."""
+async def delete_prefixed(
+    bootstrap: str, prefix: str, connection: Mapping[str, Any] | None = None
+) -> list[str]:
+    """Delete every topic whose name starts with ``prefix`` (test clean-up); ``connection``
+    (wastream.config.kafka.client_args) overrides ``bootstrap``."""
     if not prefix:
         raise ValueError("refusing to delete topics with an empty prefix")
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**(connection or {"bootstrap_servers": bootstrap}))
     await admin.start()
     try:
         doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]

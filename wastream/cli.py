@@ -36,13 +36,14 @@ def _config(args: argparse.Namespace) -> int:
 def _dev(args: argparse.Namespace) -> int:
     from wastream.dev import DevStackError, stack_from_env
 
-    stack = stack_from_env()
+    stack = stack_from_env(secure=args.secure)
     try:
         if args.action == "up":
             started = stack.up()
             for name, was_started in started.items():
                 print(f"{name}: {'started' if was_started else 'already running'}")
-            print(f"kafka: {stack.kafka.bootstrap} (log {stack.kafka.log_file})")
+            mode = " SASL_SSL (wastream dev env prints its settings)" if stack.kafka.secure else ""
+            print(f"kafka: {stack.kafka.bootstrap}{mode} (log {stack.kafka.log_file})")
             print(f"postgres: {stack.postgres.url} (log {stack.postgres.log_file})")
             return 0
         if args.action == "down":
@@ -169,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="up: start both (idempotent); down: stop both; status: health, pids, "
         "log files (exit 1 when not healthy); env: print export lines",
     )
+    dev.add_argument(
+        "--secure", action="store_true",
+        help="up: Kafka with a SASL_SSL listener, SCRAM-SHA-512 users and a CA made on the "
+        "spot (in a WASTREAM_HOME of its own; later commands there see it is secure)")
     dev.set_defaults(func=_dev)
 
     config = sub.add_parser(

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from schemas import topics
 from schemas.delivery import DeliveryUpdate
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 from wastream.driver import ConversationDriver, DriverError, render
 
 
@@ -25,7 +26,7 @@ async def _delivery_of(
     """The sender's report on ``outbound_id`` (read from the start of wa.delivery)."""
     topic = settings.topic(topics.DELIVERY)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None, enable_auto_commit=False
+        **client_args(settings.kafka), group_id=None, enable_auto_commit=False
     )
     await consumer.start()
     try:

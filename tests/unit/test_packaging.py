@@ -25,7 +25,8 @@ def locked(path: Path) -> dict[str, Version]:
     text = path.read_text()
     pins = {_norm(n): Version(v) for n, v in PIN.findall(text)}
     # --generate-hashes: every pin carries hashes, or pip's --require-hashes refuses it.
-    assert text.count("==") == len(pins) and text.count("--hash=sha256:") >= len(pins)
+    assert text.count("==") == len(pins)
+    assert text.count("--hash=sha256:") >= len(pins)
     return pins
 
 
@@ -71,7 +72,8 @@ def test_dev_kafka_is_a_4x_release() -> None:
     ns = {"m": "http://maven.apache.org/POM/4.0.0"}
     pom = ET.parse(REPO / "wastream" / "dev" / "kafka-pom.xml")  # noqa: S314 (our own file)
     version = pom.find("m:properties/m:kafka.version", ns)
-    assert version is not None and version.text is not None
+    assert version is not None
+    assert version.text is not None
     # The newest 4.x release on Maven Central when this was written (4.4.0).
     assert Version(version.text) >= Version("4.4.0")
     assert Version(version.text).major == 4

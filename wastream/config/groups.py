@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from schemas import topics
@@ -43,6 +43,39 @@ class KafkaSettings(Group):
     replication_factor: int = Field(
         1, ge=1, alias="WASTREAM_REPLICATION_FACTOR",
         description="replication factor of the topics `wastream topics` and Faust create")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", alias="KAFKA_SECURITY_PROTOCOL",
+        description="how every Kafka client connects (wastream.config.kafka): TLS (SSL), "
+        "SASL, both, or neither")
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", alias="KAFKA_SASL_MECHANISM",
+        description="SASL mechanism, with SASL_PLAINTEXT or SASL_SSL")
+    sasl_username: str | None = Field(
+        None, alias="KAFKA_SASL_USERNAME",
+        description="SASL user; required with SASL_PLAINTEXT or SASL_SSL")
+    sasl_password: SecretStr | None = Field(
+        None, alias="KAFKA_SASL_PASSWORD",
+        description="SASL password; required with SASL_PLAINTEXT or SASL_SSL")
+    ssl_cafile: Path | None = Field(
+        None, alias="KAFKA_SSL_CAFILE",
+        description="PEM file of the CAs that sign the brokers' certificates, with SSL or "
+        "SASL_SSL; unset: the system's CAs")
+    ssl_certfile: Path | None = Field(
+        None, alias="KAFKA_SSL_CERTFILE",
+        description="PEM client certificate, for brokers that require mutual TLS")
+    ssl_keyfile: Path | None = Field(
+        None, alias="KAFKA_SSL_KEYFILE",
+        description="PEM private key of `KAFKA_SSL_CERTFILE`")
+
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL_") and not (
+                self.sasl_username and self.sasl_password):
+            raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs "
+                             "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together")
+        return self
 
 
 class DatabaseSettings(Group):
