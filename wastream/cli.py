@@ -70,19 +70,43 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _topics(args: argparse.Namespace) -> int:
-    from wastream.admin import ensure_topics, topic_plan
+    from wastream.admin import TopicPlanError, apply_plan, topic_specs
     from wastream.config import Settings
+    from wastream.output import emit_json, table
 
     settings = Settings.from_env()
+    specs = topic_specs(settings)
     if args.list:
-        for name, partitions in topic_plan(settings).items():
-            print(f"{name}\t{partitions}")
+        if args.json:
+            emit_json([{"topic": s.name, "partitions": s.partitions,
+                        "replication_factor": s.replication_factor, "keyed": s.keyed,
+                        "configs": s.configs} for s in specs])
+            return 0
+        print(table(["TOPIC", "PARTITIONS", "RF", "RETENTION_MS", "MIN_ISR", "KEYED"],
+                    [[s.name, s.partitions, s.replication_factor, s.configs["retention.ms"],
+                      s.configs["min.insync.replicas"], "yes" if s.keyed else "no"]
+                     for s in specs]))
         return 0
-    created = asyncio.run(ensure_topics(settings))
-    for name in created:
-        print(f"created {name}")
-    print(f"{len(topic_plan(settings))} topics present ({len(created)} created)")
-    return 0
+    try:
+        report = asyncio.run(apply_plan(settings, fix=not args.check,
+                                        allow_low_rf=args.allow_low_replication))
+    except TopicPlanError as exc:
+        print(f"wastream topics: {exc}", file=sys.stderr)
+        return 2
+    unresolved = [d for d in report.drift if d.action != "fixed"]
+    if args.json:
+        emit_json(report.as_dict())
+    else:
+        for name in report.created:
+            print(f"created {name}")
+        if report.drift:
+            print(table(["TOPIC", "SETTING", "HAVE", "WANT", "ACTION", "WHY"],
+                        [[d.topic, d.what, d.have, d.want, d.action, d.why]
+                         for d in report.drift]))
+        print(f"{len(specs)} topics present ({len(report.created)} created, "
+              f"{len(report.drift)} drifted, {len(unresolved)} not fixed) on "
+              f"{report.brokers} broker(s)")
+    return 1 if unresolved else 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -190,11 +214,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     topics = sub.add_parser(
         "topics",
-        help="create every topic the system needs (idempotent)",
-        description="Create the topics (prefixed by WASTREAM_TOPIC_PREFIX) "
-        "with WASTREAM_PARTITIONS partitions.",
+        help="create every topic the system needs, check and fix existing ones",
+        description="Create the topics (prefixed by WASTREAM_TOPIC_PREFIX) with "
+        "WASTREAM_PARTITIONS partitions, their replication factor, retention and min ISR; "
+        "check existing topics against the plan, fix what is safe (settings, partitions of "
+        "unkeyed topics) and report the rest (exit 1 while drift remains).",
     )
     topics.add_argument("--list", action="store_true", help="print the plan and create nothing")
+    topics.add_argument("--check", action="store_true",
+                        help="create missing topics and report drift, but fix nothing")
+    topics.add_argument("--allow-low-replication", action="store_true",
+                        help="accept a replication factor below 3 on a cluster of 3 or more "
+                        "brokers")
+    topics.add_argument("--json", action="store_true", help="print JSON")
     topics.set_defaults(func=_topics)
 
     migrate = sub.add_parser(

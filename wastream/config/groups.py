@@ -40,9 +40,20 @@ class KafkaSettings(Group):
     partitions: int = Field(
         4, ge=1, alias="WASTREAM_PARTITIONS",
         description="partitions of every topic (all co-partitioned by wa_id)")
-    replication_factor: int = Field(
-        1, ge=1, alias="WASTREAM_REPLICATION_FACTOR",
-        description="replication factor of the topics `wastream topics` and Faust create")
+    replication_factor: int | None = Field(
+        None, ge=1, alias="WASTREAM_REPLICATION_FACTOR",
+        description="replication factor of the topics `wastream topics` and Faust create; "
+        "unset: 1 when every bootstrap server is on loopback (the dev stack), else 3",
+        json_schema_extra=doc(shown_default="1 on loopback, else 3"))
+    retention_ms: int = Field(
+        topics.DEFAULT_RETENTION_MS, ge=-1, alias="WASTREAM_RETENTION_MS",
+        description="`retention.ms` of every topic but the unlimited ones (wa.inbound, "
+        "wa.dlq, wa.dlq.ops); -1: unlimited")
+    topic_retention_ms: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict, alias="WASTREAM_TOPIC_RETENTION_MS",
+        description="`retention.ms` of named topics, over the defaults above",
+        json_schema_extra=doc(accepts="logical topic=ms pairs separated by commas, ms >= -1 "
+                              "(e.g. wa.state=86400000,wa.outbound=-1)", shown_default="none"))
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", alias="KAFKA_SECURITY_PROTOCOL",
         description="how every Kafka client connects (wastream.config.kafka): TLS (SSL), "
@@ -66,6 +77,19 @@ class KafkaSettings(Group):
     ssl_keyfile: Path | None = Field(
         None, alias="KAFKA_SSL_KEYFILE",
         description="PEM private key of `KAFKA_SSL_CERTFILE`")
+
+    @field_validator("topic_retention_ms", mode="before")
+    @classmethod
+    def _retentions(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        out: dict[str, int] = {}
+        for pair in (p.strip() for p in v.split(",") if p.strip()):
+            name, sep, ms = pair.partition("=")
+            if not sep or not ms.strip().lstrip("-").isdigit() or int(ms) < -1:
+                raise ValueError(f"bad pair {pair!r}")
+            out[name.strip()] = int(ms)
+        return out
 
     @model_validator(mode="after")
     def _credentials_complete(self) -> KafkaSettings:

@@ -142,7 +142,14 @@ class Settings:
 
     @property
     def replication_factor(self) -> int:
-        return self.kafka.replication_factor
+        """``WASTREAM_REPLICATION_FACTOR``, else 1 for a broker on loopback (the dev stack,
+        tests' brokers) and 3 for a real cluster."""
+        if self.kafka.replication_factor is not None:
+            return self.kafka.replication_factor
+        hosts = [b.strip().rsplit(":", 1)[0].strip("[]")
+                 for b in self.kafka.bootstrap_servers.split(",") if b.strip()]
+        loopback = all(h in ("localhost", "::1") or h.startswith("127.") for h in hosts)
+        return 1 if loopback else 3
 
     @property
     def database_url(self) -> str:
