@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -91,6 +91,18 @@ class Plan:
                          f" ({max(0, self.end[tp] - self.start.get(tp, 0))} records)")
         lines.append(f"  total {self.total} records")
         return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The plan for ``--json``: one entry per partition, as ``describe`` lists them."""
+        return {
+            "projection": self.projection, "live_schema": self.live_schema,
+            "shadow_schema": self.shadow_schema, "bounded": self.bounded,
+            "partitions": [{"topic": tp[0], "partition": tp[1],
+                            "start": self.start.get(tp, 0), "end": self.end[tp],
+                            "records": max(0, self.end[tp] - self.start.get(tp, 0))}
+                           for tp in sorted(self.end)],
+            "total": self.total,
+        }
 
 
 def shadow_name(live: str, projection: str) -> str:
@@ -386,13 +398,19 @@ class Replay:
 
 async def run(settings: Settings, projection: str, *, dry_run: bool = False,
               from_beginning: bool = False, from_time: str | None = None,
-              from_offsets: Sequence[str] = (), to: Sequence[str] = ()) -> Plan:
+              from_offsets: Sequence[str] = (), to: Sequence[str] = (),
+              as_json: bool = False) -> Plan:
     """Plan, and unless ``dry_run``: build, catch up, swap. Returns the plan."""
     replay = Replay(settings, projection)
     try:
         plan = await replay.plan(from_beginning=from_beginning, from_time=from_time,
                                  from_offsets=from_offsets, to=to)
-        print(plan.describe())
+        if as_json:
+            from wastream.output import emit_json
+
+            emit_json(plan.as_dict())
+        else:
+            print(plan.describe())
         if dry_run:
             return plan
         store = await replay.build(plan)
@@ -412,7 +430,7 @@ def main(a: argparse.Namespace) -> int:
     try:
         asyncio.run(run(Settings.from_env(), a.projection, dry_run=a.dry_run,
                         from_beginning=a.from_beginning, from_time=a.from_time,
-                        from_offsets=a.from_offset or (), to=a.to or ()))
+                        from_offsets=a.from_offset or (), to=a.to or (), as_json=a.json))
     except ReplayError as exc:
         print(f"wastream replay: {exc}", file=sys.stderr)
         return 2

@@ -56,7 +56,11 @@ def test_run_shows_the_demo_and_stops_cleanly_on_ctrl_c(dev_stack: dict[str, str
         assert "✓ webhook → Kafka → worker → reply" in out, out
         assert "1. Nearby drivers" in out  # the menu the bot sent, numbered as in chat
         assert "Postgres wa_events:" in out
-        assert "'type': 'message.text'" in out
+        # The rows as aligned text under their column names, not Python reprs.
+        events = out.split("Postgres wa_events:\n", 1)[1].splitlines()
+        assert events[0].split() == ["event_id", "type", "wa_id", "received_at"], out
+        assert events[1].split()[1] == "message.text", out
+        assert "{'" not in out
         children = [int(p) for p in re.findall(r"started \(pid (\d+)", out)]
         assert len(children) >= 4, out  # graph stub, ingress, worker, projector
     finally:

@@ -101,8 +101,8 @@ async def read_all(settings: Settings, topic: str, timeout_s: float = 30.0) -> l
     consumer = AIOKafkaConsumer(**client_args(settings.kafka),
                                 enable_auto_commit=False, group_id=None,
                                 auto_offset_reset="earliest")
-    await consumer.start()
     try:
+        await consumer.start()
         # A consumer without a subscription has no metadata of the topic yet: refresh the
         # client's own (a separate ClusterMetadata would leave the fetcher without leaders).
         deadline = time.monotonic() + timeout_s

@@ -16,7 +16,7 @@ from wastream.dev.kafka import DevStackError, KafkaNode
 from wastream.dev.postgres import PostgresNode
 from wastream.dev.secure import SecureFiles
 
-__all__ = ["DevStack", "DevStackError", "stack_from_env", "stack_from_settings"]
+__all__ = ["DevStack", "DevStackError", "home_of", "stack_from_env", "stack_from_settings"]
 
 
 def _repo_root(start: Path) -> Path:
@@ -47,10 +47,15 @@ class DevStack:
         return [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
 
 
+def home_of(dev: DevSettings) -> Path:
+    """``WASTREAM_HOME``, else ``.wastream/`` at the root of the repository we run in."""
+    return (dev.home or _repo_root(Path.cwd()) / ".wastream").resolve()
+
+
 def stack_from_settings(dev: DevSettings, secure: bool = False) -> DevStack:
     """The dev stack that ``settings.dev`` describes (its home, its ports); its Kafka is
     the secure one when ``secure`` or when the home already holds a secure broker."""
-    home = (dev.home or _repo_root(Path.cwd()) / ".wastream").resolve()
+    home = home_of(dev)
     kafka_home = home / "kafka"
     return DevStack(
         kafka=KafkaNode(
