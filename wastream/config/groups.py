@@ -186,6 +186,10 @@ class WorkerSettings(Group):
         "", alias="WASTREAM_WORKER_ID",
         description="suffix of the worker's Faust data directory, when several workers of "
         "one app share a machine")
+    stop_timeout_s: float = Field(
+        8.0, gt=0, alias="WASTREAM_WORKER_STOP_TIMEOUT_S",
+        description="after SIGTERM or SIGINT, exit this long later if the orderly stop has "
+        "not finished (it waits for ever while the broker is away)")
     table_store: Literal["memory", "rocksdb"] = Field(
         "memory", alias="WASTREAM_TABLE_STORE",
         description="Faust table store; `rocksdb` needs the `rocksdb` extra")
