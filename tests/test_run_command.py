@@ -28,7 +28,8 @@ def test_run_shows_the_demo_and_stops_cleanly_on_ctrl_c(dev_stack: dict[str, str
             "WASTREAM_TOPIC_PREFIX": prefix,
             "WASTREAM_DB_SCHEMA": prefix.rstrip("."),
             "WASTREAM_PARTITIONS": "2",
-            "WASTREAM_HOME": str(REPO / ".wastream"),
+            # The dev stack's home (run must find the stack running, not start another).
+            "WASTREAM_HOME": os.environ.get("WASTREAM_HOME") or str(REPO / ".wastream"),
             "PYTHONUNBUFFERED": "1",
         }
     )
