@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.devstack import drop_cluster
 from tests.support.system import REPO, free_port
 from wastream import runenv
 from wastream.dev import DevStack, procs, stack_from_env
@@ -74,6 +75,7 @@ class Run:
         self.proc.wait(10)
         self.stack.kafka.stop()
         self.stack.postgres.stop()
+        drop_cluster(self.stack)
 
 
 def _gone(pids: dict[str, int], timeout_s: float) -> list[str]:

@@ -91,3 +91,54 @@ async def test_services_work_through_sasl_ssl_and_strangers_are_refused(
         assert refused.returncode != 0, refused.stdout
     finally:
         await system.teardown()
+
+
+def test_dev_up_secure_from_the_cli(dev_stack: dict[str, str], tmp_path: Path) -> None:
+    """`wastream dev up --secure` in a home and ports of its own: `dev env` there prints
+    the credentials, `dev status` knows it is secure without the flag, `dev down` stops it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.system import REPO
+
+    home = tmp_path / "home"
+    (home / "kafka").mkdir(parents=True)
+    shared = stack_from_env().kafka.home
+    for name in ("classpath.txt", "classpath.pom"):
+        if (shared / name).exists():
+            shutil.copy(shared / name, home / "kafka" / name)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("WASTREAM_", "KAFKA_", "DATABASE_"))}
+    env.update({"WASTREAM_HOME": str(home), "WASTREAM_KAFKA_PORT": str(free_port()),
+                "WASTREAM_KAFKA_CONTROLLER_PORT": str(free_port()),
+                "WASTREAM_PG_PORT": str(free_port())})
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "wastream.cli", "dev", *args], env=env,
+                              cwd=REPO, capture_output=True, text=True, timeout=240,
+                              check=False)
+
+    try:
+        up = cli("up", "--secure")
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "SASL_SSL" in up.stdout
+        exports = dict(line.removeprefix("export ").split("=", 1)
+                       for line in cli("env").stdout.splitlines())
+        assert exports["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+        assert exports["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+        assert Path(exports["KAFKA_SSL_CAFILE"]).read_text().startswith("-----BEGIN CERT")
+        status = cli("status", "--json")
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert json.loads(status.stdout)["kafka"] | {"pid": 0, "log": ""} == {
+            "healthy": True, "bootstrap": exports["KAFKA_BOOTSTRAP_SERVERS"], "secure": True,
+            "pid": 0, "log": ""}
+        with pytest.raises(KafkaConnectionError):
+            asyncio.run(_list_topics(bootstrap_servers=exports["KAFKA_BOOTSTRAP_SERVERS"]))
+    finally:
+        down = cli("down")
+        from tests.support.devstack import drop_cluster
+
+        drop_cluster(stack_from_env(env))
+        assert down.returncode == 0, down.stderr
