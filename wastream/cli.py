@@ -415,13 +415,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # bad variable on stderr, exit 2, never a traceback.
         settings = Settings.from_env()
         if args.command not in OWN_SETTINGS:
-            import os
-
             from wastream import runenv
+            from wastream.config.settings import adopt
             from wastream.dev import home_of
 
             # What a running `wastream run` generated (its app secret …), under the shell's.
-            if runenv.apply(home_of(settings.dev), os.environ):
+            if adopt(runenv.read(runenv.env_file(home_of(settings.dev)))):
                 Settings.from_env()
         return handler(args)
     except ConfigError as exc:

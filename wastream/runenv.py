@@ -3,15 +3,17 @@ stand-in Graph API's URL and token …), so that ``wastream chat``, ``demo``, ``
 rest, started in another shell, talk to that system without copying them by hand.
 
 Written by ``wastream run`` when its services start (mode 0600), removed when it stops;
-read by every other command, under the process environment (a variable set in the shell
-wins). One ``NAME=value`` per line, shell-quoted, so ``set -a; . .wastream/env`` works too.
+read by the one-shot commands (``wastream.cli``, through
+``wastream.config.settings.adopt``), under the process environment (a variable set in the
+shell wins). One ``NAME=value`` per line, shell-quoted, so ``set -a; . .wastream/env``
+works too.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from pathlib import Path
 
 FILE_NAME = "env"
@@ -49,11 +51,3 @@ def read(path: Path) -> dict[str, str]:
     return out
 
 
-def apply(home: Path, environ: MutableMapping[str, str]) -> list[str]:
-    """Add the file's variables that ``environ`` lacks; return their names."""
-    added = []
-    for name, value in read(env_file(home)).items():
-        if not environ.get(name):
-            environ[name] = value
-            added.append(name)
-    return added

@@ -120,9 +120,16 @@ def test_runs_settings_file_round_trip(tmp_path: Path) -> None:
     runenv.write(path, {"A": "x y'z", "B": ""})
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert runenv.read(path) == {"A": "x y'z", "B": ""}
-    environ = {"A": "mine"}
-    assert runenv.apply(tmp_path, environ) == ["B"]
-    assert environ["A"] == "mine"  # the shell's value wins
+
+def test_adopted_values_never_override_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wastream.config.settings import adopt
+
+    monkeypatch.setenv("WASTREAM_TEST_A", "mine")
+    monkeypatch.delenv("WASTREAM_TEST_B", raising=False)
+    assert adopt({"WASTREAM_TEST_A": "run's", "WASTREAM_TEST_B": "run's"}) == [
+        "WASTREAM_TEST_B"]
+    assert os.environ["WASTREAM_TEST_A"] == "mine"
+    monkeypatch.delenv("WASTREAM_TEST_B")
 
 
 def test_chat_reads_the_secret_that_run_generated(tmp_path: Path) -> None:

@@ -32,6 +32,16 @@ from wastream.config.groups import (
 G = TypeVar("G", bound=Group)
 
 
+def adopt(values: Mapping[str, str]) -> list[str]:
+    """Add to the process environment the variables of ``values`` it lacks (or has empty),
+    so that every later ``Settings.from_env()`` sees them; return their names. This is
+    how one-shot commands take what ``wastream run`` generated (wastream.runenv)."""
+    added = [name for name, value in values.items() if not os.environ.get(name)]
+    for name in added:
+        os.environ[name] = values[name]
+    return added
+
+
 def reveal(secret: SecretStr | None) -> str | None:
     """The value of a secret setting (None when unset), for the one place that uses it."""
     return None if secret is None else secret.get_secret_value()
