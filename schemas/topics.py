@@ -24,6 +24,14 @@ RETRY_PREFIX = "wa.retry."
 
 DEFAULT_RETRY_DELAYS_S: tuple[int, ...] = (60, 120, 240)
 
+# Kept forever: the log of what users sent is the source of truth (replay from the
+# beginning is a promise), and the dead letters with the decisions taken on them.
+UNLIMITED_RETENTION = frozenset({INBOUND, DLQ, DLQ_OPS})
+DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000  # every other topic, unless configured
+# Keyed by something other than wa_id (the raw bodies by correlation id): partitions can
+# be added to these without moving a user's records away from their state.
+NOT_CO_PARTITIONED = frozenset({RAW})
+
 
 def retry_topic(delay_s: int) -> str:
     """``wa.retry.1m`` for 60 s, ``wa.retry.90s`` for 90 s."""

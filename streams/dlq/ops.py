@@ -30,6 +30,7 @@ from schemas import topics
 from schemas.dlq import DlqDecision
 from streams.runtime import faust_internals
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 from wastream.observability import logs
 
 DONE_STATUS = {"redrive": "redriven", "discard": "discarded"}
@@ -104,11 +105,11 @@ class DeadLetter:
 async def read_all(settings: Settings, topic: str, timeout_s: float = 30.0) -> list[Any]:
     """Every record of ``topic`` up to its current end, ordered by (partition, offset)."""
     # earliest as well as seek_to_beginning: a "latest" reset racing the seek loses records
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
+    consumer = AIOKafkaConsumer(**client_args(settings.kafka),
                                 enable_auto_commit=False, group_id=None,
                                 auto_offset_reset="earliest")
-    await consumer.start()
     try:
+        await consumer.start()
         # A consumer without a subscription has no metadata of the topic yet: refresh the
         # client's own (a separate ClusterMetadata would leave the fetcher without leaders).
         deadline = time.monotonic() + timeout_s
@@ -216,7 +217,7 @@ class DlqOps:
         return None
 
     async def _producer(self) -> AIOKafkaProducer:
-        p = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
+        p = AIOKafkaProducer(**client_args(self.settings.kafka),
                              acks="all", enable_idempotence=True)
         await p.start()
         return p

@@ -18,6 +18,7 @@ import faust
 from schemas import topics
 from streams.engine.model import Options
 from wastream.config import Settings
+from wastream.config.kafka import faust_credentials
 
 
 def _raw_topic(app: faust.App, settings: Settings, logical: str) -> Any:
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> Runtime:
     app = faust.App(
         settings.faust_app_id,
         broker=brokers,
+        broker_credentials=faust_credentials(settings.kafka),
         store=store,
         datadir=str(ddir),
         autodiscover=False,
