@@ -28,6 +28,19 @@ class OutboundMessage(Record):
     created_at: str = ""
     template: dict[str, Any] | None = None
 
+    def template_key(self) -> tuple[str, str] | None:
+        """(name, language) of the template this message sends or falls back on."""
+        return template_key(self.body) or template_key(self.template)
+
+
+def template_key(body: dict[str, Any] | None) -> tuple[str, str] | None:
+    """(name, Meta's language code) of a template message body; None for another body."""
+    if not body or body.get("type") != "template":
+        return None
+    t = body.get("template") or {}
+    name, lang = t.get("name"), (t.get("language") or {}).get("code")
+    return (name, lang) if isinstance(name, str) and isinstance(lang, str) else None
+
 
 # Read receipts: Meta's ``{"messaging_product": "whatsapp", "status": "read",
 # "message_id": <wamid>}``, POSTed to the same ``/messages`` endpoint and sent by the

@@ -20,9 +20,17 @@ DLQ = "wa.dlq"
 MEDIA_JOBS = "wa.media.jobs"
 MEDIA = "wa.media"
 DLQ_OPS = "wa.dlq.ops"  # redrive / discard decisions on dead letters
+# The latest status, category and quality of each message template (schemas.templates),
+# written by the conversation agent from Meta's template webhooks; compacted: every
+# worker reads it whole at start (its sender holds what an unapproved template would carry).
+TEMPLATES = "wa.templates"
 RETRY_PREFIX = "wa.retry."
 
 DEFAULT_RETRY_DELAYS_S: tuple[int, ...] = (60, 120, 240)
+
+
+#: Topics kept compacted (the latest record per key) instead of by retention time.
+COMPACTED = frozenset({TEMPLATES})
 
 
 def retry_topic(delay_s: int) -> str:
@@ -57,5 +65,5 @@ def parse_delays(spec: str | None) -> tuple[int, ...]:
 def all_topics(retry_delays_s: tuple[int, ...] = DEFAULT_RETRY_DELAYS_S) -> list[str]:
     """Every logical topic the system uses, retry tiers included."""
     base = [RAW, INBOUND, OUTBOUND, STATE, DOMAIN, DELIVERY, RECOVERY, DLQ, DLQ_OPS, MEDIA_JOBS,
-            MEDIA]
+            MEDIA, TEMPLATES]
     return base + [retry_topic(d) for d in retry_delays_s]

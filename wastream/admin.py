@@ -34,12 +34,15 @@ async def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str
     try:
         existing = set(await admin.list_topics())
         missing = [name for name in plan if name not in existing]
+        compact = {settings.topic(t) for t in topics.COMPACTED}
+        compacted = {"cleanup.policy": "compact"}
         if missing:
             # Another instance may create them between our list and create.
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(
-                    [NewTopic(name, plan[name], settings.replication_factor) for name in missing]
-                )
+                await admin.create_topics([
+                    NewTopic(name, plan[name], settings.replication_factor,
+                             topic_configs=compacted if name in compact else None)
+                    for name in missing])
         # Metadata propagates asynchronously: wait until every topic is visible.
         deadline = asyncio.get_running_loop().time() + timeout_s
         while set(plan) - set(await admin.list_topics()):

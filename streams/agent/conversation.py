@@ -351,6 +351,9 @@ class ConversationProcessor:
                     correlation_id=corr,
                 )
                 await self._send(rt.delivery, conv.wa_id, _bytes(upd), corr, group)
+            for change in out.templates:
+                # Keyed by the template (compacted): the same partition for its changes.
+                await self._send(rt.templates, change.key.decode(), _bytes(change), corr, group)
             if out.transition is not None:
                 st = StateTransition(
                     wa_id=conv.wa_id,

@@ -24,6 +24,7 @@ but yields no delivery record and is not paced per recipient.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from typing import Any
 from schemas import headers as h
 from schemas import topics
 from schemas.delivery import DeliveryUpdate
-from schemas.outbound import OutboundMessage
+from schemas.outbound import OutboundMessage, template_key
 from schemas.record import RecordError
 from streams.delivery.graph import (
     DryRunClient,
@@ -42,11 +43,15 @@ from streams.delivery.graph import (
 )
 from streams.delivery.ledger import DONE, IN_DOUBT, Ledger, MemoryLedger, Prepare
 from streams.delivery.pacing import Pacer
+from streams.delivery.templates import TemplateStatuses, follow, release
 from streams.failure.breakers import BreakerPolicy, BreakerRegistry
 from streams.failure.errors import (
     GraphError,
     GraphOutsideWindow,
     GraphPairRateLimited,
+    GraphTemplateUnavailable,
+    TemplateUnavailable,
+    TransientError,
     is_transient,
 )
 from streams.failure.records import FaustPublisher, Origin, Publisher
@@ -59,6 +64,14 @@ log = logging.getLogger(__name__)
 
 GRAPH = "graph"
 __all__ = ["GRAPH", "Sender", "install", "register"]
+
+
+READY_WAIT_S = 30.0
+
+
+class TemplateStatusesNotRead(TransientError):
+    """``wa.templates`` was not read to its end in time: the message waits in the
+    retry tiers."""
 
 
 def _error_dict(exc: BaseException) -> dict[str, Any]:
@@ -85,8 +98,11 @@ class Sender:
 
     def __init__(self, settings: Settings, client: MessagesClient, ledger: Ledger | MemoryLedger,
                  pacer: Pacer, publisher: Publisher,
-                 breakers: BreakerRegistry | None = None, uploads: Uploads | None = None) -> None:
+                 breakers: BreakerRegistry | None = None, uploads: Uploads | None = None,
+                 templates: TemplateStatuses | None = None) -> None:
         self.client = client
+        # Each template's status (None: every template is sent, as in a dry run).
+        self.templates = templates
         self.uploads = uploads  # stored media in replies (streams.media.outbound)
         self.ledger = ledger
         self.pacer = pacer
@@ -115,6 +131,11 @@ class Sender:
                 "class": "InDoubt", "transient": False,
                 "message": "a worker died while sending; not sent again (at most once)"})
             return
+        try:
+            await self._may_send(msg.body)
+        except TemplateUnavailable as exc:
+            await self.ledger.settle(msg.outbound_id, "failed", error=_error_dict(exc))
+            raise  # held: a dead letter, released when the template is approved
         breaker = self.breakers.get(GRAPH)
         probe = False
         try:
@@ -124,6 +145,7 @@ class Sender:
             result = await self._send(msg)
         except Exception as exc:
             breaker.failed(exc, probe, outage=_graph_outage)
+            self._refused(msg.body, exc)
             await self.ledger.settle(msg.outbound_id, "retry" if is_transient(exc) else "failed",
                                      error=_error_dict(exc))
             if _template_instead(msg, exc):
@@ -147,6 +169,7 @@ class Sender:
         failure of the template itself goes to the retry tiers or ``wa.dlq`` as usual."""
         assert msg.template is not None
         tid = f"{msg.outbound_id}:template"
+        await self._may_send(msg.template)  # TemplateUnavailable: held, as any template
         state, wamid = await self.ledger.claim(tid)
         if state == IN_DOUBT:
             raise refused  # the template may have been sent: at most once, dead-lettered
@@ -157,6 +180,7 @@ class Sender:
             try:
                 result = await self.client.send(msg.phone_number_id, msg.template)
             except Exception as exc:
+                self._refused(msg.template, exc)
                 await self.ledger.settle(tid, "retry" if is_transient(exc) else "failed",
                                          error=_error_dict(exc))
                 raise
@@ -165,6 +189,26 @@ class Sender:
         await self.ledger.settle(msg.outbound_id, "accepted", wamid=wamid,
                                  error={**_error_dict(refused), "replaced_by": tid})
         await self._delivery(msg, "accepted", wamid=wamid)
+
+    async def _may_send(self, body: dict[str, Any] | None) -> None:
+        """Raise :class:`TemplateUnavailable` when ``body`` is a template that is not
+        APPROVED (decision 0015); first wait until the statuses are read."""
+        key = template_key(body)
+        if key is None or self.templates is None:
+            return
+        if not self.templates.ready.is_set():
+            try:
+                await asyncio.wait_for(self.templates.ready.wait(), READY_WAIT_S)
+            except TimeoutError:
+                raise TemplateStatusesNotRead(
+                    "the template statuses (wa.templates) are not read yet") from None
+        self.templates.check(key)
+
+    def _refused(self, body: dict[str, Any] | None, exc: BaseException) -> None:
+        """Meta says the template is paused, disabled or missing: hold the next ones."""
+        key = template_key(body)
+        if isinstance(exc, GraphTemplateUnavailable) and key and self.templates is not None:
+            self.templates.refused(key, exc.code)
 
     async def _send(self, msg: OutboundMessage) -> SendResult:
         """POST the body, its stored media (if any) uploaded first; when Meta says the
@@ -215,9 +259,17 @@ def register(app: Any, settings: Settings, prepare_db: Prepare | None = None) ->
     outbound = app.topic(settings.topic(topics.OUTBOUND), key_type=bytes, value_type=bytes,
                          key_serializer="raw", value_serializer="raw")
     client = client_from_settings(settings)
-    ledger = MemoryLedger() if isinstance(client, DryRunClient) else Ledger(settings, prepare_db)
+    dry = isinstance(client, DryRunClient)
+    ledger = MemoryLedger() if dry else Ledger(settings, prepare_db)
+    # A dry run sends nothing, so it holds nothing either: no template statuses.
+    statuses = None if dry else TemplateStatuses(settings.sender.template_unknown == "hold")
     sender = Sender(settings, client, ledger, Pacer.from_settings(settings.sender),
-                    FaustPublisher(app), uploads=_uploads(settings, ledger))
+                    FaustPublisher(app), uploads=_uploads(settings, ledger), templates=statuses)
+    if statuses is not None:
+
+        @app.task  # type: ignore[untyped-decorator]
+        async def template_statuses() -> None:
+            await follow(settings, statuses, lambda known: release(settings, known))
     router = FailureRouter(app, settings, sender.process, name="outbound", recovery=False,
                            on_dead_letter=sender.on_dead_letter)
 

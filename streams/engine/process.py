@@ -11,6 +11,8 @@ redelivered events is the agent's (``streams.agent.dedupe``, decision 0011).
 
 from __future__ import annotations
 
+from schemas.meta.templates import TEMPLATE_FIELDS
+from schemas.templates import from_event as template_change
 from streams.engine import messages as m
 from streams.engine.catalog import MENU_WORDS, STOP_WORDS
 from streams.engine.common import say, t
@@ -38,6 +40,12 @@ def process(conv: Conv, ctx: Ctx) -> Out:
     kind = ev.type
     if kind.startswith("status."):
         _status(conv, ctx, out)
+    elif ev.field in TEMPLATE_FIELDS:
+        # A template's status, category or quality: for every worker's sender and the
+        # message_templates table, through wa.templates (decision 0015).
+        change = template_change(ev)
+        if change is not None:
+            out.templates.append(change)
     elif kind == "wastream.recovery":
         _recover(conv, ctx, out)
     elif kind == "wastream.timer":
