@@ -102,7 +102,10 @@ def run_all(port: int, demo: bool) -> int:
         env["WHATSAPP_ACCESS_TOKEN"] = env.get("WHATSAPP_ACCESS_TOKEN") or secrets.token_hex(16)
         procs["graph-stub"] = _spawn(
             "graph-stub",
-            ["graph-stub", "--port", str(stub_port), "--token", env["WHATSAPP_ACCESS_TOKEN"]],
+            ["graph-stub", "--port", str(stub_port), "--token", env["WHATSAPP_ACCESS_TOKEN"],
+             # its template statuses reach the worker (decision 0015)
+             "--webhook-url", f"http://127.0.0.1:{port}/webhook",
+             "--app-secret", env["WHATSAPP_APP_SECRET"]],
             env,
             log_dir,
         )

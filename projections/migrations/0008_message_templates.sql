@@ -18,3 +18,10 @@ CREATE TABLE IF NOT EXISTS message_templates (
     PRIMARY KEY (name, language)
 );
 CREATE INDEX IF NOT EXISTS message_templates_status ON message_templates (status);
+
+-- The sender's ledger keeps the template version of a free-form message Meta accepted
+-- (streams/delivery/ledger.py), found by its wamid when Meta reports 131047 later in a
+-- `failed` status webhook: the template then goes instead, once (decision 0015).
+ALTER TABLE wa_sender_ledger ADD COLUMN IF NOT EXISTS template jsonb;
+CREATE INDEX IF NOT EXISTS wa_sender_ledger_wamid_template ON wa_sender_ledger (wamid)
+    WHERE template IS NOT NULL;

@@ -117,6 +117,9 @@ class Sender:
         msg = OutboundMessage.from_bytes(value or b"")
         if not msg.outbound_id or not msg.phone_number_id:
             raise RecordError("outbound message without outbound_id or phone_number_id")
+        if msg.template_of is not None:
+            await self._failed_later(msg, msg.template_of)
+            return
         is_read = msg.body.get("status") == "read"
         state, wamid = await self.ledger.claim(msg.outbound_id)
         if state == DONE:
@@ -153,7 +156,11 @@ class Sender:
                 return
             raise
         breaker.success()
-        await self.ledger.settle(msg.outbound_id, "accepted", wamid=result.wamid)
+        # A free-form message with a template version: kept, for a 131047 Meta may
+        # still report in a status webhook (``_failed_later``).
+        fallback = msg.template if msg.template not in (None, msg.body) else None
+        await self.ledger.settle(msg.outbound_id, "accepted", wamid=result.wamid,
+                                 template=fallback)
         if not is_read:
             await self._delivery(msg, "accepted", wamid=result.wamid,
                                  source="dry_run" if result.dry_run else "sender")
@@ -189,6 +196,24 @@ class Sender:
         await self.ledger.settle(msg.outbound_id, "accepted", wamid=wamid,
                                  error={**_error_dict(refused), "replaced_by": tid})
         await self._delivery(msg, "accepted", wamid=wamid)
+
+    async def _failed_later(self, request: OutboundMessage, wamid: str) -> None:
+        """Meta accepted the free-form message ``wamid`` and then failed it with 131047
+        (a status webhook): send its template version, once, exactly as for a 131047
+        answered at once (the same ledger id ``<outbound_id>:template``)."""
+        found = await self.ledger.template_of(wamid)
+        if found is None:
+            log.info("131047 reported for %s: no template version to send (none, or "
+                     "already sent)", wamid)
+            return
+        outbound_id, template = found
+        original = OutboundMessage(
+            outbound_id=outbound_id, wa_id=request.wa_id,
+            phone_number_id=request.phone_number_id, body={}, template=template,
+            correlation_id=request.correlation_id)
+        refused = GraphOutsideWindow(
+            f"131047 reported in a failed status webhook for {wamid}", code=131047)
+        await self._send_template(original, refused)
 
     async def _may_send(self, body: dict[str, Any] | None) -> None:
         """Raise :class:`TemplateUnavailable` when ``body`` is a template that is not

@@ -268,10 +268,13 @@ class DlqOps:
         for letter in (await self.load()).values():
             if letter.status != "open" or letter.hdr(h.ERROR_CLASS) != TEMPLATE_UNAVAILABLE:
                 continue
-            try:
-                key = OutboundMessage.from_bytes(letter.value or b"").template_key()
-            except RecordError:
-                continue
+            name, _, lang = letter.hdr(h.HELD_FOR).partition(":")
+            key: tuple[str, str] | None = (name, lang) if name and lang else None
+            if key is None:  # held on Meta's answer (132001/132015/132016): the body's
+                try:
+                    key = OutboundMessage.from_bytes(letter.value or b"").template_key()
+                except RecordError:
+                    continue
             if key is not None and approved(key):
                 done.append(await self.redrive(
                     letter.dlq_id, by=by, reason=f"template {key[0]} ({key[1]}) is APPROVED"))

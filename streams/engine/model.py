@@ -177,5 +177,7 @@ class Out:
     )  # (to, type, payload)
     delivery: list[dict[str, Any]] = field(default_factory=list)
     templates: list[TemplateChange] = field(default_factory=list)  # to wa.templates
+    # wamids Meta accepted then failed with 131047: their template versions go instead.
+    template_of: list[str] = field(default_factory=list)
     recovery: dict[str, Any] | None = None
     transition: tuple[str, str] | None = None  # (previous flow, previous step) when state changed

@@ -42,6 +42,7 @@ def error_headers(exc: BaseException, origin: Origin, attempt: int) -> dict[str,
         h.ERROR_TRACE: "".join(traceback.format_exception(exc))[-8000:],
         h.FAILED_AT: datetime.now(UTC).isoformat(),
         h.DLQ_ID: origin.dlq_id,
+        h.HELD_FOR: ":".join(held) if (held := getattr(exc, "template", None)) else None,
     }
 
 
