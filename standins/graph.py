@@ -190,7 +190,8 @@ class GraphStub:
         """Meta reviews a template again: its new status, and the webhook that says so."""
         await self.announce(self.waba.set_status(name, status, language, reason))
 
-    def _later(self, work: Any) -> None:
+    def later(self, work: Any) -> None:
+        """Run ``work`` (a webhook to send) in the background; cancelled on stop."""
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -261,7 +262,7 @@ class GraphStub:
             # Accepted now; the failure comes in a status webhook a moment later.
             wamid = f"wamid.STUB{next(self._ids):08d}"
             self.seen.append(Seen(pnid, body, 200, wamid, failed_later=131047))
-            self._later(self.webhooks.failed(pnid, wamid, str(body["to"]), 131047,
+            self.later(self.webhooks.failed(pnid, wamid, str(body["to"]), 131047,
                                              refusal.message))
             return web.json_response({"messaging_product": "whatsapp",
                                       "contacts": [{"input": body["to"], "wa_id": body["to"]}],
@@ -304,7 +305,7 @@ def serve(host: str, port: int, token: str, webhook_url: str | None = None,
         stub.webhooks = Webhooks(webhook_url, app_secret)
 
         async def announce(_app: web.Application) -> None:
-            stub._later(stub.announce())
+            stub.later(stub.announce())
 
         app.on_startup.append(announce)
     web.run_app(app, host=host, port=port, print=lambda *_: None)

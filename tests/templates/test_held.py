@@ -184,3 +184,13 @@ async def test_meta_template_errors_end_in_the_same_hold(code: int, status: str)
     with pytest.raises(e.TemplateUnavailable, match=status):
         await s.process(None, other.to_bytes(), {}, AT)
     assert len(client.sent) == 1
+
+
+def test_a_template_approved_again_is_a_new_event_a_retried_webhook_is_not() -> None:
+    def event_id(body: bytes) -> str:
+        (ev,) = parse_bytes(body, correlation_id="c", received_at="2026-12-02T00:00:00+00:00")
+        return ev.event_id
+
+    first = status_webhook("ride_request", "en", "APPROVED", at=100)
+    assert event_id(first) == event_id(first)  # Meta's retry of the same POST
+    assert event_id(first) != event_id(status_webhook("ride_request", "en", "APPROVED", at=500))
