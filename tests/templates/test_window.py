@@ -148,7 +148,7 @@ def test_template_parameters_are_made_acceptable_and_counts_are_checked() -> Non
 
 
 def test_a_buyers_interest_and_the_farmers_answer_go_as_templates_when_quiet() -> None:
-    from tests.domains.farmer.test_farmer import B, F1, NEAR, _list, _open
+    from tests.domains.farmer.test_farmer import F1, NEAR, B, _list, _open
 
     h = Harness()
     lid = _list(h, F1, "I sell 300 kg of beans at 700 rwf", NEAR)
