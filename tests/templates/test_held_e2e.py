@@ -124,3 +124,37 @@ async def test_a_131047_reported_later_in_a_status_webhook_gets_the_template_onc
             assert [t for t, _ in sent_to(stub, driver.wa_id)].count("template") == 1
             dlq = await system.read(topics.DLQ, min_count=0, timeout_s=3, settle_s=1)
             assert dlq == [], [r.json() for r in dlq]
+
+
+
+async def test_templates_sync_publish_tells_the_workers_what_the_account_approved(
+        system: System) -> None:
+    """Templates approved before any status webhook: ``wastream templates sync
+    --publish`` writes what the account says to ``wa.templates``, which the workers fold."""
+    from standins.graph import GraphStub
+    from streams.delivery.templates import TemplateStatuses, decode
+    from wastream.templates import shipped
+
+    stub = await GraphStub().start()
+    try:
+        stub.waba.approve(shipped())
+        stub.waba.set_status("ride_offer", "PAUSED", "en")
+        system.env_overrides.update({"WHATSAPP_GRAPH_URL": stub.url,
+                                     "WHATSAPP_ACCESS_TOKEN": stub.token,
+                                     "WHATSAPP_WABA_ID": "102290129340398"})
+        # in a thread: the stand-in answers from this event loop
+        out = await asyncio.to_thread(system.cli, "templates", "sync", "--publish")
+        every = len(shipped()) * 3
+        assert f"{every} statuses written to wa.templates" in out.stdout, out.stdout
+        records = await system.read(topics.TEMPLATES, min_count=every, timeout_s=20)
+        statuses = TemplateStatuses()
+        for r in records:
+            change = decode(r.value)
+            assert change is not None
+            assert change.source == "sync"
+            statuses.apply(change)
+        assert statuses.status(("ride_request", "en")) == "APPROVED"
+        assert statuses.status(("ride_request", "rw_RW")) == "APPROVED"
+        assert statuses.status(("ride_offer", "en")) == "PAUSED"
+    finally:
+        await stub.stop()
