@@ -315,7 +315,8 @@ class SenderSettings(Group):
         "hold", alias="WASTREAM_TEMPLATE_UNKNOWN",
         description="a template whose status `wa.templates` never reported: `hold` it "
         "like a paused one (a dead letter `template_unavailable`, released when a status "
-        "webhook or `wastream templates sync` reports it APPROVED) or `send` it anyway")
+        "webhook or `wastream templates sync --publish` reports it APPROVED) or `send` it "
+        "anyway")
 
 
 class ProjectorSettings(Group):
