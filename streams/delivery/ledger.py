@@ -64,11 +64,18 @@ class Ledger:
         pool = await asyncpg.create_pool(self.settings.database_url, min_size=1, max_size=4)
         try:
             table = f'"{self.schema}".wa_sender_ledger'  # schema names are validated
-            if await pool.fetchval("SELECT to_regclass($1)", table) is None:
+            # The table, with the template column of migration 0008 (a worker newer
+            # than the database's migrations would fail every settle without it).
+            current = await pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE "
+                "table_schema = $1 AND table_name = 'wa_sender_ledger' "
+                "AND column_name = 'template')", self.schema)
+            if not current:
                 if self.prepare is None:
-                    raise LedgerMissing(f"{table} does not exist: run `wastream migrate`")
-                log.warning("%s does not exist: applying the migrations (run `wastream "
-                            "migrate` before starting workers)", table)
+                    raise LedgerMissing(f"{table} does not exist or is not migrated: run "
+                                        "`wastream migrate`")
+                log.warning("%s does not exist or is not migrated: applying the migrations "
+                            "(run `wastream migrate` before starting workers)", table)
                 await self.prepare(self.settings)
         except BaseException:
             await pool.close()
