@@ -257,7 +257,9 @@ class Sender:
         except RecordError:
             return  # not a message: nothing to report on
         if msg.body.get("status") != "read":
-            await self._delivery(msg, "failed", error=_error_dict(exc))
+            # Held for its template: not failed for good, released on approval (0015).
+            status = "held" if isinstance(exc, TemplateUnavailable) else "failed"
+            await self._delivery(msg, status, error=_error_dict(exc))
 
     async def _delivery(self, msg: OutboundMessage, status: str, *, wamid: str | None = None,
                         error: dict[str, Any] | None = None, source: str = "sender") -> None:

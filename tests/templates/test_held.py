@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
+from schemas.delivery import rank
 from schemas.meta import parse_bytes
 from schemas.outbound import OutboundMessage
 from schemas.templates import TemplateChange, from_event
@@ -141,7 +142,7 @@ async def test_a_template_not_approved_is_held_not_sent(status: str | None) -> N
     if status is not None:
         statuses.apply(change("ride_request_closed", "en", status))
     client = Client()
-    s, ledger, _ = sender(client, statuses)
+    s, ledger, published = sender(client, statuses)
     with pytest.raises(e.TemplateUnavailable) as held:
         await s.process(None, template_msg().to_bytes(), {}, AT)
     assert client.sent == []
@@ -150,6 +151,10 @@ async def test_a_template_not_approved_is_held_not_sent(status: str | None) -> N
     hdrs = error_headers(held.value, AT, 1)
     assert hdrs["wastream.error_class"] == "template_unavailable"
     assert hdrs["wastream.error_kind"] == "permanent"
+    # the dead letter's delivery record: held, below accepted (the release replaces it)
+    await s.on_dead_letter(None, template_msg().to_bytes(), held.value)
+    assert [d["status"] for d in published.records] == ["held"]
+    assert rank("held") < rank("accepted")
     # approved again: the same record (a redrive) is sent
     statuses.apply(change("ride_request_closed", "en", "APPROVED", at=1_790_000_100))
     await s.process(None, template_msg().to_bytes(), {}, AT)

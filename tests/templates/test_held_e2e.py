@@ -94,6 +94,17 @@ async def test_a_paused_template_holds_its_notification_until_it_is_approved_aga
                 "SELECT status, reason, cardinality(event_ids) AS n FROM message_templates "
                 "WHERE name = 'ride_request' AND language = 'en'", 1)
             assert (rows[0]["status"], rows[0]["n"]) == ("APPROVED", 3)
+            # the message was held (wa.delivery), then accepted: the table says accepted
+            sent = "SELECT status FROM wa_outbound_messages WHERE outbound_id = $1"
+            for _ in range(100):
+                rows = await system.wait_rows(sent, 1, 30, req.outbound_id)
+                if rows[0]["status"] == "accepted":
+                    break
+                await asyncio.sleep(0.3)
+            assert rows[0]["status"] == "accepted"
+            deliveries = [d.json() for d in await system.read(topics.DELIVERY, min_count=1)]
+            assert [d["status"] for d in deliveries
+                    if d["outbound_id"] == req.outbound_id] == ["held", "accepted"]
 
 
 async def test_a_131047_reported_later_in_a_status_webhook_gets_the_template_once(
