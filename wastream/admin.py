@@ -70,6 +70,7 @@ def retry_delays(settings: Settings) -> tuple[int, ...]:
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     """Every topic of the plan. Retention: unlimited for ``topics.UNLIMITED_RETENTION``,
     ``WASTREAM_RETENTION_MS`` for the rest, ``WASTREAM_TOPIC_RETENTION_MS`` over both;
+    ``topics.COMPACTED`` are compacted (the latest record of each key is kept);
     ``min.insync.replicas`` is RF-1 from RF 3 on (one replica may be down), else 1."""
     logical = topics.all_topics(retry_delays(settings))
     overrides = settings.kafka.topic_retention_ms
@@ -86,7 +87,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         specs.append(TopicSpec(
             name=settings.topic(t), logical=t, partitions=settings.partitions,
             replication_factor=rf,
-            configs={"retention.ms": str(retention), "min.insync.replicas": str(min_isr)},
+            configs={"retention.ms": str(retention), "min.insync.replicas": str(min_isr),
+                     **({"cleanup.policy": "compact"} if t in topics.COMPACTED else {})},
             keyed=t not in topics.NOT_CO_PARTITIONED))
     return specs
 

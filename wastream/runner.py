@@ -223,7 +223,10 @@ def _serve(port: int, demo: bool, signals: _Signals, stack: DevStack, log_dir: P
         env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{stub_port}"
         env["WHATSAPP_ACCESS_TOKEN"] = env.get("WHATSAPP_ACCESS_TOKEN") or secrets.token_hex(16)
         spawn("graph-stub",
-              ["graph-stub", "--port", str(stub_port), "--token", env["WHATSAPP_ACCESS_TOKEN"]])
+              ["graph-stub", "--port", str(stub_port), "--token", env["WHATSAPP_ACCESS_TOKEN"],
+               # its template statuses reach the worker (decision 0015)
+               "--webhook-url", f"http://127.0.0.1:{port}/webhook",
+               "--app-secret", env["WHATSAPP_APP_SECRET"]])
     secure = stack.kafka.client_env() if stack.kafka.secure else {}
     runenv.write(env_path, {**{k: env[k] for k in SHARED if env.get(k)}, **secure})
     print(f"run: settings for other shells in {env_path} (read by wastream chat, demo, dlq …)",

@@ -81,7 +81,7 @@ def _dlq(args: argparse.Namespace) -> int:
 def _graph_stub(args: argparse.Namespace) -> int:
     from standins.graph import serve
 
-    return serve(args.host, args.port, args.token)
+    return serve(args.host, args.port, args.token, args.webhook_url, args.app_secret)
 
 
 def add_parsers(sub: Any) -> None:
@@ -116,4 +116,7 @@ def add_parsers(sub: Any) -> None:
     stub.add_argument("--host", default="127.0.0.1")
     stub.add_argument("--port", type=int, default=8070)
     stub.add_argument("--token", default="stub-token", help="the bearer token it accepts")
+    stub.add_argument("--webhook-url", default=None,
+                      help="the ingress's /webhook: template status webhooks go there")
+    stub.add_argument("--app-secret", default=None, help="signs those webhooks")
     stub.set_defaults(func=_graph_stub)

@@ -53,6 +53,7 @@ class Runtime:
     domain: Any
     delivery: Any
     recovery: Any
+    templates: Any
     chat_state: Any
     #: Creates the database tables the worker writes itself (the sender's ledger) when
     #: they are missing; ``wastream worker`` passes the migrations (None: not created).
@@ -114,5 +115,6 @@ def create_app(settings: Settings) -> Runtime:
         domain=_raw_topic(app, settings, topics.DOMAIN),
         delivery=_raw_topic(app, settings, topics.DELIVERY),
         recovery=_raw_topic(app, settings, topics.RECOVERY),
+        templates=_raw_topic(app, settings, topics.TEMPLATES),
         chat_state=chat_state,
     )

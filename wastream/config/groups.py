@@ -373,6 +373,12 @@ class SenderSettings(Group):
     graph_breaker_open_s: float = Field(
         60.0, gt=0, alias="WASTREAM_GRAPH_BREAKER_OPEN_S",
         description="how long the Graph API breaker stays open before a probe")
+    template_unknown: Literal["hold", "send"] = Field(
+        "hold", alias="WASTREAM_TEMPLATE_UNKNOWN",
+        description="a template whose status `wa.templates` never reported: `hold` it "
+        "like a paused one (a dead letter `template_unavailable`, released when a status "
+        "webhook or `wastream templates sync --publish` reports it APPROVED) or `send` it "
+        "anyway")
 
 
 class ProjectorSettings(Group):
