@@ -5,14 +5,17 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)
+# The exact versions and hashes of every dependency (PyPI only), made from pyproject.toml by
+# `make lock`; the Dockerfile installs requirements.lock, the runtime part.
+LOCK := requirements-dev.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: install tools browser run test test-fast lint bench dev-up dev-down dev-status clean
+.PHONY: install lock tools browser run test test-fast lint bench dev-up dev-down dev-status clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -U pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -26,6 +29,15 @@ tools:
 	  { apt-get update -q >/dev/null && \
 	    apt-get install -y -q --no-install-recommends prometheus >/dev/null; } || \
 	  echo "promtool not installed (apt-get install prometheus as root): tests/deploy will fail"; }
+
+## Re-make the lock files after a change to pyproject.toml's dependencies (pip-tools).
+lock:
+	@test -x $(VENV)/lock/bin/pip-compile || { $(PYTHON) -m venv $(VENV)/lock && \
+	  $(VENV)/lock/bin/pip install -q pip-tools; }
+	$(VENV)/lock/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-find-links --no-emit-index-url -o requirements.lock pyproject.toml
+	$(VENV)/lock/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-find-links --no-emit-index-url --extra dev -o requirements-dev.lock pyproject.toml
 
 ## Start Kafka, Postgres, ingress, worker and projector; run the demo; Ctrl-C stops all.
 run: install

@@ -27,6 +27,7 @@ from ingress.metrics import IngressMetrics
 from ingress.routes import Handlers, error_response
 from ingress.sink import KafkaSink, SinkOptions
 from wastream.config import ConfigError, Settings, reveal
+from wastream.config.kafka import client_args
 from wastream.observability.health import HealthEndpoint, start_from
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def make_app(settings: Settings, *, insecure_dev: bool = False) -> web.Applicati
                      "NOT checked; anyone who can reach this port can inject events")
     metrics = IngressMetrics()
     sink = KafkaSink(SinkOptions(bootstrap=settings.kafka_bootstrap_servers,
+                                 connection=client_args(settings.kafka),
                                  produce_timeout_s=opts.produce_timeout_s,
                                  linger_ms=opts.linger_ms, max_raw_bytes=opts.max_body_bytes,
                                  request_timeout_ms=opts.request_timeout_ms))

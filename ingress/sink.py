@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,6 +143,9 @@ class SinkOptions:
 
     bootstrap: str
     produce_timeout_s: float = 5.0
+    #: How the producers connect (wastream.config.kafka.client_args); None: plaintext to
+    #: ``bootstrap``.
+    connection: Mapping[str, Any] | None = None
     linger_ms: int = 0
     max_raw_bytes: int = 3 * 1024 * 1024
     request_timeout_ms: int = 30_000
@@ -198,7 +201,7 @@ class KafkaSink:
 
     def _producer(self, *, compression: str | None, max_request: int) -> AIOKafkaProducer:
         return AIOKafkaProducer(
-            bootstrap_servers=self.options.bootstrap,
+            **(self.options.connection or {"bootstrap_servers": self.options.bootstrap}),
             acks="all",
             enable_idempotence=True,
             linger_ms=self.options.linger_ms,

@@ -91,7 +91,9 @@ class OutboundProjection:
                 continue
             try:
                 if m.topic == topics.OUTBOUND:
-                    messages.append(message_row(OutboundMessage.from_dict(d)))
+                    out = OutboundMessage.from_dict(d)
+                    if out.template_of is None:  # a request to resend, not a message
+                        messages.append(message_row(out))
                 else:
                     du = DeliveryUpdate.from_dict(d)
                     if du.outbound_id or du.wamid:

@@ -22,6 +22,7 @@ from projections.base import Msg, Projection, prepare
 from projections.registry import all_projections
 from projections.store import TP, Store, StoreUnavailable
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 from wastream.observability import logs
 from wastream.observability.health import HealthEndpoint, start_from
 
@@ -249,7 +250,7 @@ class Projector:
 
     async def run(self, stop: asyncio.Event) -> None:
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            **client_args(self.settings.kafka),
             group_id=self.settings.group("projector"),
             client_id=f"{self.settings.topic_prefix}projector",
             enable_auto_commit=False, auto_offset_reset="earliest",

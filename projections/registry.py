@@ -17,6 +17,7 @@ from projections.produce_listings import ProduceListingsProjection
 from projections.produce_matches import ProduceMatchesProjection
 from projections.recovery import RecoveryProjection
 from projections.rentals import RentalsProjection
+from projections.templates import MessageTemplatesProjection
 from projections.vendors import VendorsProjection
 from projections.webhook_logs import WebhookLogsProjection
 from wastream.config import Settings
@@ -31,7 +32,8 @@ def all_projections(settings: Settings) -> list[Projection]:
             DeadLettersProjection(max_retries=len(settings.failure.retry_delays)),
             RecoveryProjection(), DomainEventsProjection(), JobsProjection(),
             RentalsProjection(), VendorsProjection(), BrokerRequestsProjection(),
-            ProduceListingsProjection(), ProduceMatchesProjection(), MediaProjection()]
+            ProduceListingsProjection(), ProduceMatchesProjection(), MediaProjection(),
+            MessageTemplatesProjection()]
 
 
 def by_name(settings: Settings, names: list[str] | None = None) -> list[Projection]:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -32,6 +32,7 @@ from projections.projector import CHUNK, to_msg
 from projections.registry import by_name
 from projections.store import TP, Store
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 # Records per shadow transaction at most (a batch grows while the database is busy).
 BATCH_MAX = 20_000
@@ -91,6 +92,18 @@ class Plan:
         lines.append(f"  total {self.total} records")
         return "\n".join(lines)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The plan for ``--json``: one entry per partition, as ``describe`` lists them."""
+        return {
+            "projection": self.projection, "live_schema": self.live_schema,
+            "shadow_schema": self.shadow_schema, "bounded": self.bounded,
+            "partitions": [{"topic": tp[0], "partition": tp[1],
+                            "start": self.start.get(tp, 0), "end": self.end[tp],
+                            "records": max(0, self.end[tp] - self.start.get(tp, 0))}
+                           for tp in sorted(self.end)],
+            "total": self.total,
+        }
+
 
 def shadow_name(live: str, projection: str) -> str:
     return f"{live}__rp_{projection}"[:63]
@@ -137,7 +150,7 @@ class Replay:
     async def _consumer(self) -> AIOKafkaConsumer:
         if self.consumer is None:
             self.consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers, group_id=None,
+                **client_args(self.settings.kafka), group_id=None,
                 enable_auto_commit=False, auto_offset_reset="earliest",
                 isolation_level="read_committed", max_poll_records=5000,
                 max_partition_fetch_bytes=FETCH_BYTES)
@@ -385,13 +398,19 @@ class Replay:
 
 async def run(settings: Settings, projection: str, *, dry_run: bool = False,
               from_beginning: bool = False, from_time: str | None = None,
-              from_offsets: Sequence[str] = (), to: Sequence[str] = ()) -> Plan:
+              from_offsets: Sequence[str] = (), to: Sequence[str] = (),
+              as_json: bool = False) -> Plan:
     """Plan, and unless ``dry_run``: build, catch up, swap. Returns the plan."""
     replay = Replay(settings, projection)
     try:
         plan = await replay.plan(from_beginning=from_beginning, from_time=from_time,
                                  from_offsets=from_offsets, to=to)
-        print(plan.describe())
+        if as_json:
+            from wastream.output import emit_json
+
+            emit_json(plan.as_dict())
+        else:
+            print(plan.describe())
         if dry_run:
             return plan
         store = await replay.build(plan)
@@ -411,7 +430,7 @@ def main(a: argparse.Namespace) -> int:
     try:
         asyncio.run(run(Settings.from_env(), a.projection, dry_run=a.dry_run,
                         from_beginning=a.from_beginning, from_time=a.from_time,
-                        from_offsets=a.from_offset or (), to=a.to or ()))
+                        from_offsets=a.from_offset or (), to=a.to or (), as_json=a.json))
     except ReplayError as exc:
         print(f"wastream replay: {exc}", file=sys.stderr)
         return 2

@@ -31,4 +31,5 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--to", nargs="+", metavar="ISO8601|TOPIC:PARTITION:OFFSET",
                    help="stop at this time or these offsets (exclusive) instead of catching up")
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.set_defaults(func=_replay)

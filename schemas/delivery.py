@@ -11,7 +11,10 @@ from typing import Any
 
 from schemas.record import Record
 
-STATUS_RANK = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "played": 4, "failed": 5}
+# "held": not sent, waiting for its template to be approved (a template_unavailable dead
+# letter, decision 0015): below "accepted", so the release's outcome replaces it.
+STATUS_RANK = {"held": -1, "accepted": 0, "sent": 1, "delivered": 2, "read": 3, "played": 4,
+               "failed": 5}
 
 
 def rank(status: str) -> int:

@@ -22,6 +22,9 @@ ERROR_KIND = "wastream.error_kind"  # "transient" | "permanent"
 ERROR_MESSAGE = "wastream.error_message"
 ERROR_TRACE = "wastream.error_trace"
 FAILED_AT = "wastream.failed_at"  # ISO 8601
+# "<name>:<language>" of the template a message was held for (a template_unavailable
+# dead letter, released when that template is approved; decision 0015).
+HELD_FOR = "wastream.held_for"
 DLQ_ID = (
     "wastream.dlq_id"  # stable id of a dead letter: "<topic>:<partition>:<offset>" of its origin
 )

@@ -16,7 +16,10 @@ class OutboundMessage(Record):
     ``body`` is exactly what is POSTed to ``/{phone_number_id}/messages``.
     ``template``: the template message that stands in for ``body`` outside the
     recipient's customer-service window (the same as ``body`` when the window was seen
-    closed): the sender falls back on it once when Meta answers 131047 (decision 0015)."""
+    closed): the sender falls back on it once when Meta answers 131047 (decision 0015).
+    ``template_of``: not a message but a request (``body`` empty): Meta accepted the
+    message of this wamid and then reported 131047 in a ``failed`` status webhook; the
+    sender sends that message's template version, once, as for a 131047 answered at once."""
 
     outbound_id: str
     wa_id: str
@@ -27,6 +30,20 @@ class OutboundMessage(Record):
     flow: str | None = None
     created_at: str = ""
     template: dict[str, Any] | None = None
+    template_of: str | None = None
+
+    def template_key(self) -> tuple[str, str] | None:
+        """(name, language) of the template this message sends or falls back on."""
+        return template_key(self.body) or template_key(self.template)
+
+
+def template_key(body: dict[str, Any] | None) -> tuple[str, str] | None:
+    """(name, Meta's language code) of a template message body; None for another body."""
+    if not body or body.get("type") != "template":
+        return None
+    t = body.get("template") or {}
+    name, lang = t.get("name"), (t.get("language") or {}).get("code")
+    return (name, lang) if isinstance(name, str) and isinstance(lang, str) else None
 
 
 # Read receipts: Meta's ``{"messaging_product": "whatsapp", "status": "read",

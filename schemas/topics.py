@@ -20,9 +20,25 @@ DLQ = "wa.dlq"
 MEDIA_JOBS = "wa.media.jobs"
 MEDIA = "wa.media"
 DLQ_OPS = "wa.dlq.ops"  # redrive / discard decisions on dead letters
+# The latest status, category and quality of each message template (schemas.templates),
+# written by the conversation agent from Meta's template webhooks; compacted: every
+# worker reads it whole at start (its sender holds what an unapproved template would carry).
+TEMPLATES = "wa.templates"
 RETRY_PREFIX = "wa.retry."
 
 DEFAULT_RETRY_DELAYS_S: tuple[int, ...] = (60, 120, 240)
+
+# Kept forever: the log of what users sent is the source of truth (replay from the
+# beginning is a promise), and the dead letters with the decisions taken on them.
+UNLIMITED_RETENTION = frozenset({INBOUND, DLQ, DLQ_OPS})
+DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000  # every other topic, unless configured
+# Keyed by something other than wa_id (the raw bodies by correlation id): partitions can
+# be added to these without moving a user's records away from their state.
+NOT_CO_PARTITIONED = frozenset({RAW})
+
+
+#: Topics kept compacted (the latest record per key) instead of by retention time.
+COMPACTED = frozenset({TEMPLATES})
 
 
 def retry_topic(delay_s: int) -> str:
@@ -57,5 +73,5 @@ def parse_delays(spec: str | None) -> tuple[int, ...]:
 def all_topics(retry_delays_s: tuple[int, ...] = DEFAULT_RETRY_DELAYS_S) -> list[str]:
     """Every logical topic the system uses, retry tiers included."""
     base = [RAW, INBOUND, OUTBOUND, STATE, DOMAIN, DELIVERY, RECOVERY, DLQ, DLQ_OPS, MEDIA_JOBS,
-            MEDIA]
+            MEDIA, TEMPLATES]
     return base + [retry_topic(d) for d in retry_delays_s]

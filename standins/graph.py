@@ -29,8 +29,9 @@ from aiohttp import web
 
 from standins.media import MEDIA_GONE, MediaStandin
 from standins.server import listen
-from standins.waba import Waba
+from standins.waba import StubTemplate, Waba
 from standins.waba import error as waba_error
+from standins.webhooks import Webhooks
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class Seen:
     wamid: str | None = None
     at: float = field(default_factory=time.time)  # when it was answered
     received: float = 0.0  # when the request arrived (set by the stub)
+    failed_later: int | None = None  # accepted, then failed with this code in a webhook
 
 
 class ShapeError(ValueError):
@@ -143,6 +145,12 @@ class GraphStub:
     latency_s: float = 0.0  # added to every answer (Meta's own latency, for benchmarks)
     media: MediaStandin = field(default_factory=MediaStandin)  # the media endpoints
     waba: Waba = field(default_factory=Waba)  # the window and the templates
+    # Where its webhooks go (template statuses, late failures); None: it sends none.
+    webhooks: Webhooks | None = None
+    # Meta mostly accepts a free-form message outside the window and reports the 131047
+    # later, in a ``failed`` status webhook: True does that (needs ``webhooks``).
+    window_later: bool = False
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _runner: web.AppRunner | None = None
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -165,7 +173,28 @@ class GraphStub:
         app.router.add_get("/_stub/requests", self._requests)
         self.media.mount(app, self.token)
         self.waba.add_routes(app, self._authorized)
+        self.waba.on_change = self.announce
         return app
+
+    async def announce(self, templates: list[StubTemplate] | None = None) -> None:
+        """Send the status webhook of ``templates`` (default: every one the account
+        holds), as Meta does when a template's status changes."""
+        if self.webhooks is None:
+            return
+        for t in list(self.waba.templates.values()) if templates is None else templates:
+            await self.webhooks.template_status(t.id, t.name, t.language,
+                                                self.waba.status(t), t.reason)
+
+    async def set_template_status(self, name: str, status: str, language: str | None = None,
+                                  reason: str = "NONE") -> None:
+        """Meta reviews a template again: its new status, and the webhook that says so."""
+        await self.announce(self.waba.set_status(name, status, language, reason))
+
+    def later(self, work: Any) -> None:
+        """Run ``work`` (a webhook to send) in the background; cancelled on stop."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _authorized(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {self.token}"
@@ -175,6 +204,8 @@ class GraphStub:
         return self
 
     async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -226,6 +257,16 @@ class GraphStub:
             self.seen.append(Seen(pnid, body, 400))
             return meta_error(400, MEDIA_GONE, f"Media upload error: media {gone} not found")
         refusal = self.waba.refusal(body, kind)
+        if refusal is not None and refusal.code == 131047 and self.window_later \
+                and self.webhooks is not None:
+            # Accepted now; the failure comes in a status webhook a moment later.
+            wamid = f"wamid.STUB{next(self._ids):08d}"
+            self.seen.append(Seen(pnid, body, 200, wamid, failed_later=131047))
+            self.later(self.webhooks.failed(pnid, wamid, str(body["to"]), 131047,
+                                             refusal.message))
+            return web.json_response({"messaging_product": "whatsapp",
+                                      "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                                      "messages": [{"id": wamid}]})
         if refusal is not None:
             self.seen.append(Seen(pnid, body, refusal.status))
             return waba_error(refusal)
@@ -249,12 +290,23 @@ class GraphStub:
                                    "answer": s.answer, "wamid": s.wamid} for s in self.seen])
 
 
-def serve(host: str, port: int, token: str) -> int:
-    """Run the stand-in until interrupted (``wastream graph-stub``)."""
+def serve(host: str, port: int, token: str, webhook_url: str | None = None,
+          app_secret: str | None = None) -> int:
+    """Run the stand-in until interrupted (``wastream graph-stub``); with ``webhook_url``
+    and ``app_secret`` it sends its webhooks there, first the approved catalog's
+    statuses (so the worker knows them)."""
     logging.basicConfig(level=logging.INFO)
     from wastream.templates import shipped
 
     stub = GraphStub(token=token, host=host, port=port)
     stub.waba.approve(shipped())  # the dev stack's catalog is approved from the start
-    web.run_app(stub.app(), host=host, port=port, print=lambda *_: None)
+    app = stub.app()
+    if webhook_url and app_secret:
+        stub.webhooks = Webhooks(webhook_url, app_secret)
+
+        async def announce(_app: web.Application) -> None:
+            stub.later(stub.announce())
+
+        app.on_startup.append(announce)
+    web.run_app(app, host=host, port=port, print=lambda *_: None)
     return 0

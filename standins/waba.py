@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +84,8 @@ class Waba:
     approve_after_s: float | None = None  # None: PENDING until told
     last_inbound: dict[str, float] = field(default_factory=dict)
     templates: dict[tuple[str, str], StubTemplate] = field(default_factory=dict)
+    # Told of every status change made over HTTP (the Graph stand-in sends its webhook).
+    on_change: Callable[[list[StubTemplate]], Awaitable[None]] | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # -- the window ---------------------------------------------------------------
@@ -226,6 +228,8 @@ class Waba:
             changed = self.set_status(request.match_info["name"],
                                       str(body.get("status", "APPROVED")),
                                       body.get("language"), str(body.get("reason", "NONE")))
+            if self.on_change is not None:
+                await self.on_change(changed)
             return web.json_response([t.json() for t in changed])
 
         app.router.add_post("/{version}/{waba_id}/message_templates", create)

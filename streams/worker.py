@@ -82,17 +82,20 @@ def run_worker(
         print(f"wastream worker: {exc}", file=sys.stderr)
         return 2
     asyncio.set_event_loop(asyncio.new_event_loop())
-    return run_app(rt.app, loglevel)
+    return run_app(rt.app, loglevel, stop_timeout_s=settings.worker.stop_timeout_s)
 
 
-def run_app(app: Any, loglevel: str) -> int:
-    """Run a Faust app's worker in this thread's event loop until SIGTERM/SIGINT."""
+def run_app(app: Any, loglevel: str, stop_timeout_s: float | None = None) -> int:
+    """Run a Faust app's worker in this thread's event loop until SIGTERM/SIGINT; with
+    ``stop_timeout_s``, exit that long after the signal if it has not stopped by then."""
     import faust
 
     # Our log lines (configured before): Faust's own set-up would install its colored
     # text handler on the root logger instead.
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, override_logging=False)
     faust_internals.no_spinner(worker)
+    if stop_timeout_s is not None:
+        faust_internals.stop_deadline(worker, stop_timeout_s)
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:

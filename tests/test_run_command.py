@@ -29,7 +29,8 @@ def test_run_shows_the_demo_and_stops_cleanly_on_ctrl_c(dev_stack: dict[str, str
             "WASTREAM_TOPIC_PREFIX": prefix,
             "WASTREAM_DB_SCHEMA": prefix.rstrip("."),
             "WASTREAM_PARTITIONS": "2",
-            "WASTREAM_HOME": str(REPO / ".wastream"),
+            # The dev stack's home (run must find the stack running, not start another).
+            "WASTREAM_HOME": os.environ.get("WASTREAM_HOME") or str(REPO / ".wastream"),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -59,7 +60,11 @@ def test_run_shows_the_demo_and_stops_cleanly_on_ctrl_c(dev_stack: dict[str, str
         assert "✓ webhook → Kafka → worker → reply" in out, out
         assert "1. Nearby drivers" in out  # the menu the bot sent, numbered as in chat
         assert "Postgres wa_events:" in out
-        assert "'type': 'message.text'" in out
+        # The rows as aligned text under their column names, not Python reprs.
+        events = out.split("Postgres wa_events:\n", 1)[1].splitlines()
+        assert events[0].split() == ["event_id", "type", "wa_id", "received_at"], out
+        assert events[1].split()[1] == "message.text", out
+        assert "{'" not in out
         children = [int(p) for p in re.findall(r"started \(pid (\d+)", out)]
         assert len(children) >= 5, out  # graph stub, ingress, worker, projector, console
         assert f"console is on http://127.0.0.1:{console_port}/" in out, out

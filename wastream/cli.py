@@ -36,13 +36,14 @@ def _config(args: argparse.Namespace) -> int:
 def _dev(args: argparse.Namespace) -> int:
     from wastream.dev import DevStackError, stack_from_env
 
-    stack = stack_from_env()
+    stack = stack_from_env(secure=args.secure)
     try:
         if args.action == "up":
             started = stack.up()
             for name, was_started in started.items():
                 print(f"{name}: {'started' if was_started else 'already running'}")
-            print(f"kafka: {stack.kafka.bootstrap} (log {stack.kafka.log_file})")
+            mode = " SASL_SSL (wastream dev env prints its settings)" if stack.kafka.secure else ""
+            print(f"kafka: {stack.kafka.bootstrap}{mode} (log {stack.kafka.log_file})")
             print(f"postgres: {stack.postgres.url} (log {stack.postgres.log_file})")
             return 0
         if args.action == "down":
@@ -54,6 +55,17 @@ def _dev(args: argparse.Namespace) -> int:
             return 0
         # status
         k_ok, p_ok = stack.kafka.healthy(), stack.postgres.healthy()
+        if args.json:
+            from wastream.output import emit_json
+
+            emit_json({
+                "kafka": {"healthy": k_ok, "bootstrap": stack.kafka.bootstrap,
+                          "secure": stack.kafka.secure, "pid": stack.kafka.pid(),
+                          "log": str(stack.kafka.log_file)},
+                "postgres": {"healthy": p_ok, "url": stack.postgres.url,
+                             "pid": stack.postgres.pid(), "log": str(stack.postgres.log_file)},
+            })
+            return 0 if (k_ok and p_ok) else 1
         print(
             f"kafka: {'healthy' if k_ok else 'down'} {stack.kafka.bootstrap} "
             f"pid={stack.kafka.pid()} log={stack.kafka.log_file}"
@@ -69,26 +81,56 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _topics(args: argparse.Namespace) -> int:
-    from wastream.admin import ensure_topics, topic_plan
+    from wastream.admin import TopicPlanError, apply_plan, topic_specs
     from wastream.config import Settings
+    from wastream.output import emit_json, table
 
     settings = Settings.from_env()
+    specs = topic_specs(settings)
     if args.list:
-        for name, partitions in topic_plan(settings).items():
-            print(f"{name}\t{partitions}")
+        if args.json:
+            emit_json([{"topic": s.name, "partitions": s.partitions,
+                        "replication_factor": s.replication_factor, "keyed": s.keyed,
+                        "configs": s.configs} for s in specs])
+            return 0
+        print(table(["TOPIC", "PARTITIONS", "RF", "RETENTION_MS", "MIN_ISR", "KEYED"],
+                    [[s.name, s.partitions, s.replication_factor, s.configs["retention.ms"],
+                      s.configs["min.insync.replicas"], "yes" if s.keyed else "no"]
+                     for s in specs]))
         return 0
-    created = asyncio.run(ensure_topics(settings))
-    for name in created:
-        print(f"created {name}")
-    print(f"{len(topic_plan(settings))} topics present ({len(created)} created)")
-    return 0
+    try:
+        report = asyncio.run(apply_plan(settings, fix=not args.check,
+                                        allow_low_rf=args.allow_low_replication))
+    except TopicPlanError as exc:
+        print(f"wastream topics: {exc}", file=sys.stderr)
+        return 2
+    unresolved = [d for d in report.drift if d.action != "fixed"]
+    if args.json:
+        emit_json(report.as_dict())
+    else:
+        for name in report.created:
+            print(f"created {name}")
+        if report.drift:
+            print(table(["TOPIC", "SETTING", "HAVE", "WANT", "ACTION", "WHY"],
+                        [[d.topic, d.what, d.have, d.want, d.action, d.why]
+                         for d in report.drift]))
+        print(f"{len(specs)} topics present ({len(report.created)} created, "
+              f"{len(report.drift)} drifted, {len(unresolved)} not fixed) on "
+              f"{report.brokers} broker(s)")
+    return 1 if unresolved else 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
     from projections.migrations import migrate
     from wastream.config import Settings
 
-    applied = asyncio.run(migrate(Settings.from_env()))
+    settings = Settings.from_env()
+    applied = asyncio.run(migrate(settings))
+    if args.json:
+        from wastream.output import emit_json
+
+        emit_json({"schema": settings.db_schema, "applied": applied})
+        return 0
     for name in applied:
         print(f"applied {name}")
     print(f"schema up to date ({len(applied)} applied)")
@@ -148,12 +190,24 @@ def _vendors_import(args: argparse.Namespace) -> int:
     return run_import(args.file)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wastream")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from wastream import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wastream",
         description="WhatsApp webhooks as an event log: ingress, Faust workers, "
         "Postgres projections.",
     )
+    parser.add_argument("--version", action="version", version=f"wastream {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     dev = sub.add_parser(
@@ -169,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="up: start both (idempotent); down: stop both; status: health, pids, "
         "log files (exit 1 when not healthy); env: print export lines",
     )
+    dev.add_argument(
+        "--secure", action="store_true",
+        help="up: Kafka with a SASL_SSL listener, SCRAM-SHA-512 users and a CA made on the "
+        "spot (in a WASTREAM_HOME of its own; later commands there see it is secure)")
+    dev.add_argument("--json", action="store_true", help="status: print JSON")
     dev.set_defaults(func=_dev)
 
     config = sub.add_parser(
@@ -185,11 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     topics = sub.add_parser(
         "topics",
-        help="create every topic the system needs (idempotent)",
-        description="Create the topics (prefixed by WASTREAM_TOPIC_PREFIX) "
-        "with WASTREAM_PARTITIONS partitions.",
+        help="create every topic the system needs, check and fix existing ones",
+        description="Create the topics (prefixed by WASTREAM_TOPIC_PREFIX) with "
+        "WASTREAM_PARTITIONS partitions, their replication factor, retention and min ISR; "
+        "check existing topics against the plan, fix what is safe (settings, partitions of "
+        "unkeyed topics) and report the rest (exit 1 while drift remains).",
     )
     topics.add_argument("--list", action="store_true", help="print the plan and create nothing")
+    topics.add_argument("--check", action="store_true",
+                        help="create missing topics and report drift, but fix nothing")
+    topics.add_argument("--allow-low-replication", action="store_true",
+                        help="accept a replication factor below 3 on a cluster of 3 or more "
+                        "brokers")
+    topics.add_argument("--json", action="store_true", help="print JSON")
     topics.set_defaults(func=_topics)
 
     migrate = sub.add_parser(
@@ -197,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply the PostgreSQL migrations (idempotent)",
         description="Apply versioned SQL migrations to DATABASE_URL in schema WASTREAM_DB_SCHEMA.",
     )
+    migrate.add_argument("--json", action="store_true", help="print JSON")
     migrate.set_defaults(func=_migrate)
 
     ing = sub.add_parser(
@@ -309,20 +377,67 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Long-running services: they log (and retry) connection errors themselves.
+SERVICES = frozenset({"ingress", "worker", "project", "run", "graph-stub", "agent-stub"})
+# Commands that do not read `wastream run`'s .wastream/env: run writes it, the dev stack's
+# commands manage the servers whatever runs on them, and a service is configured by the
+# environment it is started with (a test's services never see a make run's settings).
+OWN_SETTINGS = SERVICES | {"dev"}
+EXIT_CONFIG = 2  # a bad or missing setting
+EXIT_UNREACHABLE = 3  # a dependency (Kafka, PostgreSQL) cannot be reached
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """What could not be reached, in words, when ``exc`` says a dependency is down or
+    unknown (None for any other error, which keeps its traceback)."""
+    import socket
+
+    from aiokafka.errors import KafkaConnectionError
+    from asyncpg.exceptions import CannotConnectNowError
+
+    if isinstance(exc, KafkaConnectionError):
+        return f"Kafka is unreachable ({exc})"
+    if isinstance(exc, CannotConnectNowError | ConnectionError | socket.gaierror):
+        return f"a dependency is unreachable: {exc}"
+    if isinstance(exc, TimeoutError):
+        return f"a dependency did not answer in time: {exc or 'timeout'}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from wastream.config import ConfigError, Settings
 
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.func
+    if args.command not in SERVICES:
+        # A one-shot command reports an unreachable broker in one line (below); aiokafka
+        # would log each failed connection attempt besides.
+        import logging
+
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
         # Every command refuses a bad setting before it starts anything: one line per
         # bad variable on stderr, exit 2, never a traceback.
-        Settings.from_env()
+        settings = Settings.from_env()
+        if args.command not in OWN_SETTINGS:
+            from wastream import runenv
+            from wastream.config.settings import adopt
+            from wastream.dev import home_of
+
+            # What a running `wastream run` generated (its app secret …), under the shell's.
+            if adopt(runenv.read(runenv.env_file(home_of(settings.dev)))):
+                Settings.from_env()
         return handler(args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
+    except Exception as exc:
+        what = unreachable(exc)
+        if what is None:
+            raise
+        print(f"wastream {args.command}: {what}", file=sys.stderr)
+        return EXIT_UNREACHABLE
 
 
 if __name__ == "__main__":

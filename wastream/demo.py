@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -16,7 +18,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from schemas import topics
 from schemas.delivery import DeliveryUpdate
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 from wastream.driver import ConversationDriver, DriverError, render
+from wastream.output import table
 
 
 async def _delivery_of(
@@ -25,7 +29,7 @@ async def _delivery_of(
     """The sender's report on ``outbound_id`` (read from the start of wa.delivery)."""
     topic = settings.topic(topics.DELIVERY)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None, enable_auto_commit=False
+        **client_args(settings.kafka), group_id=None, enable_auto_commit=False
     )
     await consumer.start()
     try:
@@ -43,6 +47,24 @@ async def _delivery_of(
         return None
     finally:
         await consumer.stop()
+
+
+def cell(value: object) -> str:
+    """A value as a person reads it: times to the second in UTC, None as '-'."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value)
+
+
+def rows_text(rows: list[dict[str, Any]], indent: str = "  ") -> str:
+    """Rows as an aligned table under a header of their column names."""
+    if not rows:
+        return f"{indent}(no rows)"
+    header = list(rows[0])
+    body = table(header, [[cell(r.get(c)) for c in header] for r in rows])
+    return "\n".join(indent + line for line in body.splitlines())
 
 
 async def _rows(
@@ -103,11 +125,9 @@ async def _demo(settings: Settings, url: str, wa_id: str, text: str, timeout_s: 
 
     events, state = await _rows(settings, wamid, wa_id, timeout_s)
     print("Postgres wa_events:")
-    for row in events:
-        print("  ", dict(row))
+    print(rows_text([dict(r) for r in events]))
     print("Postgres chat_state:")
-    for row in state:
-        print("  ", dict(row))
+    print(rows_text([dict(r) for r in state]))
     if not (events and state):
         print(f"✗ rows not projected within {timeout_s:.0f}s")
         return 1

@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from schemas import topics
 from schemas.outbound import OutboundMessage
 from wastream.config import Settings, reveal
+from wastream.config.kafka import client_args
 
 PHONE_NUMBER_ID = "106540352242922"
 DISPLAY_NUMBER = "15550783881"
@@ -92,6 +93,9 @@ class ConversationDriver:
     latest: OutboundMessage | None = None  # the very last reply, whatever it was
     ago_s: float = 0.0  # Meta's timestamp of this user's messages is this far in the past
     on_post: Callable[[str, float], None] | None = None  # (wa_id, timestamp) of each message
+    #: How the consumer connects (wastream.config.kafka.client_args); None: plaintext to
+    #: ``bootstrap``.
+    connection: dict[str, Any] | None = None
     _consumer: AIOKafkaConsumer | None = None
     _pending: list[OutboundMessage] = field(default_factory=list)
     _session: aiohttp.ClientSession | None = None
@@ -103,6 +107,7 @@ class ConversationDriver:
             webhook_url=webhook_url,
             app_secret=reveal(settings.meta.app_secret) or "",
             bootstrap=settings.kafka_bootstrap_servers,
+            connection=client_args(settings.kafka),
             outbound_topic=settings.topic(topics.OUTBOUND),
             wa_id=wa_id,
         )
@@ -110,7 +115,7 @@ class ConversationDriver:
     async def start(self) -> None:
         self._session = aiohttp.ClientSession()
         c = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **(self.connection or {"bootstrap_servers": self.bootstrap}),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="latest",

@@ -6,7 +6,9 @@
 - ``sync``: the WhatsApp Business Account's templates (``GET /{waba-id}/message_templates``,
   every page), the missing ones created (``POST`` with Meta's definition: name, category,
   language, body with examples, quick replies), one line per template and language with
-  its status; exit 1 when a creation was refused, 2 when a setting is missing.
+  its status; exit 1 when a creation was refused, 2 when a setting is missing. With
+  ``--publish``, each status also goes to ``wa.templates`` (source ``sync``), so the
+  workers know the templates approved before they saw any status webhook.
   https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates
 """
 
@@ -16,10 +18,12 @@ import argparse
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import orjson
+from aiokafka.errors import KafkaError
 
 from streams.engine.templates import LANGS, Template, check, meta_definition
 from wastream.config import Settings, reveal
@@ -129,6 +133,36 @@ async def sync(api: TemplatesApi, catalog: Iterable[Template]) -> list[Synced]:
     return out
 
 
+async def publish(settings: Settings, results: Iterable[Synced]) -> int:
+    """Write each status read from the account to ``wa.templates``; how many."""
+    from aiokafka import AIOKafkaProducer
+
+    from schemas import topics
+    from schemas.templates import TemplateChange
+
+    now = datetime.now(UTC)
+    stamp = int(now.timestamp())
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                acks="all", enable_idempotence=True)
+    await producer.start()
+    n = 0
+    try:
+        for r in results:
+            if r.error or r.status == "UNKNOWN":
+                continue
+            change = TemplateChange(
+                name=r.name, language=r.language, kind="status",
+                event_id=f"sync:{r.name}:{r.language}:{r.status}:{stamp}", status=r.status,
+                waba_id=settings.meta.waba_id, meta_ts=stamp, at=now.isoformat(),
+                source="sync")
+            await producer.send_and_wait(settings.topic(topics.TEMPLATES), change.to_bytes(),
+                                         key=change.key)
+            n += 1
+    finally:
+        await producer.stop()
+    return n
+
+
 async def _sync_with(settings: Settings) -> list[Synced]:
     meta = settings.meta
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
@@ -152,6 +186,13 @@ def _sync(args: argparse.Namespace) -> int:
         return 1
     for result in results:
         print(result.line())
+    if args.publish:
+        try:
+            published = asyncio.run(publish(Settings.from_env(), results))
+        except (KafkaError, OSError) as exc:
+            print(f"writing the statuses to wa.templates failed: {exc!r}")
+            return 1
+        print(f"{published} statuses written to wa.templates")
     created = sum(r.created for r in results)
     refused = sum(bool(r.error) for r in results)
     approved = sum(r.status == "APPROVED" for r in results)
@@ -167,4 +208,6 @@ def add_parser(sub: Any) -> None:
     chk.set_defaults(func=_check)
     syn = tsub.add_parser("sync", help="create the missing templates in the WhatsApp "
                           "Business Account (WHATSAPP_WABA_ID) and show each one's status")
+    syn.add_argument("--publish", action="store_true",
+                     help="also write each status to wa.templates (Kafka), for the workers")
     syn.set_defaults(func=_sync)

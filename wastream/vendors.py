@@ -12,10 +12,11 @@ from aiokafka import AIOKafkaProducer
 from schemas import topics
 from streams.domains.broker.imports import CsvRefused, event, parse
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 
 async def _send(settings: Settings, rows: list[dict[str, object]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
+    producer = AIOKafkaProducer(**client_args(settings.kafka),
                                 acks="all", enable_idempotence=True)
     await producer.start()
     try:

@@ -43,6 +43,7 @@ from ingress.sink import KafkaSink, OutRecord, SinkOptions
 from schemas import topics
 from schemas.meta import MetaPayloadError, parse_bytes
 from wastream.config import Settings, reveal
+from wastream.config.kafka import client_args
 
 DDL = """
 CREATE TABLE IF NOT EXISTS webhook_logs (id bigserial PRIMARY KEY, correlation_id text,
@@ -99,9 +100,11 @@ def seed_app(database_url: str, schema: str, secret: bytes) -> web.Application:
     return app
 
 
-def floor_app(bootstrap: str, raw_topic: str, inbound_topic: str | None = None) -> web.Application:
+def floor_app(settings: Settings, raw_topic: str,
+              inbound_topic: str | None = None) -> web.Application:
     """``floor``, or ``floor2`` when ``inbound_topic`` is given (see the module docstring)."""
-    sink = KafkaSink(SinkOptions(bootstrap=bootstrap))
+    sink = KafkaSink(SinkOptions(bootstrap=settings.kafka_bootstrap_servers,
+                                 connection=client_args(settings.kafka)))
     users = [f"2507{i:08d}".encode() for i in range(5000)]
     served = 0
 
@@ -152,7 +155,7 @@ def main() -> None:
         app = bare_app()
     elif args.kind in ("floor", "floor2"):
         settings = Settings.from_env()
-        app = floor_app(settings.kafka_bootstrap_servers, settings.topic(topics.RAW),
+        app = floor_app(settings, settings.topic(topics.RAW),
                         settings.topic(topics.INBOUND) if args.kind == "floor2" else None)
     else:
         settings = Settings.from_env()

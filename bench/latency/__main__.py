@@ -36,6 +36,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from tests.support.system import APP_SECRET, System
 from tests.support.webhooks import sign, text_message_body
 from wastream.config import Settings
+from wastream.config.groups import KafkaSettings
+from wastream.config.kafka import client_args
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -45,9 +47,9 @@ def _pct(xs: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-async def _at_end(bootstrap: str, topic: str) -> AIOKafkaConsumer:
+async def _at_end(kafka: KafkaSettings, topic: str) -> AIOKafkaConsumer:
     """A consumer of every partition of ``topic``, positioned at its end now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_args(kafka), enable_auto_commit=False)
     await consumer.start()
     parts = [TopicPartition(topic, p) for p in sorted(await _partitions(consumer, topic))]
     consumer.assign(parts)
@@ -113,11 +115,11 @@ async def _post_at_rate(url: str, users: list[str], rate: float) -> dict[str, fl
     return posted
 
 
-async def _echo(bootstrap: str, src: str, dst: str, stop: asyncio.Event) -> None:
+async def _echo(kafka: KafkaSettings, src: str, dst: str, stop: asyncio.Event) -> None:
     """The floor's hop: consume ``src`` and produce each record to ``dst`` at once."""
-    consumer = AIOKafkaConsumer(src, bootstrap_servers=bootstrap, group_id=f"{dst}.echo",
+    consumer = AIOKafkaConsumer(src, **client_args(kafka), group_id=f"{dst}.echo",
                                 auto_offset_reset="latest", enable_auto_commit=True)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
+    producer = AIOKafkaProducer(**client_args(kafka), acks="all",
                                 enable_idempotence=True, linger_ms=0)
     await consumer.start()
     await producer.start()
@@ -133,9 +135,10 @@ async def _echo(bootstrap: str, src: str, dst: str, stop: asyncio.Event) -> None
         await producer.stop()
 
 
-async def _phase(system: System, topic: str, users: list[str], rate: float,
+async def _phase(system: System, kafka: KafkaSettings, topic: str, users: list[str],
+                 rate: float,
                  run: Callable[[], Awaitable[Any]] | None = None) -> list[float]:
-    consumer = await _at_end(system.bootstrap, topic)
+    consumer = await _at_end(kafka, topic)
     try:
         posted = await _post_at_rate(system.webhook_url, users, rate)
         got = await _first_record_times(consumer, set(users), timeout_s=60)
@@ -159,7 +162,7 @@ async def main_async(args: argparse.Namespace) -> int:
     try:
         system.create_topics()
         system.migrate()
-        admin = AIOKafkaAdminClient(bootstrap_servers=system.bootstrap)
+        admin = AIOKafkaAdminClient(**client_args(settings.kafka))
         await admin.start()
         try:
             await admin.create_topics([NewTopic(echo_topic, args.partitions, 1)])
@@ -172,11 +175,11 @@ async def main_async(args: argparse.Namespace) -> int:
             tag = f"{int(rate)}"
             # the floor: the worker is not running, a bare hop answers instead
             stop = asyncio.Event()
-            echo = asyncio.create_task(_echo(system.bootstrap, system.topic("wa.inbound"),
+            echo = asyncio.create_task(_echo(settings.kafka, system.topic("wa.inbound"),
                                              echo_topic, stop))
             await asyncio.sleep(3)  # the echo's group has joined
             try:
-                floor = await _phase(system, echo_topic,
+                floor = await _phase(system, settings.kafka, echo_topic,
                                      [f"2508{tag}{i:07d}" for i in range(n)], rate)
             finally:
                 stop.set()
@@ -184,8 +187,9 @@ async def main_async(args: argparse.Namespace) -> int:
             # the worker
             worker = system.start_worker()
             warm = [f"2509{tag}w{i:05d}" for i in range(20)]
-            await _phase(system, system.topic("wa.outbound"), warm, 10)  # joined and warm
-            lat = await _phase(system, system.topic("wa.outbound"),
+            # joined and warm
+            await _phase(system, settings.kafka, system.topic("wa.outbound"), warm, 10)
+            lat = await _phase(system, settings.kafka, system.topic("wa.outbound"),
                                [f"2509{tag}{i:07d}" for i in range(n)], rate)
             worker.stop()
             system.services.remove(worker)

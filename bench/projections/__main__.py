@@ -54,6 +54,7 @@ from schemas import topics
 from schemas.envelope import InboundEvent
 from wastream.admin import delete_prefixed, ensure_topics
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 PNID = "106540352242922"
 
@@ -71,7 +72,7 @@ def envelope(i: int) -> InboundEvent:
 
 
 async def produce(settings: Settings, n: int) -> None:
-    p = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
+    p = AIOKafkaProducer(**client_args(settings.kafka), acks="all",
                          linger_ms=5, max_batch_size=512 * 1024)
     await p.start()
     try:
@@ -85,7 +86,7 @@ async def produce(settings: Settings, n: int) -> None:
 async def raw_consume(settings: Settings, n: int, decode: bool = False) -> tuple[float, float]:
     """(seconds, process CPU seconds) to read the n records of wa.inbound with a bare
     consumer; ``decode``: also ``orjson.loads`` every value once."""
-    c = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
+    c = AIOKafkaConsumer(**client_args(settings.kafka), group_id=None,
                          enable_auto_commit=False, max_poll_records=5000)
     await c.start()
     try:
@@ -253,7 +254,8 @@ async def main(n: int) -> None:
               " us (the database's share runs on the other core)", file=out)
         print(out.getvalue(), end="")
     finally:
-        await delete_prefixed(settings.kafka_bootstrap_servers, settings.topic_prefix)
+        await delete_prefixed(settings.kafka_bootstrap_servers, settings.topic_prefix,
+                              client_args(settings.kafka))
         conn = await asyncpg.connect(settings.database_url)
         try:
             await conn.execute(f"DROP SCHEMA IF EXISTS {quote_ident(settings.db_schema)} CASCADE")

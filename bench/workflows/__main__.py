@@ -35,6 +35,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
@@ -43,6 +44,7 @@ from schemas.envelope import InboundEvent
 from tests.support import conversations as c
 from wastream.admin import delete_prefixed, ensure_topics
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 REPO = Path(__file__).resolve().parents[2]
 KIGALI = (-1.9441, 30.0619)
@@ -87,9 +89,9 @@ def records(n_conv: int) -> list[InboundEvent]:
     return [s[step] for step in range(4) for s in scripts]
 
 
-async def produce_all(bootstrap: str, topic: str, evs: list[InboundEvent]) -> None:
+async def produce_all(connection: dict[str, Any], topic: str, evs: list[InboundEvent]) -> None:
     p = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **connection,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
@@ -104,12 +106,12 @@ async def produce_all(bootstrap: str, topic: str, evs: list[InboundEvent]) -> No
 
 
 async def out_span(
-    bootstrap: str, topic: str, min_count: int, timeout_s: float
+    connection: dict[str, Any], topic: str, min_count: int, timeout_s: float
 ) -> tuple[int, float]:
     """(records, seconds between the first and the last record's timestamp) once at
     least ``min_count`` records are in ``topic`` and no more arrive for 3 s."""
     cons = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **connection,
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -147,16 +149,16 @@ async def out_span(
         await cons.stop()
 
 
-async def passthrough(bootstrap: str, src: str, dst: str, n: int) -> float:
+async def passthrough(connection: dict[str, Any], src: str, dst: str, n: int) -> float:
     """Raw consume-then-produce of ``n`` records; returns records/s."""
     cons = AIOKafkaConsumer(
         src,
-        bootstrap_servers=bootstrap,
+        **connection,
         group_id=f"bench-{uuid.uuid4().hex}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
-    prod = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    prod = AIOKafkaProducer(**connection, acks="all", enable_idempotence=True)
     await cons.start()
     await prod.start()
     try:
@@ -173,7 +175,7 @@ async def passthrough(bootstrap: str, src: str, dst: str, n: int) -> float:
     finally:
         await cons.stop()
         await prod.stop()
-    count, span = await out_span(bootstrap, dst, n, 60)
+    count, span = await out_span(connection, dst, n, 60)
     return count / span if span > 0 else float("inf")
 
 
@@ -210,7 +212,7 @@ async def run_agent(
         # changes nothing visible) in 1 of 4 conversations: wait for that many.
         expect_states = n_events - n_events // 16
         states, span = await out_span(
-            settings.kafka_bootstrap_servers, settings.topic(topics.STATE), expect_states, timeout_s
+            client_args(settings.kafka), settings.topic(topics.STATE), expect_states, timeout_s
         )
         rss = peak_rss_mb(proc.pid)
         rate = n_events / span if span > 0 else float("inf")
@@ -245,16 +247,16 @@ async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
     admin_extra = f"{prefix}passthrough"
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_args(settings.kafka))
     await admin.start()
     await admin.create_topics([NewTopic(admin_extra, settings.partitions, 1)])
     await admin.close()
     try:
         evs = records(n_conv)
         print(f"{n_conv} conversations, {len(evs)} events, {settings.partitions} partitions")
-        await produce_all(settings.kafka_bootstrap_servers, settings.topic(topics.INBOUND), evs)
+        await produce_all(client_args(settings.kafka), settings.topic(topics.INBOUND), evs)
         base = await passthrough(
-            settings.kafka_bootstrap_servers, settings.topic(topics.INBOUND), admin_extra, len(evs)
+            client_args(settings.kafka), settings.topic(topics.INBOUND), admin_extra, len(evs)
         )
         print(f"passthrough (aiokafka consume→produce): {base:,.0f} events/s")
         floor = 0.0
@@ -274,7 +276,7 @@ async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
                 env["WASTREAM_TOPIC_PREFIX"] = f"{prefix}m{i}."
                 s2 = Settings.from_env(env)
                 await ensure_topics(s2)
-                await produce_all(s2.kafka_bootstrap_servers, s2.topic(topics.INBOUND), evs)
+                await produce_all(client_args(s2.kafka), s2.topic(topics.INBOUND), evs)
             cmd = f"-m bench.workflows.{'floor' if mode == 'faust-floor' else 'worker'}"
             rate, rss, states = await run_agent(
                 env, Settings.from_env(env), len(evs), timeout_s, cmd
@@ -297,7 +299,8 @@ async def main(n_conv: int, modes: list[str], timeout_s: float) -> int:
               "partitions): " + ", ".join(f"{_LABELS.get(m, m)} {r:.2f}"
                                           for m, r in to_floor.items()))
     finally:
-        await delete_prefixed(settings.kafka_bootstrap_servers, prefix)
+        await delete_prefixed(settings.kafka_bootstrap_servers, prefix,
+                              client_args(settings.kafka))
         for d in (REPO / ".wastream" / "faust").glob(f"{prefix}*"):
             shutil.rmtree(d, ignore_errors=True)
     return 0

@@ -17,6 +17,7 @@ import faust
 from schemas import topics
 from streams.worker import run_app
 from wastream.config import Settings
+from wastream.config.kafka import faust_credentials
 
 
 def main() -> int:
@@ -24,6 +25,7 @@ def main() -> int:
     app = faust.App(
         f"{settings.faust_app_id}-floor",
         broker=f"kafka://{settings.kafka_bootstrap_servers}",
+        broker_credentials=faust_credentials(settings.kafka),
         store="memory://",
         autodiscover=False,
         web_enabled=False,

@@ -26,6 +26,7 @@ from schemas.media import MediaOutcome
 from schemas.outbound import OutboundMessage
 from schemas.recovery import RecoveryUpdate
 from schemas.state import StateTransition
+from schemas.templates import TemplateChange
 
 DIR = Path(__file__).resolve().parent
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -42,6 +43,7 @@ RECORDS: dict[str, tuple[type[Any], str]] = {
     topics.DLQ_OPS: (DlqDecision, "dlq_id"),
     topics.MEDIA_JOBS: (InboundEvent, "the sender's wa_id (a media message of wa.inbound)"),
     topics.MEDIA: (MediaOutcome, "the sender's wa_id"),
+    topics.TEMPLATES: (TemplateChange, "<name>:<language>:<kind> of the template (compacted)"),
 }
 
 

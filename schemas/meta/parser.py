@@ -122,7 +122,10 @@ def _change_events(ctx: ChangeContext, value: dict[str, Any]) -> list[InboundEve
             log.warning("unknown webhook field kept as unknown.<field>",
                         extra={"field": token(ctx.field) or "<unprintable>"})
             type_ = f"unknown.{token(ctx.field) or 'field'}"
-        return [ctx.hashed(type_, ctx.fallback_key(), value, 0)]
+        # Meta sends the very same value when a template changes back (approved, paused,
+        # approved again): only the entry's time tells the two changes apart.
+        salt = (ctx.entry_time or 0) if ctx.field in TEMPLATE_FIELDS else 0
+        return [ctx.hashed(type_, ctx.fallback_key(), value, salt)]
     out: list[InboundEvent] = []
     leftover = False
     for key in value:  # dict order = body order

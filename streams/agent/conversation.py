@@ -381,6 +381,15 @@ class ConversationProcessor:
                     correlation_id=corr,
                 )
                 await self._send(rt.delivery, conv.wa_id, _bytes(upd), corr, group)
+            for wamid in out.template_of:
+                req = OutboundMessage(
+                    outbound_id=f"{ev.event_id}:template", wa_id=conv.wa_id,
+                    phone_number_id=pnid, body={}, in_reply_to=ev.event_id,
+                    correlation_id=corr, created_at=at, template_of=wamid)
+                await self._send(rt.outbound, conv.wa_id, _bytes(req), corr, group)
+            for change in out.templates:
+                # Keyed by the template (compacted): the same partition for its changes.
+                await self._send(rt.templates, change.key.decode(), _bytes(change), corr, group)
             if out.transition is not None:
                 st = StateTransition(
                     wa_id=conv.wa_id,

@@ -74,11 +74,18 @@ class Ledger:
         pool = await asyncpg.create_pool(self.settings.database_url, min_size=1, max_size=4)
         try:
             table = f'"{self.schema}".wa_sender_ledger'  # schema names are validated
-            if await pool.fetchval("SELECT to_regclass($1)", table) is None:
+            # The table, with the template column of migration 0008 (a worker newer
+            # than the database's migrations would fail every settle without it).
+            current = await pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE "
+                "table_schema = $1 AND table_name = 'wa_sender_ledger' "
+                "AND column_name = 'template')", self.schema)
+            if not current:
                 if self.prepare is None:
-                    raise LedgerMissing(f"{table} does not exist: run `wastream migrate`")
-                log.warning("%s does not exist: applying the migrations (run `wastream "
-                            "migrate` before starting workers)", table)
+                    raise LedgerMissing(f"{table} does not exist or is not migrated: run "
+                                        "`wastream migrate`")
+                log.warning("%s does not exist or is not migrated: applying the migrations "
+                            "(run `wastream migrate` before starting workers)", table)
                 await self.prepare(self.settings)
         except BaseException:
             await pool.close()
@@ -142,17 +149,37 @@ class Ledger:
         return DONE, wamid
 
     async def settle(self, outbound_id: str, status: str, wamid: str | None = None,
-                     error: dict[str, Any] | None = None) -> None:
-        """Record the outcome; waits out a PostgreSQL outage however long it lasts."""
+                     error: dict[str, Any] | None = None,
+                     template: dict[str, Any] | None = None) -> None:
+        """Record the outcome; waits out a PostgreSQL outage however long it lasts.
+        ``template``: the template version of a free-form message Meta accepted, kept
+        for a 131047 Meta reports later (:meth:`template_of`)."""
         import orjson
 
         async def op(pool: asyncpg.Pool) -> None:
             await pool.execute(
                 f'UPDATE "{self.schema}".wa_sender_ledger SET status = $2, wamid = $3, '
-                "error = $4::jsonb, updated_at = now() WHERE outbound_id = $1",
-                outbound_id, status, wamid, orjson.dumps(error).decode() if error else None)
+                "error = $4::jsonb, template = $5::jsonb, updated_at = now() "
+                "WHERE outbound_id = $1",
+                outbound_id, status, wamid, orjson.dumps(error).decode() if error else None,
+                orjson.dumps(template).decode() if template else None)
 
         await self._run(f"settle {status}", op, None)
+
+    async def template_of(self, wamid: str) -> tuple[str, dict[str, Any]] | None:
+        """(outbound_id, template version) of the free-form message Meta accepted as
+        ``wamid``; None when there is none (no template, or already replaced)."""
+        import orjson
+
+        async def op(pool: asyncpg.Pool) -> Any:
+            return await pool.fetchrow(
+                f'SELECT outbound_id, template FROM "{self.schema}".wa_sender_ledger '
+                "WHERE wamid = $1 AND template IS NOT NULL LIMIT 1", wamid)
+
+        row = await self._run("template_of", op, self.settings.sender.ledger_outage_s)
+        if row is None:
+            return None
+        return str(row["outbound_id"]), orjson.loads(row["template"])
 
     async def close(self) -> None:
         """Close the pool; a later call opens a new one."""
@@ -167,6 +194,7 @@ class MemoryLedger:
 
     def __init__(self) -> None:
         self.rows: dict[str, tuple[str, str | None]] = {}
+        self.templates: dict[str, tuple[str, dict[str, Any]]] = {}  # wamid → (id, template)
 
     async def claim(self, outbound_id: str) -> tuple[str, str | None]:
         status, wamid = self.rows.get(outbound_id, ("retry", None))
@@ -176,8 +204,16 @@ class MemoryLedger:
         return DONE, wamid
 
     async def settle(self, outbound_id: str, status: str, wamid: str | None = None,
-                     error: dict[str, Any] | None = None) -> None:
+                     error: dict[str, Any] | None = None,
+                     template: dict[str, Any] | None = None) -> None:
         self.rows[outbound_id] = (status, wamid)
+        for w in [w for w, (oid, _) in self.templates.items() if oid == outbound_id]:
+            del self.templates[w]
+        if template is not None and wamid is not None:
+            self.templates[wamid] = (outbound_id, template)
+
+    async def template_of(self, wamid: str) -> tuple[str, dict[str, Any]] | None:
+        return self.templates.get(wamid)
 
     async def close(self) -> None:
         return None

@@ -24,6 +24,7 @@ but yields no delivery record and is not paced per recipient.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -35,7 +36,7 @@ from prometheus_client import Counter, Histogram
 from schemas import headers as h
 from schemas import topics
 from schemas.delivery import DeliveryUpdate
-from schemas.outbound import OutboundMessage
+from schemas.outbound import OutboundMessage, template_key
 from schemas.record import RecordError
 from streams.delivery.graph import (
     DryRunClient,
@@ -45,11 +46,15 @@ from streams.delivery.graph import (
 )
 from streams.delivery.ledger import DONE, IN_DOUBT, Ledger, MemoryLedger, Prepare
 from streams.delivery.pacing import Pacer
+from streams.delivery.templates import TemplateStatuses, follow, release
 from streams.failure.breakers import BreakerPolicy, BreakerRegistry
 from streams.failure.errors import (
     GraphError,
     GraphOutsideWindow,
     GraphPairRateLimited,
+    GraphTemplateUnavailable,
+    TemplateUnavailable,
+    TransientError,
     is_transient,
 )
 from streams.failure.records import FaustPublisher, Origin, Publisher
@@ -68,6 +73,14 @@ OUTCOMES = Counter("wastream_sender_requests_total",
 LATENCY = Histogram("wastream_sender_request_seconds", "Graph API send latency (with uploads)",
                     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
 __all__ = ["GRAPH", "Sender", "install", "register"]
+
+
+READY_WAIT_S = 30.0
+
+
+class TemplateStatusesNotRead(TransientError):
+    """``wa.templates`` was not read to its end in time: the message waits in the
+    retry tiers."""
 
 
 def _error_dict(exc: BaseException) -> dict[str, Any]:
@@ -94,8 +107,11 @@ class Sender:
 
     def __init__(self, settings: Settings, client: MessagesClient, ledger: Ledger | MemoryLedger,
                  pacer: Pacer, publisher: Publisher,
-                 breakers: BreakerRegistry | None = None, uploads: Uploads | None = None) -> None:
+                 breakers: BreakerRegistry | None = None, uploads: Uploads | None = None,
+                 templates: TemplateStatuses | None = None) -> None:
         self.client = client
+        # Each template's status (None: every template is sent, as in a dry run).
+        self.templates = templates
         self.uploads = uploads  # stored media in replies (streams.media.outbound)
         self.ledger = ledger
         self.pacer = pacer
@@ -110,6 +126,9 @@ class Sender:
         msg = OutboundMessage.from_bytes(value or b"")
         if not msg.outbound_id or not msg.phone_number_id:
             raise RecordError("outbound message without outbound_id or phone_number_id")
+        if msg.template_of is not None:
+            await self._failed_later(msg, msg.template_of)
+            return
         is_read = msg.body.get("status") == "read"
         state, wamid = await self.ledger.claim(msg.outbound_id)
         if state == DONE:
@@ -124,6 +143,11 @@ class Sender:
                 "class": "InDoubt", "transient": False,
                 "message": "a worker died while sending; not sent again (at most once)"})
             return
+        try:
+            await self._may_send(msg.body)
+        except TemplateUnavailable as exc:
+            await self.ledger.settle(msg.outbound_id, "failed", error=_error_dict(exc))
+            raise  # held: a dead letter, released when the template is approved
         breaker = self.breakers.get(GRAPH)
         probe = False
         try:
@@ -142,6 +166,7 @@ class Sender:
             return
         except Exception as exc:
             breaker.failed(exc, probe, outage=_graph_outage)
+            self._refused(msg.body, exc)
             await self.ledger.settle(msg.outbound_id, "retry" if is_transient(exc) else "failed",
                                      error=_error_dict(exc))
             if _template_instead(msg, exc):
@@ -149,7 +174,11 @@ class Sender:
                 return
             raise
         breaker.success()
-        await self.ledger.settle(msg.outbound_id, "accepted", wamid=result.wamid)
+        # A free-form message with a template version: kept, for a 131047 Meta may
+        # still report in a status webhook (``_failed_later``).
+        fallback = msg.template if msg.template not in (None, msg.body) else None
+        await self.ledger.settle(msg.outbound_id, "accepted", wamid=result.wamid,
+                                 template=fallback)
         if not is_read:
             await self._delivery(msg, "accepted", wamid=result.wamid,
                                  source="dry_run" if result.dry_run else "sender")
@@ -165,6 +194,7 @@ class Sender:
         failure of the template itself goes to the retry tiers or ``wa.dlq`` as usual."""
         assert msg.template is not None
         tid = f"{msg.outbound_id}:template"
+        await self._may_send(msg.template)  # TemplateUnavailable: held, as any template
         state, wamid = await self.ledger.claim(tid)
         if state == IN_DOUBT:
             raise refused  # the template may have been sent: at most once, dead-lettered
@@ -175,6 +205,7 @@ class Sender:
             try:
                 result = await self.client.send(msg.phone_number_id, msg.template)
             except Exception as exc:
+                self._refused(msg.template, exc)
                 await self.ledger.settle(tid, "retry" if is_transient(exc) else "failed",
                                          error=_error_dict(exc))
                 raise
@@ -199,6 +230,44 @@ class Sender:
         OUTCOMES.labels("dry_run" if result.dry_run else "accepted", "none").inc()
         return result
 
+    async def _failed_later(self, request: OutboundMessage, wamid: str) -> None:
+        """Meta accepted the free-form message ``wamid`` and then failed it with 131047
+        (a status webhook): send its template version, once, exactly as for a 131047
+        answered at once (the same ledger id ``<outbound_id>:template``)."""
+        found = await self.ledger.template_of(wamid)
+        if found is None:
+            log.info("131047 reported for %s: no template version to send (none, or "
+                     "already sent)", wamid)
+            return
+        outbound_id, template = found
+        original = OutboundMessage(
+            outbound_id=outbound_id, wa_id=request.wa_id,
+            phone_number_id=request.phone_number_id, body={}, template=template,
+            correlation_id=request.correlation_id)
+        refused = GraphOutsideWindow(
+            f"131047 reported in a failed status webhook for {wamid}", code=131047)
+        await self._send_template(original, refused)
+
+    async def _may_send(self, body: dict[str, Any] | None) -> None:
+        """Raise :class:`TemplateUnavailable` when ``body`` is a template that is not
+        APPROVED (decision 0015); first wait until the statuses are read."""
+        key = template_key(body)
+        if key is None or self.templates is None:
+            return
+        if not self.templates.ready.is_set():
+            try:
+                await asyncio.wait_for(self.templates.ready.wait(), READY_WAIT_S)
+            except TimeoutError:
+                raise TemplateStatusesNotRead(
+                    "the template statuses (wa.templates) are not read yet") from None
+        self.templates.check(key)
+
+    def _refused(self, body: dict[str, Any] | None, exc: BaseException) -> None:
+        """Meta says the template is paused, disabled or missing: hold the next ones."""
+        key = template_key(body)
+        if isinstance(exc, GraphTemplateUnavailable) and key and self.templates is not None:
+            self.templates.refused(key, exc.code)
+
     async def _send(self, msg: OutboundMessage) -> SendResult:
         """POST the body, its stored media (if any) uploaded first; when Meta says the
         uploaded id is gone, upload again once."""
@@ -221,7 +290,9 @@ class Sender:
         except RecordError:
             return  # not a message: nothing to report on
         if msg.body.get("status") != "read":
-            await self._delivery(msg, "failed", error=_error_dict(exc))
+            # Held for its template: not failed for good, released on approval (0015).
+            status = "held" if isinstance(exc, TemplateUnavailable) else "failed"
+            await self._delivery(msg, status, error=_error_dict(exc))
 
     async def _delivery(self, msg: OutboundMessage, status: str, *, wamid: str | None = None,
                         error: dict[str, Any] | None = None, source: str = "sender") -> None:
@@ -249,9 +320,17 @@ def register(app: Any, settings: Settings, prepare_db: Prepare | None = None) ->
     outbound = app.topic(settings.topic(topics.OUTBOUND), key_type=bytes, value_type=bytes,
                          key_serializer="raw", value_serializer="raw")
     client = client_from_settings(settings)
-    ledger = MemoryLedger() if isinstance(client, DryRunClient) else Ledger(settings, prepare_db)
+    dry = isinstance(client, DryRunClient)
+    ledger = MemoryLedger() if dry else Ledger(settings, prepare_db)
+    # A dry run sends nothing, so it holds nothing either: no template statuses.
+    statuses = None if dry else TemplateStatuses(settings.sender.template_unknown == "hold")
     sender = Sender(settings, client, ledger, Pacer.from_settings(settings.sender),
-                    FaustPublisher(app), uploads=_uploads(settings, ledger))
+                    FaustPublisher(app), uploads=_uploads(settings, ledger), templates=statuses)
+    if statuses is not None:
+
+        @app.task  # type: ignore[untyped-decorator]
+        async def template_statuses() -> None:
+            await follow(settings, statuses, lambda known: release(settings, known))
     router = FailureRouter(app, settings, sender.process, name="outbound", recovery=False,
                            on_dead_letter=sender.on_dead_letter)
 

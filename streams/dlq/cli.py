@@ -12,6 +12,18 @@ from typing import Any
 import orjson
 
 
+def operator() -> str:
+    """Who runs the command, for ``--by``: the login name, else the uid. Never raises: in
+    a container the uid often has no passwd entry and $USER is unset, and getpass then
+    raises (an OSError since 3.13, a KeyError before)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        import os
+
+        return f"uid:{os.getuid()}"
+
+
 def _print(data: Any) -> None:
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
 
@@ -33,9 +45,12 @@ def _dlq(args: argparse.Namespace) -> int:
         if args.json:
             _print(rows)
         else:
-            for r in rows:
-                print(f"{r['dlq_id']}\t{r['status']}\t{r['type']}\t{r['error_class']}\t"
-                      f"attempt={r['attempt']}\tage={r['age_s']}s")
+            from wastream.output import table
+
+            if rows:
+                print(table(["DLQ_ID", "STATUS", "TYPE", "ERROR_CLASS", "ATTEMPT", "AGE_S"],
+                            [[r["dlq_id"], r["status"], r["type"], r["error_class"],
+                              r["attempt"], r["age_s"]] for r in rows]))
             print(f"{len(rows)} dead letters")
         return 0
     if args.action == "auto-redrive":
@@ -52,12 +67,13 @@ def _dlq(args: argparse.Namespace) -> int:
         _print(letter)
         return 0
     if args.action == "redrive":
-        res = asyncio.run(ops.redrive(args.dlq_id, by=args.by, reason=args.reason or ""))
+        res = asyncio.run(ops.redrive(args.dlq_id, by=args.by or operator(),
+                                      reason=args.reason or ""))
     else:
         if not args.reason:
             print("wastream dlq discard: --reason is required", file=sys.stderr)
             return 2
-        res = asyncio.run(ops.discard(args.dlq_id, by=args.by, reason=args.reason))
+        res = asyncio.run(ops.discard(args.dlq_id, by=args.by or operator(), reason=args.reason))
     _print(res)
     return 0 if res["result"] in ("redriven", "discarded") else 1
 
@@ -65,7 +81,7 @@ def _dlq(args: argparse.Namespace) -> int:
 def _graph_stub(args: argparse.Namespace) -> int:
     from standins.graph import serve
 
-    return serve(args.host, args.port, args.token)
+    return serve(args.host, args.port, args.token, args.webhook_url, args.app_secret)
 
 
 def add_parsers(sub: Any) -> None:
@@ -84,7 +100,8 @@ def add_parsers(sub: Any) -> None:
     dlq.add_argument("--status", choices=["open", "redriven", "discarded"],
                      help="list: by decision")
     dlq.add_argument("--json", action="store_true", help="list: JSON output")
-    dlq.add_argument("--by", default=getpass.getuser(), help="who decides (default: $USER)")
+    # Resolved when a decision is recorded, not while the parser is built (operator()).
+    dlq.add_argument("--by", default=None, help="who decides (default: your login name)")
     dlq.add_argument("--reason", help="why (required for discard)")
     dlq.add_argument("--cooldown", type=float, default=600.0,
                      help="auto-redrive: transient letters older than this (s)")
@@ -99,4 +116,7 @@ def add_parsers(sub: Any) -> None:
     stub.add_argument("--host", default="127.0.0.1")
     stub.add_argument("--port", type=int, default=8070)
     stub.add_argument("--token", default="stub-token", help="the bearer token it accepts")
+    stub.add_argument("--webhook-url", default=None,
+                      help="the ingress's /webhook: template status webhooks go there")
+    stub.add_argument("--app-secret", default=None, help="signs those webhooks")
     stub.set_defaults(func=_graph_stub)

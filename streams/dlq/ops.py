@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,10 +35,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from schemas import headers as h
 from schemas import topics
 from schemas.dlq import DlqDecision
+from schemas.outbound import OutboundMessage
+from schemas.record import RecordError
 from streams.runtime import faust_internals
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 from wastream.observability import logs
 
+TEMPLATE_UNAVAILABLE = "template_unavailable"  # TemplateUnavailable.error_class
 DONE_STATUS = {"redrive": "redriven", "discard": "discarded"}
 REDRIVEN = "redriven"  # the mark a redrive appends once the letter is re-published
 PENDING = "redrive_pending"  # a redrive decided and (maybe) never re-published
@@ -145,11 +150,13 @@ class LogTail:
         self.read_total = 0  # records read so far (a metric for tests)
 
     async def read_new(self, timeout_s: float = 30.0) -> list[Any]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
+        # earliest as well as seek_to_beginning: a "latest" reset racing the seek loses
+        # records
+        consumer = AIOKafkaConsumer(**client_args(self.settings.kafka),
                                     enable_auto_commit=False, group_id=None,
                                     auto_offset_reset="earliest")
-        await consumer.start()
         try:
+            await consumer.start()
             # A consumer without a subscription has no metadata of the topic yet: refresh
             # the client's own (a separate ClusterMetadata leaves the fetcher without
             # leaders).
@@ -278,7 +285,7 @@ class DlqOps:
         return self.decisions[dlq_id][0]
 
     async def _producer(self) -> AIOKafkaProducer:
-        p = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
+        p = AIOKafkaProducer(**client_args(self.settings.kafka),
                              acks="all", enable_idempotence=True)
         await p.start()
         return p
@@ -344,6 +351,26 @@ class DlqOps:
         if earlier is not None:
             return {"dlq_id": dlq_id, "result": _already(earlier)}
         return {"dlq_id": dlq_id, "result": "discarded"}
+
+    async def release_templates(self, approved: Callable[[tuple[str, str]], bool],
+                                by: str = "template-approved") -> list[dict[str, Any]]:
+        """Redrive every open ``template_unavailable`` letter (a message held for its
+        template, decision 0015) whose template ``approved`` says may go now."""
+        done = []
+        for letter in (await self.load()).values():
+            if letter.status != "open" or letter.hdr(h.ERROR_CLASS) != TEMPLATE_UNAVAILABLE:
+                continue
+            name, _, lang = letter.hdr(h.HELD_FOR).partition(":")
+            key: tuple[str, str] | None = (name, lang) if name and lang else None
+            if key is None:  # held on Meta's answer (132001/132015/132016): the body's
+                try:
+                    key = OutboundMessage.from_bytes(letter.value or b"").template_key()
+                except RecordError:
+                    continue
+            if key is not None and approved(key):
+                done.append(await self.redrive(
+                    letter.dlq_id, by=by, reason=f"template {key[0]} ({key[1]}) is APPROVED"))
+        return done
 
     async def auto_redrive(self, cooldown_s: float) -> list[dict[str, Any]]:
         """Redrive every open transient-class letter older than ``cooldown_s`` (the seed's

@@ -12,6 +12,7 @@ import orjson
 
 from schemas.domain import Event
 from schemas.envelope import InboundEvent
+from schemas.templates import TemplateChange
 
 if TYPE_CHECKING:
     from streams.engine.domains import Domains
@@ -175,5 +176,8 @@ class Out:
         default_factory=list
     )  # (to, type, payload)
     delivery: list[dict[str, Any]] = field(default_factory=list)
+    templates: list[TemplateChange] = field(default_factory=list)  # to wa.templates
+    # wamids Meta accepted then failed with 131047: their template versions go instead.
+    template_of: list[str] = field(default_factory=list)
     recovery: dict[str, Any] | None = None
     transition: tuple[str, str] | None = None  # (previous flow, previous step) when state changed

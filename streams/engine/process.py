@@ -11,6 +11,8 @@ redelivered events is the agent's (``streams.agent.dedupe``, decision 0011).
 
 from __future__ import annotations
 
+from schemas.meta.templates import TEMPLATE_FIELDS
+from schemas.templates import from_event as template_change
 from streams.engine import messages as m
 from streams.engine.catalog import MENU_WORDS, STOP_WORDS
 from streams.engine.common import say, t
@@ -18,6 +20,7 @@ from streams.engine.flows import MENU, Go
 from streams.engine.menu import menu_body
 from streams.engine.model import Conv, Ctx, Input, Out, parse_input
 
+OUTSIDE_WINDOW = 131047  # Meta's error code for a free-form message outside the window
 RESTING = frozenset({"new", "menu", "ended", "expired"})
 
 
@@ -38,6 +41,12 @@ def process(conv: Conv, ctx: Ctx) -> Out:
     kind = ev.type
     if kind.startswith("status."):
         _status(conv, ctx, out)
+    elif ev.field in TEMPLATE_FIELDS:
+        # A template's status, category or quality: for every worker's sender and the
+        # message_templates table, through wa.templates (decision 0015).
+        change = template_change(ev)
+        if change is not None:
+            out.templates.append(change)
     elif kind == "wastream.recovery":
         _recover(conv, ctx, out)
     elif kind == "wastream.timer":
@@ -174,7 +183,12 @@ def _status(conv: Conv, ctx: Ctx, out: Out) -> None:
     p = ctx.event.payload
     status = str(p.get("status") or ctx.event.type.removeprefix("status."))
     wamid = str(p.get("id") or "")
-    out.delivery.append({"status": status, "wamid": wamid or None, "error": _first_error(p)})
+    error = _first_error(p)
+    out.delivery.append({"status": status, "wamid": wamid or None, "error": error})
+    if status == "failed" and wamid and error is not None and error.get("code") == OUTSIDE_WINDOW:
+        # Meta accepted a free-form message and then found the window closed: its
+        # template version goes instead, once (the sender knows it by the wamid).
+        out.template_of.append(wamid)
 
 
 def _first_error(p: dict[str, object]) -> dict[str, object] | None:

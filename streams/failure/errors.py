@@ -30,6 +30,9 @@ class StreamError(Exception):
 
     transient: ClassVar[bool] = False
     hold: ClassVar[bool] = False
+    #: The error class a dead letter shows (``wastream.error_class``); None: the
+    #: exception's qualified class name.
+    error_class: ClassVar[str | None] = None
 
     def __init__(self, message: str = "", *, retry_after_s: float | None = None) -> None:
         super().__init__(message)
@@ -68,6 +71,21 @@ class EffectTooLarge(PermanentError):
     """An effect of the event (a reply, a state record …) is larger than a producer
     request may be: the broker would refuse it on every try, so the event is
     dead-lettered instead of stalling its agent's group commit."""
+
+
+class TemplateUnavailable(PermanentError):
+    """A message that must go as a template whose template is not APPROVED (PENDING,
+    REJECTED, PAUSED, DISABLED, or a status never seen), by our ``wa.templates`` or by
+    Meta's answer: held as a dead letter of class ``template_unavailable``, redriven
+    once a status change approves the template (decision 0015)."""
+
+    error_class = "template_unavailable"
+
+    def __init__(self, message: str = "", *, template: tuple[str, str] | None = None,
+                 status: str | None = None, retry_after_s: float | None = None) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.template = template
+        self.status = status
 
 
 class InjectedTransient(TransientError):
@@ -129,9 +147,10 @@ class GraphInvalidParameter(GraphPermanent):
     """100: invalid parameter (a bug in the body we built)."""
 
 
-class GraphTemplateUnavailable(GraphPermanent):
+class GraphTemplateUnavailable(GraphPermanent, TemplateUnavailable):
     """132001 (no such template in this language), 132015 (paused for low quality),
-    132016 (disabled): the template cannot be used until it is approved again."""
+    132016 (disabled): the template cannot be used until it is approved again (held
+    like :class:`TemplateUnavailable`)."""
 
 
 class GraphTemplateInvalid(GraphPermanent):

@@ -29,8 +29,11 @@ class Origin:
 
 
 def error_class(exc: BaseException) -> str:
-    """An error's class as the ``wastream.error_class`` header and the metrics name it."""
-    return f"{type(exc).__module__}.{type(exc).__qualname__}"
+    """An error's class as the ``wastream.error_class`` header and the metrics name it:
+    its own ``error_class`` when it names one (``template_unavailable``), else the
+    qualified name of its type."""
+    return (getattr(exc, "error_class", None)
+            or f"{type(exc).__module__}.{type(exc).__qualname__}")
 
 
 def error_headers(exc: BaseException, origin: Origin, attempt: int) -> dict[str, str | int | None]:
@@ -46,6 +49,7 @@ def error_headers(exc: BaseException, origin: Origin, attempt: int) -> dict[str,
         h.ERROR_TRACE: "".join(traceback.format_exception(exc))[-8000:],
         h.FAILED_AT: datetime.now(UTC).isoformat(),
         h.DLQ_ID: origin.dlq_id,
+        h.HELD_FOR: ":".join(held) if (held := getattr(exc, "template", None)) else None,
     }
 
 

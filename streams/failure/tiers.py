@@ -33,6 +33,7 @@ from prometheus_client import Counter, Gauge
 from schemas import headers as h
 from schemas import topics
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +77,10 @@ class TierConsumer:
 
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(
-            *self.topics, bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            *self.topics, **client_args(self.settings.kafka),
             group_id=self.settings.group(GROUP), enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=500)
-        producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
+        producer = AIOKafkaProducer(**client_args(self.settings.kafka),
                                     acks="all", enable_idempotence=True)
         await producer.start()
         try:

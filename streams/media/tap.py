@@ -29,6 +29,7 @@ from schemas import headers as h
 from schemas import topics
 from streams.media.limits import MEDIA_TYPES
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +64,10 @@ class MediaTap:
 
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(
-            self.source, bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            self.source, **client_args(self.settings.kafka),
             group_id=self.settings.group("wastream.media"), enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=500)
-        producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
+        producer = AIOKafkaProducer(**client_args(self.settings.kafka),
                                     acks="all", enable_idempotence=True)
         await producer.start()
         try:

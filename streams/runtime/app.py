@@ -18,6 +18,7 @@ import faust
 from schemas import topics
 from streams.engine.model import Options
 from wastream.config import Settings
+from wastream.config.kafka import faust_credentials
 
 
 def _raw_topic(app: faust.App, settings: Settings, logical: str) -> Any:
@@ -52,6 +53,7 @@ class Runtime:
     domain: Any
     delivery: Any
     recovery: Any
+    templates: Any
     chat_state: Any
     #: Creates the database tables the worker writes itself (the sender's ledger) when
     #: they are missing; ``wastream worker`` passes the migrations (None: not created).
@@ -70,6 +72,7 @@ def create_app(settings: Settings) -> Runtime:
     app = faust.App(
         settings.faust_app_id,
         broker=brokers,
+        broker_credentials=faust_credentials(settings.kafka),
         store=store,
         datadir=str(ddir),
         autodiscover=False,
@@ -112,5 +115,6 @@ def create_app(settings: Settings) -> Runtime:
         domain=_raw_topic(app, settings, topics.DOMAIN),
         delivery=_raw_topic(app, settings, topics.DELIVERY),
         recovery=_raw_topic(app, settings, topics.RECOVERY),
+        templates=_raw_topic(app, settings, topics.TEMPLATES),
         chat_state=chat_state,
     )

@@ -14,10 +14,16 @@ so that an upgrade is one module to re-read, not a hunt through the agents:
 - :func:`no_spinner`: Faust's terminal spinner turns the root logger to DEBUG.
 - :func:`force_metadata_update`: aiokafka's consumer cannot list a topic's partitions
   before its client has fetched metadata; the public API has no way to ask for it.
+- :func:`stop_deadline`: mode's ``Worker`` stops its services in order on SIGINT/SIGTERM
+  and waits for each, for ever when the broker is away; a second signal is ignored.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
 from typing import Any
 
 
@@ -67,3 +73,28 @@ async def force_metadata_update(consumer: Any) -> None:
     """Make an ``aiokafka.AIOKafkaConsumer`` fetch cluster metadata now
     (``consumer._client.force_metadata_update``), so ``partitions_for_topic`` answers."""
     await consumer._client.force_metadata_update()
+
+
+def stop_deadline(worker: Any, seconds: float) -> None:
+    """Exit the process ``seconds`` after the first SIGINT/SIGTERM if mode's orderly stop
+    has not finished by then (``mode.Worker._schedule_shutdown`` is where both signals
+    land, once: later signals are ignored). With the broker away a Kafka client's stop
+    waits for ever; exiting then is a crash, which the system is built for (effects are
+    idempotent, offsets not committed are read again). A thread, not the event loop,
+    keeps the time: the loop is the thing that may be stuck."""
+    schedule = worker._schedule_shutdown
+
+    def _exit(signum: int) -> None:
+        sys.stderr.write(f"wastream worker: not stopped {seconds:g}s after "
+                         f"{signal.Signals(signum).name}: exiting now\n")
+        sys.stderr.flush()
+        os._exit(128 + signum)
+
+    def _schedule(signum: signal.Signals) -> None:
+        if not worker._signal_stop_time:
+            timer = threading.Timer(seconds, _exit, args=(int(signum),))
+            timer.daemon = True
+            timer.start()
+        schedule(signum)
+
+    worker._schedule_shutdown = _schedule

@@ -38,6 +38,7 @@ from prometheus_client import Counter
 from streams.failure.records import Origin
 from streams.runtime import faust_internals
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ class HoleGuard:
     async def reader(self) -> AIOKafkaConsumer:
         if self._reader is None:  # the caller holds _reader_lock
             reader = AIOKafkaConsumer(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                **client_args(self.settings.kafka),
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
@@ -251,7 +252,7 @@ class HoleGuard:
         async with self._admin_lock:  # actors of several partitions may ask at once
             if self._admin is None:
                 admin = AIOKafkaAdminClient(
-                    bootstrap_servers=self.settings.kafka_bootstrap_servers
+                    **client_args(self.settings.kafka)
                 )
                 await admin.start()
                 self._admin = admin

@@ -27,7 +27,7 @@ def install(rt: Any, groups: Sequence[str] = (),
     """``streams.worker`` hook: the lag probe of Faust's group and ``groups`` (each
     measurement also handed to ``on_measured``), and the endpoint when a port is set."""
     settings = rt.settings
-    probe = LagProbe(settings.kafka_bootstrap_servers, [settings.faust_app_id, *groups],
+    probe = LagProbe(settings.kafka, [settings.faust_app_id, *groups],
                      interval_s=LAG_INTERVAL_S, on_measured=on_measured)
 
     async def started() -> bool:

@@ -28,6 +28,7 @@ from schemas.record import RecordError
 from streams.engine.domains import Domains
 from streams.runtime import faust_internals
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 30.0
@@ -50,7 +51,7 @@ async def follow(
     ``caught_up`` is set when the models hold everything logged before the start."""
     topic = settings.topic(topics.DOMAIN)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_args(settings.kafka),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="latest",

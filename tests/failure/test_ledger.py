@@ -91,3 +91,31 @@ async def test_without_a_prepare_hook_a_missing_table_is_a_transient_error(
         assert is_transient(info.value)
     finally:
         await ledger.close()
+
+
+async def test_a_ledger_migrated_before_0008_is_migrated_and_keeps_template_versions(
+        dev_stack: dict[str, str]) -> None:
+    """A worker newer than the database (the ledger without 0008's template column)
+    applies the migrations first; then a free-form message's template version is found
+    by its wamid (a 131047 Meta reports later, decision 0015), until it is replaced."""
+    schema = f"tl{uuid.uuid4().hex[:10]}"
+    settings = Settings.from_env({"DATABASE_URL": dev_stack["database_url"],
+                                  "WASTREAM_DB_SCHEMA": schema})
+    conn = await asyncpg.connect(dev_stack["database_url"])
+    await migrate(settings)
+    await conn.execute(f'ALTER TABLE "{schema}".wa_sender_ledger DROP COLUMN template')
+    await conn.execute(f"DELETE FROM \"{schema}\".schema_migrations "
+                       "WHERE name = '0008_message_templates'")
+    ledger = Ledger(settings, migrate)
+    try:
+        template = {"type": "template", "template": {"name": "t", "language": {"code": "en"}}}
+        assert await ledger.claim("out-1") == (FRESH, None)
+        await ledger.settle("out-1", "accepted", wamid="wamid.F", template=template)
+        assert await ledger.template_of("wamid.F") == ("out-1", template)
+        await ledger.settle("out-1", "accepted", wamid="wamid.T")  # the template went
+        assert await ledger.template_of("wamid.F") is None
+        assert await ledger.template_of("wamid.T") is None
+    finally:
+        await ledger.close()
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()

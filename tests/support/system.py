@@ -174,8 +174,12 @@ class System:
         if drop:
             with contextlib.suppress(Exception):
                 from wastream.admin import delete_prefixed
+                from wastream.config import Settings
+                from wastream.config.kafka import client_args
 
-                await delete_prefixed(self.bootstrap, self.prefix)
+                # The system's own connection settings (a secure broker's credentials).
+                connection = client_args(Settings.from_env(self.env).kafka)
+                await delete_prefixed(self.bootstrap, self.prefix, connection)
             with contextlib.suppress(Exception):
                 conn = await asyncpg.connect(self.database_url)
                 try:

@@ -145,3 +145,32 @@ def test_template_parameters_are_made_acceptable_and_counts_are_checked() -> Non
         except ValueError:
             continue
         raise AssertionError(f"{wrong} accepted")
+
+
+def test_a_buyers_interest_and_the_farmers_answer_go_as_templates_when_quiet() -> None:
+    from tests.domains.farmer.test_farmer import F1, NEAR, B, _list, _open
+
+    h = Harness()
+    lid = _list(h, F1, "I sell 300 kg of beans at 700 rwf", NEAR)
+    _open(h, B)
+    h.say(B, "beans in Musanze")
+    h.pick(B, f"offer:{lid}")
+    mark = len(h.sent)
+    h.deliver(dataclasses.replace(c.button(B, "offer:interested"), profile_name="Aline"))
+    (asked,) = h.to(F1, mark)
+    farmer = h.conv(F1)  # who listed three days ago, say, and was quiet since
+    assert window.choose(asked, farmer, farmer.last_inbound + 60, DAY)[0] == {
+        k: v for k, v in asked.items() if k != m.TEMPLATE}  # free-form within the window
+    body, _ = window.choose(asked, farmer, farmer.last_inbound + 3 * DAY, DAY)
+    assert body["template"]["name"] == "farmer_interest"
+    buyer, what = (p["text"] for p in body["template"]["components"][0]["parameters"])
+    assert (buyer, what) == ("Aline", "Beans (300 kg)")
+    accept = body["template"]["components"][1]["parameters"][0]["payload"]
+    assert accept.startswith("produce:accept:")
+    mark = len(h.sent)  # the farmer answers by the template's button, days later
+    h.deliver(template_button(F1, accept, "Accept"))
+    (news,) = h.to(B, mark)
+    buyer_conv = h.conv(B)
+    body, _ = window.choose(news, buyer_conv, buyer_conv.last_inbound + 2 * DAY, DAY)
+    assert body["template"]["name"] == "farmer_interest_answer"
+    assert f"https://wa.me/{F1}" in body["template"]["components"][0]["parameters"][0]["text"]

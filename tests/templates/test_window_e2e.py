@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from schemas import topics
 from standins.graph import GraphStub
-from tests.support.system import APP_SECRET, System
+from standins.webhooks import Webhooks
+from tests.support.system import APP_SECRET, System, free_port
 from wastream.driver import ConversationDriver, options, render
 from wastream.templates import shipped
 
@@ -24,10 +25,15 @@ DAY = 86400.0
 
 @contextlib.asynccontextmanager
 async def graph(system: System, window_s: float, **env: str) -> AsyncIterator[GraphStub]:
-    """The stand-in with the shipped catalog approved, the worker's sender pointed at it."""
+    """The stand-in with the shipped catalog approved, the worker's sender pointed at it;
+    its webhooks (first the catalog's APPROVED statuses, so the worker knows them) go to
+    the ingress as soon as it is up."""
     stub = await GraphStub().start()
     stub.waba.window_s = window_s
     stub.waba.approve(shipped())
+    system.ingress_port = system.ingress_port or free_port()
+    stub.webhooks = Webhooks(system.webhook_url, APP_SECRET)
+    stub.later(stub.announce())
     system.env_overrides.update({
         "WHATSAPP_GRAPH_URL": stub.url, "WHATSAPP_ACCESS_TOKEN": stub.token,
         "WASTREAM_SENDER_RECIPIENT_RATE": "1000", "WASTREAM_SENDER_RECIPIENT_BURST": "1000",

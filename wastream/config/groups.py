@@ -40,9 +40,66 @@ class KafkaSettings(Group):
     partitions: int = Field(
         4, ge=1, alias="WASTREAM_PARTITIONS",
         description="partitions of every topic (all co-partitioned by wa_id)")
-    replication_factor: int = Field(
-        1, ge=1, alias="WASTREAM_REPLICATION_FACTOR",
-        description="replication factor of the topics `wastream topics` and Faust create")
+    replication_factor: int | None = Field(
+        None, ge=1, alias="WASTREAM_REPLICATION_FACTOR",
+        description="replication factor of the topics `wastream topics` and Faust create; "
+        "unset: 1 when every bootstrap server is on loopback (the dev stack), else 3",
+        json_schema_extra=doc(shown_default="1 on loopback, else 3"))
+    retention_ms: int = Field(
+        topics.DEFAULT_RETENTION_MS, ge=-1, alias="WASTREAM_RETENTION_MS",
+        description="`retention.ms` of every topic but the unlimited ones (wa.inbound, "
+        "wa.dlq, wa.dlq.ops); -1: unlimited")
+    topic_retention_ms: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict, alias="WASTREAM_TOPIC_RETENTION_MS",
+        description="`retention.ms` of named topics, over the defaults above",
+        json_schema_extra=doc(accepts="logical topic=ms pairs separated by commas, ms >= -1 "
+                              "(e.g. wa.state=86400000,wa.outbound=-1)", shown_default="none"))
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", alias="KAFKA_SECURITY_PROTOCOL",
+        description="how every Kafka client connects (wastream.config.kafka): TLS (SSL), "
+        "SASL, both, or neither")
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", alias="KAFKA_SASL_MECHANISM",
+        description="SASL mechanism, with SASL_PLAINTEXT or SASL_SSL")
+    sasl_username: str | None = Field(
+        None, alias="KAFKA_SASL_USERNAME",
+        description="SASL user; required with SASL_PLAINTEXT or SASL_SSL")
+    sasl_password: SecretStr | None = Field(
+        None, alias="KAFKA_SASL_PASSWORD",
+        description="SASL password; required with SASL_PLAINTEXT or SASL_SSL")
+    ssl_cafile: Path | None = Field(
+        None, alias="KAFKA_SSL_CAFILE",
+        description="PEM file of the CAs that sign the brokers' certificates, with SSL or "
+        "SASL_SSL; unset: the system's CAs")
+    ssl_certfile: Path | None = Field(
+        None, alias="KAFKA_SSL_CERTFILE",
+        description="PEM client certificate, for brokers that require mutual TLS")
+    ssl_keyfile: Path | None = Field(
+        None, alias="KAFKA_SSL_KEYFILE",
+        description="PEM private key of `KAFKA_SSL_CERTFILE`")
+
+    @field_validator("topic_retention_ms", mode="before")
+    @classmethod
+    def _retentions(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        out: dict[str, int] = {}
+        for pair in (p.strip() for p in v.split(",") if p.strip()):
+            name, sep, ms = pair.partition("=")
+            if not sep or not ms.strip().lstrip("-").isdigit() or int(ms) < -1:
+                raise ValueError(f"bad pair {pair!r}")
+            out[name.strip()] = int(ms)
+        return out
+
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL_") and not (
+                self.sasl_username and self.sasl_password):
+            raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs "
+                             "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together")
+        return self
 
 
 class DatabaseSettings(Group):
@@ -129,6 +186,10 @@ class WorkerSettings(Group):
         "", alias="WASTREAM_WORKER_ID",
         description="suffix of the worker's Faust data directory, when several workers of "
         "one app share a machine")
+    stop_timeout_s: float = Field(
+        8.0, gt=0, alias="WASTREAM_WORKER_STOP_TIMEOUT_S",
+        description="after SIGTERM or SIGINT, exit this long later if the orderly stop has "
+        "not finished (it waits for ever while the broker is away)")
     table_store: Literal["memory", "rocksdb"] = Field(
         "memory", alias="WASTREAM_TABLE_STORE",
         description="Faust table store; `rocksdb` needs the `rocksdb` extra")
@@ -317,6 +378,12 @@ class SenderSettings(Group):
         description="how long a claim in the sender's ledger waits for PostgreSQL to come "
         "back before the message goes to the retry tiers (a settle after a POST Meta "
         "accepted waits as long as it takes)")
+    template_unknown: Literal["hold", "send"] = Field(
+        "hold", alias="WASTREAM_TEMPLATE_UNKNOWN",
+        description="a template whose status `wa.templates` never reported: `hold` it "
+        "like a paused one (a dead letter `template_unavailable`, released when a status "
+        "webhook or `wastream templates sync --publish` reports it APPROVED) or `send` it "
+        "anyway")
 
 
 class ProjectorSettings(Group):

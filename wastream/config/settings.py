@@ -32,6 +32,16 @@ from wastream.config.groups import (
 G = TypeVar("G", bound=Group)
 
 
+def adopt(values: Mapping[str, str]) -> list[str]:
+    """Add to the process environment the variables of ``values`` it lacks (or has empty),
+    so that every later ``Settings.from_env()`` sees them; return their names. This is
+    how one-shot commands take what ``wastream run`` generated (wastream.runenv)."""
+    added = [name for name, value in values.items() if not os.environ.get(name)]
+    for name in added:
+        os.environ[name] = values[name]
+    return added
+
+
 def reveal(secret: SecretStr | None) -> str | None:
     """The value of a secret setting (None when unset), for the one place that uses it."""
     return None if secret is None else secret.get_secret_value()
@@ -142,7 +152,14 @@ class Settings:
 
     @property
     def replication_factor(self) -> int:
-        return self.kafka.replication_factor
+        """``WASTREAM_REPLICATION_FACTOR``, else 1 for a broker on loopback (the dev stack,
+        tests' brokers) and 3 for a real cluster."""
+        if self.kafka.replication_factor is not None:
+            return self.kafka.replication_factor
+        hosts = [b.strip().rsplit(":", 1)[0].strip("[]")
+                 for b in self.kafka.bootstrap_servers.split(",") if b.strip()]
+        loopback = all(h in ("localhost", "::1") or h.startswith("127.") for h in hosts)
+        return 1 if loopback else 3
 
     @property
     def database_url(self) -> str:

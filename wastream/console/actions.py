@@ -20,6 +20,7 @@ from schemas import topics
 from schemas.envelope import InboundEvent
 from streams.dlq.ops import DlqOps
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 RESET_TYPE = "wastream.recovery"  # the engine's reset (streams/engine/process.py)
 BULK_MAX = 200  # letters one bulk action may touch (each is its own exactly-once decision)
@@ -50,7 +51,7 @@ class Actions:
 
     async def _produce(self) -> AIOKafkaProducer:
         if self._producer is None:
-            p = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            p = AIOKafkaProducer(**client_args(self.settings.kafka),
                                  acks="all", enable_idempotence=True)
             await p.start()
             self._producer = p

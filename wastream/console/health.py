@@ -28,6 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from schemas import topics
 from streams.runtime import faust_internals
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 log = logging.getLogger(__name__)
 BREAKER_NAMES = {0: "closed", 1: "half_open", 2: "open"}
@@ -115,8 +116,8 @@ class Health:
         async with self.pool.acquire() as conn:
             stored = await conn.fetch('SELECT projection, topic, partition, "offset" '
                                       "FROM projection_offsets")
-        consumer = AIOKafkaConsumer(bootstrap_servers=s.kafka_bootstrap_servers, group_id=None)
-        admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
+        consumer = AIOKafkaConsumer(**client_args(s.kafka), group_id=None)
+        admin = AIOKafkaAdminClient(**client_args(s.kafka))
         await consumer.start()
         await admin.start()
         try:

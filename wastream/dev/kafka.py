@@ -15,8 +15,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from wastream.config import KafkaSettings
+from wastream.config.kafka import client_args
 from wastream.dev import procs
+from wastream.dev.secure import SecureFiles, TlsError
 
 POM = Path(__file__).with_name("kafka-pom.xml")
 MAIN_CLASS = "kafka.Kafka"
@@ -48,6 +52,9 @@ class KafkaNode:
     port: int
     controller_port: int
     host: str = "127.0.0.1"
+    #: SASL_SSL with SCRAM-SHA-512 users and a CA of its own (``wastream dev up --secure``)
+    #: instead of a PLAINTEXT listener.
+    secure: bool = False
 
     @property
     def bootstrap(self) -> str:
@@ -68,6 +75,22 @@ class KafkaNode:
     @property
     def config_file(self) -> Path:
         return self.home / "server.properties"
+
+    @property
+    def secure_files(self) -> SecureFiles:
+        return SecureFiles(self.home / "tls")
+
+    def client_env(self) -> dict[str, str]:
+        """The settings of a client of this broker (the bootstrap and, when secure, the
+        credentials and the CA)."""
+        env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap}
+        if self.secure:
+            env.update(self.secure_files.client_env())
+        return env
+
+    def client_args(self) -> dict[str, Any]:
+        """aiokafka's connection arguments for this broker."""
+        return client_args(KafkaSettings.from_env(self.client_env()))
 
     def pid(self) -> int | None:
         pid = procs.read_pid(self.pid_file)
@@ -113,18 +136,23 @@ class KafkaNode:
 
     def write_config(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
+        # The client listener is the only one clients reach; the controller's stays
+        # PLAINTEXT on its own loopback port (clients never connect to it).
+        listener = "SASL_SSL" if self.secure else "PLAINTEXT"
+        security = self.secure_files.broker_properties(listener) if self.secure else []
         self.config_file.write_text(
             "\n".join(
                 [
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.voters=1@{self.host}:{self.controller_port}",
-                    f"listeners=PLAINTEXT://{self.host}:{self.port},"
+                    f"listeners={listener}://{self.host}:{self.port},"
                     f"CONTROLLER://{self.host}:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://{self.host}:{self.port}",
+                    f"advertised.listeners={listener}://{self.host}:{self.port}",
                     "controller.listener.names=CONTROLLER",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    f"inter.broker.listener.name={listener}",
+                    f"listener.security.protocol.map=CONTROLLER:PLAINTEXT,{listener}:{listener}",
+                    *security,
                     f"log.dirs={self.data_dir}",
                     "num.partitions=1",
                     "auto.create.topics.enable=false",
@@ -186,6 +214,7 @@ class KafkaNode:
                     cluster_id,
                     "-c",
                     str(self.config_file),
+                    *(self.secure_files.scram_args() if self.secure else []),
                 ),
                 capture_output=True,
                 text=True,
@@ -210,6 +239,15 @@ class KafkaNode:
                 "set WASTREAM_KAFKA_PORT to a free port"
             )
         cp = self.classpath()
+        if self.secure:
+            if (self.data_dir / "meta.properties").exists() and not self.secure_files.exists():
+                raise DevStackError(
+                    f"{self.home} holds a broker formatted without --secure (no SCRAM "
+                    "users): use another WASTREAM_HOME for the secure stack")
+            try:
+                self.secure_files.make(self.host)
+            except TlsError as exc:
+                raise DevStackError(str(exc)) from None
         self.write_config()
         self.format_storage(cp)
         log = self.log_file.open("ab")
@@ -233,7 +271,7 @@ class KafkaNode:
             if proc is not None and proc.poll() is not None:
                 raise DevStackError(f"Kafka exited with {proc.returncode}; see {self.log_file}")
             try:
-                asyncio.run(metadata_ok(self.bootstrap))
+                asyncio.run(metadata_ok(self.bootstrap, connection=self.client_args()))
                 return
             except Exception as exc:
                 last = exc
@@ -252,21 +290,26 @@ class KafkaNode:
         if self.pid() is None:
             return False
         try:
-            asyncio.run(metadata_ok(self.bootstrap, timeout_s=5.0))
+            asyncio.run(metadata_ok(self.bootstrap, timeout_s=5.0,
+                                    connection=self.client_args()))
         except Exception:
             return False
         return True
 
 
-async def metadata_ok(bootstrap: str, timeout_s: float = 3.0) -> None:
-    """A real metadata round trip: the broker answers and names at least one broker."""
+async def metadata_ok(
+    bootstrap: str, timeout_s: float = 3.0, connection: dict[str, Any] | None = None
+) -> None:
+    """A real metadata round trip: the broker answers and names at least one broker
+    (``connection``: wastream.config.kafka.client_args, overriding ``bootstrap``)."""
     import logging
 
     from aiokafka.client import AIOKafkaClient
 
     # While the broker boots, every attempt logs a connection error: not news here.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    client = AIOKafkaClient(**(connection or {"bootstrap_servers": bootstrap}),
+                            request_timeout_ms=int(timeout_s * 1000))
     try:
         await asyncio.wait_for(client.bootstrap(), timeout_s)
         metadata = await asyncio.wait_for(client.fetch_all_metadata(), timeout_s)

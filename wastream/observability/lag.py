@@ -18,6 +18,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import Gauge
 
+from wastream.config.groups import KafkaSettings
+from wastream.config.kafka import client_args
+
 log = logging.getLogger(__name__)
 
 CONSUMER_LAG = Gauge(
@@ -29,12 +32,12 @@ Lags = dict[tuple[str, str, int], int]
 
 
 class LagProbe:
-    """Measures the lag of ``groups`` on the broker at ``bootstrap``; ``on_measured`` is
+    """Measures the lag of ``groups`` on the cluster of ``kafka``; ``on_measured`` is
     called with every measurement (the retry tiers derive their depth from it)."""
 
-    def __init__(self, bootstrap: str, groups: Sequence[str], interval_s: float = 10.0,
+    def __init__(self, kafka: KafkaSettings, groups: Sequence[str], interval_s: float = 10.0,
                  on_measured: Callable[[Lags], None] | None = None) -> None:
-        self.bootstrap = bootstrap
+        self.kafka = kafka
         self.groups = list(groups)
         self.interval_s = interval_s
         self.on_measured = on_measured
@@ -45,10 +48,9 @@ class LagProbe:
     async def measure(self) -> Lags:
         """One measurement: lag per (group, topic, partition) with a committed offset."""
         if self._admin is None:
-            self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+            self._admin = AIOKafkaAdminClient(**client_args(self.kafka))
             await self._admin.start()
-            self._ends = AIOKafkaConsumer(bootstrap_servers=self.bootstrap,
-                                          enable_auto_commit=False)
+            self._ends = AIOKafkaConsumer(**client_args(self.kafka), enable_auto_commit=False)
             await self._ends.start()
         assert self._ends is not None
         committed: dict[str, dict[TopicPartition, int]] = {}

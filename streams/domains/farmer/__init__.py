@@ -12,7 +12,7 @@ interest accepted by the farmer connects them.
 
 from __future__ import annotations
 
-from streams.domains.farmer import interest, manage, market
+from streams.domains.farmer import interest, manage, market, templates
 from streams.domains.farmer.catalog import TEXTS
 from streams.domains.farmer.events import EVENTS
 from streams.domains.farmer.index import ProduceIndex
@@ -29,4 +29,5 @@ DOMAIN = Domain(
     choices=interest.CHOICES,
     options=FarmerOptions,
     model=ProduceIndex.from_options,
+    templates=templates.TEMPLATES,
 )

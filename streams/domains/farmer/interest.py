@@ -17,6 +17,7 @@ from streams.domains.farmer.need import FLOW_NAME
 from streams.domains.farmer.options import NAME
 from streams.domains.farmer.prompts import amount, crop_name, shown, unit_name
 from streams.domains.farmer.sell import listings
+from streams.domains.farmer.templates import ANSWER, INTEREST
 from streams.engine import messages as m
 from streams.engine.domain import ChoiceHandler, EventHandler
 from streams.engine.flows import Go
@@ -56,11 +57,18 @@ def on_interest(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     if p.get("quantity") is not None and p.get("unit"):
         wanted = t(conv, "interest.wanted", wanted=f"{amount(float(p['quantity']))} "
                    f"{unit_name(str(p['unit']), conv.lang)}")
+    buyer = p.get("buyer_name") or t(conv, "interest.someone")
     body = t(conv, "interest.to_farmer", **shown(listing, conv.lang), km=p.get("km", "?"),
-             buyer=p.get("buyer_name") or t(conv, "interest.someone"), wanted=wanted)
-    out.replies.append(m.buttons_body(conv.wa_id, body, [
-        m.Option(f"produce:accept:{iid}", t(conv, "interest.accept")),
-        m.Option(f"produce:decline:{iid}", t(conv, "interest.decline"))]))
+             buyer=buyer, wanted=wanted)
+    accept, decline = f"produce:accept:{iid}", f"produce:decline:{iid}"
+    reply = m.buttons_body(conv.wa_id, body, [
+        m.Option(accept, t(conv, "interest.accept")),
+        m.Option(decline, t(conv, "interest.decline"))])
+    # The farmer may have listed days ago: outside the window, the template (0015).
+    what = shown(listing, conv.lang)
+    ref = INTEREST.ref(buyer, f"{what['crop']} ({what['quantity']} {what['unit']})",
+                       buttons=(accept, decline))
+    out.replies.append(m.templated(reply, ref, conv.lang))
     return None
 
 
@@ -97,14 +105,15 @@ def on_answer(ctx: Ctx, conv: Conv, p: dict[str, Any], out: Out) -> Go | None:
     crop = crop_name(str(sent["crop"]), conv.lang)
     answer = p.get("answer")
     if answer == "accepted":
-        out.replies.append(say(conv, "matched.buyer", crop=crop,
-                               farmer_wa_id=sent["farmer"]))
+        reply = say(conv, "matched.buyer", crop=crop, farmer_wa_id=sent["farmer"])
         if conv.flow == FLOW_NAME:
             finish(conv, "matched")
     elif answer == "declined":
-        out.replies.append(say(conv, "declined.buyer", crop=crop))
+        reply = say(conv, "declined.buyer", crop=crop)
     else:
-        out.replies.append(say(conv, "interest.gone"))
+        reply = say(conv, "interest.gone")
+    # The farmer may answer days later: outside the window, the template (0015).
+    out.replies.append(m.templated(reply, ANSWER.ref(str(reply["text"]["body"])), conv.lang))
     return None
 
 
