@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import ipaddress
 import logging
 import os
 import re
@@ -133,10 +134,25 @@ def make_app(settings: Settings, *, insecure_dev: bool = False) -> web.Applicati
     return app
 
 
+def loopback(host: str) -> bool:
+    """Whether ``host`` binds to this machine only (``localhost`` or a loopback address;
+    ``0.0.0.0``, ``::`` and every other name reach beyond it)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(host: str, port: int, insecure_dev: bool) -> int:
     """Run the ingress until SIGTERM/SIGINT; in-flight requests finish and the producers
-    flush before exit. Exit code 2 when misconfigured."""
+    flush before exit. Exit code 2 when misconfigured, and when ``insecure_dev`` is asked
+    for on a host that is not loopback (unsigned webhooks from the network)."""
     try:
+        if insecure_dev and not loopback(host):
+            raise ConfigMissing(f"--insecure-dev is for a loopback host only, not {host!r}: "
+                                "anyone who could reach it could inject events")
         settings = Settings.from_env()
         logs.configure(settings.observability.log_level)
         app = make_app(settings, insecure_dev=insecure_dev)
