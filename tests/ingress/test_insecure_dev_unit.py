@@ -26,7 +26,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     return calls
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.org"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "::",  # noqa: S104 (what is refused) "192.168.1.10", "example.org"])
 def test_insecure_dev_on_a_non_loopback_host_is_refused(
         host: str, started: list[tuple[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
     assert ingress_app.serve(host, 8080, insecure_dev=True) == 2

@@ -48,7 +48,8 @@ def test_describe_keeps_the_message_and_names_but_not_the_detail() -> None:
     text = describe(exc)
     assert PII not in text
     assert text.startswith("UniqueViolationError: duplicate key value")
-    assert "SQLSTATE 23505" in text and "wa_events_pkey" in text
+    assert "SQLSTATE 23505" in text
+    assert "wa_events_pkey" in text
     assert describe(ValueError("bad")) == "ValueError: bad"
 
 
@@ -64,4 +65,5 @@ async def test_a_skipped_record_is_logged_and_stored_without_the_detail(
     error_text = insert[5]
     assert error_text.startswith("UniqueViolationError")
     assert PII not in error_text
-    assert caplog.records and all(PII not in r.getMessage() for r in caplog.records)
+    assert caplog.records
+    assert all(PII not in r.getMessage() for r in caplog.records)
