@@ -9,6 +9,9 @@ import pytest
 from ingress import app as ingress_app
 
 
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (what is refused)
+
+
 @pytest.fixture
 def started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """Where the ingress would have listened (its server is replaced by a recorder)."""
@@ -26,7 +29,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     return calls
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::",  # noqa: S104 (what is refused) "192.168.1.10", "example.org"])
+@pytest.mark.parametrize("host", [ALL_INTERFACES, "::", "192.168.1.10", "example.org"])
 def test_insecure_dev_on_a_non_loopback_host_is_refused(
         host: str, started: list[tuple[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
     assert ingress_app.serve(host, 8080, insecure_dev=True) == 2
