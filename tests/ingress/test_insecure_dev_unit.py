@@ -8,7 +8,6 @@ import pytest
 
 from ingress import app as ingress_app
 
-
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (what is refused)
 
 
