@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,15 @@ log = logging.getLogger(__name__)
 
 
 _second: tuple[int, str] = (-1, "")
+
+# A client's X-Request-Id is kept in a Kafka header: accept only a safe, short alphabet.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
+
+
+def client_request_id(request: web.Request) -> str | None:
+    """The X-Request-Id the client sent, when it is a plain short id (else None)."""
+    rid = request.headers.get("X-Request-Id")
+    return rid if rid is not None and _REQUEST_ID.fullmatch(rid) else None
 
 
 def _utc_now_ms() -> str:
@@ -121,9 +131,11 @@ class Handlers:
         except MetaPayloadError as exc:
             return error_response(400, "not_whatsapp_payload", str(exc))
         cid_b = cid.encode()
-        raw_rec = OutRecord(self.raw_topic, cid_b, raw, [
-            (headers.CORRELATION_ID, cid_b), (headers.RECEIVED_AT, received_at.encode())],
-            spread=True)
+        raw_headers = [(headers.CORRELATION_ID, cid_b), (headers.RECEIVED_AT, received_at.encode())]
+        rid = client_request_id(request)
+        if rid is not None:  # for tracing only: the body's key is always our own id
+            raw_headers.append((headers.CLIENT_REQUEST_ID, rid.encode()))
+        raw_rec = OutRecord(self.raw_topic, cid_b, raw, raw_headers, spread=True)
         ev_headers = [(headers.CORRELATION_ID, cid_b)]
         records = [OutRecord(self.inbound_topic, e.key, e.to_bytes(), ev_headers) for e in events]
         produce_started = time.perf_counter()

@@ -11,6 +11,9 @@ from collections.abc import Iterable, Mapping
 
 CORRELATION_ID = "correlation_id"
 RECEIVED_AT = "wastream.received_at"
+# The X-Request-Id a client sent with a webhook, on its wa.webhooks.raw record (the
+# record's key and correlation id are the ingress's own).
+CLIENT_REQUEST_ID = "wastream.client_request_id"
 
 ORIGINAL_TOPIC = "wastream.original_topic"
 ORIGINAL_PARTITION = "wastream.original_partition"

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from projections import webhook_logs
+from projections.base import Msg
 from schemas import headers, topics
 from schemas.envelope import InboundEvent
 from tests.support.ingress import Ingress, running_ingress
@@ -39,23 +41,43 @@ async def test_verification_handshake(ingress: Ingress) -> None:
 
 
 async def test_text_message_is_stored_with_envelope_headers_and_raw(ingress: Ingress) -> None:
-    body = text_message_body("250788000001", "hello", wamid="wamid.HTTP1", ts=1700000000)
+    body = text_message_body("250788000001", "hello", wamid="wamid.HTTP1")
     status, answer = await ingress.post(body, headers={"X-Request-Id": "req-42"})
-    assert (status, answer["events"], answer["correlation_id"]) == (200, 1, "req-42")
+    assert (status, answer["events"]) == (200, 1)
+    cid = answer["correlation_id"]
+    assert cid != "req-42"  # the ingress names each body itself
     [rec] = await ingress.read(topics.INBOUND, min_count=1)
     assert rec.key == b"250788000001"
-    assert rec.headers[headers.CORRELATION_ID] == b"req-42"
+    assert rec.headers[headers.CORRELATION_ID] == cid.encode()
     ev = InboundEvent.from_bytes(rec.value or b"")
-    assert (ev.event_id, ev.type, ev.wa_id, ev.timestamp) == (
-        "wamid.HTTP1", "message.text", "250788000001", 1700000000)
+    assert (ev.event_id, ev.type, ev.wa_id) == ("wamid.HTTP1", "message.text", "250788000001")
+    assert ev.timestamp == int(orjson.loads(body)["entry"][0]["changes"][0]["value"][
+        "messages"][0]["timestamp"])
     assert ev.payload["text"]["body"] == "hello"
-    assert ev.correlation_id == "req-42"
+    assert ev.correlation_id == cid
     assert ev.profile_name == "Test User"
     [raw] = await ingress.read(topics.RAW, min_count=1)
     assert raw.value == body
-    assert raw.key == b"req-42"
-    assert raw.headers[headers.CORRELATION_ID] == b"req-42"
+    assert raw.key == cid.encode()
+    assert raw.headers[headers.CORRELATION_ID] == cid.encode()
+    assert raw.headers[headers.CLIENT_REQUEST_ID] == b"req-42"  # kept for tracing
     assert headers.RECEIVED_AT in raw.headers
+
+
+async def test_a_reused_x_request_id_keeps_every_raw_body(ingress: Ingress) -> None:
+    """A client's X-Request-Id does not key the raw body: two bodies sent with the same
+    one are two webhook_logs rows, not one row and a dropped body."""
+    bodies = [text_message_body("250788000001", f"hello {i}") for i in range(2)]
+    answers = [await ingress.post(b, headers={"X-Request-Id": "same-id"}) for b in bodies]
+    assert [status for status, _ in answers] == [200, 200]
+    raws = await ingress.read(topics.RAW, min_count=2)
+    assert sorted(r.value for r in raws) == sorted(bodies)
+    rows = [webhook_logs.row(Msg(topics.RAW, r.partition, r.offset, r.key, r.value,
+                                 tuple(r.headers.items()), r.timestamp)) for r in raws]
+    keys = {row[0] for row in rows if row is not None}
+    assert keys == {a["correlation_id"] for _, a in answers}
+    assert len(keys) == 2
+    assert {r.headers[headers.CLIENT_REQUEST_ID] for r in raws} == {b"same-id"}
 
 
 async def test_signature_is_checked_before_anything_else(ingress: Ingress) -> None:
