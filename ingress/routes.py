@@ -18,6 +18,7 @@ from ingress.metrics import IngressMetrics
 from ingress.signature import Verdict, verify
 from ingress.sink import KafkaSink, OutRecord
 from schemas import headers, topics
+from schemas.envelope import InboundEvent
 from schemas.meta import InvalidJson, MetaPayloadError, parse_bytes
 from wastream.config import Settings, reveal
 
@@ -73,6 +74,10 @@ class Handlers:
         self.metrics = metrics
         self.secret = secret
         self.max_body_bytes = max_body_bytes
+        # Meta's signature has no timestamp, so a captured body verifies forever. Past the
+        # worker's dedupe window its event ids may be forgotten and a replay would drive
+        # a conversation again: updates older than that window are dropped.
+        self.max_age_s = settings.conversation.dedupe_ttl_s
         self.raw_topic = settings.topic(topics.RAW)
         self.inbound_topic = settings.topic(topics.INBOUND)
 
@@ -130,8 +135,11 @@ class Handlers:
             return error_response(400, "invalid_json", str(exc))
         except MetaPayloadError as exc:
             return error_response(400, "not_whatsapp_payload", str(exc))
+        events, stale = self._split_stale(events)
         cid_b = cid.encode()
         raw_headers = [(headers.CORRELATION_ID, cid_b), (headers.RECEIVED_AT, received_at.encode())]
+        if stale:  # the body is still kept whole, for the record
+            raw_headers.append((headers.STALE_UPDATES, str(len(stale)).encode()))
         rid = client_request_id(request)
         if rid is not None:  # for tracing only: the body's key is always our own id
             raw_headers.append((headers.CLIENT_REQUEST_ID, rid.encode()))
@@ -150,13 +158,35 @@ class Handlers:
         for e in events:
             types[e.type] = types.get(e.type, 0) + 1
         self.metrics.count_events(types)
+        if stale:
+            self.metrics.count_stale(stale)
+            # A replay of a capture, or a retry older than Meta's own 7 days: 200 all the
+            # same, since any other answer makes Meta (or the replayer) send it again.
+            log.warning("updates older than the dedupe window dropped", extra={
+                "stale": len(stale), "events": len(events),
+                "oldest_age_s": int(time.time()) - min(e.timestamp or 0 for e in stale)})
         # One line per accepted body only at DEBUG: at thousands of bodies a second an INFO
         # access log costs more CPU than the parsing; /metrics counts them instead.
         if log.isEnabledFor(logging.DEBUG):
             log.debug("webhook accepted", extra={
                 "events": len(events), "types": dict(types),
                 "wa_ids": sorted({e.wa_id for e in events})})
-        return json_response(200, {"status": "accepted", "events": len(events)})
+        answer: dict[str, Any] = {"status": "accepted", "events": len(events)}
+        if stale:
+            answer["stale_dropped"] = len(stale)
+        return json_response(200, answer)
+
+    def _split_stale(self, events: list[InboundEvent]) -> tuple[list[InboundEvent],
+                                                                 list[InboundEvent]]:
+        """(fresh, stale): stale are the updates whose Meta timestamp is older than the
+        dedupe window. Every family is judged alike (messages, statuses, calls, account
+        updates: their own timestamp, else the entry's ``time``); an update without any
+        timestamp is kept, having nothing to be judged by."""
+        oldest = time.time() - self.max_age_s
+        if all(e.timestamp is None or e.timestamp >= oldest for e in events):
+            return events, []
+        fresh = [e for e in events if e.timestamp is None or e.timestamp >= oldest]
+        return fresh, [e for e in events if e.timestamp is not None and e.timestamp < oldest]
 
     async def healthz(self, request: web.Request) -> web.StreamResponse:
         """The process is up (whether or not Kafka is)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import orjson
@@ -106,7 +107,7 @@ async def test_mac_over_received_bytes_with_non_ascii_and_escapes(ingress: Ingre
                b'"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":'
                b'"106540352242922"},"messages":[{"from":"250788000003","id":"wamid.ESC","timestamp"'
                b':"1700000000","type":"text","text":{"body":"caf\\u00e9 \\ud83d\\ude95 '
-               b'Murakoze"}}]}}]}]}')
+               b'Murakoze"}}]}}]}]}').replace(b"1700000000", str(int(time.time())).encode())
     utf8 = escaped.replace(b"caf\\u00e9 \\ud83d\\ude95", "café 🚕".encode()).replace(
         b"wamid.ESC", b"wamid.UTF")
     for body in (escaped, utf8):
@@ -233,7 +234,8 @@ async def test_the_http_layer_never_answers_500(ingress: Ingress, body: bytes, s
 
 async def test_a_body_near_the_3_mib_limit_is_stored_whole(dev_stack: dict[str, str]) -> None:
     """Over the broker's 1 MiB message limit uncompressed: the raw copy goes gzip'd."""
-    msgs = [{"from": f"2507881{i % 10:05d}", "id": f"wamid.BIG{i}", "timestamp": "1700000000",
+    now = str(int(time.time()))  # inside the dedupe window (older updates are dropped)
+    msgs = [{"from": f"2507881{i % 10:05d}", "id": f"wamid.BIG{i}", "timestamp": now,
              "type": "text", "text": {"body": f"{i} " + "x" * 2800}} for i in range(1000)]
     body = orjson.dumps(envelope(msgs))
     assert 2_900_000 < len(body) < 3 * 1024 * 1024
