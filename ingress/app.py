@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 SINK: web.AppKey[KafkaSink] = web.AppKey("sink", KafkaSink)
 METRICS: web.AppKey[IngressMetrics] = web.AppKey("metrics", IngressMetrics)
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -106,6 +108,7 @@ def make_app(settings: Settings, *, insecure_dev: bool = False) -> web.Applicati
     app = web.Application(client_max_size=opts.max_body_bytes)
     app[SINK] = sink
     app[METRICS] = metrics
+    app[SETTINGS] = settings
     routes: dict[str, dict[str, Handler]] = {
         "/webhook": {"GET": handlers.verify_subscription, "POST": handlers.webhook},
         "/healthz": {"GET": handlers.healthz},
@@ -142,6 +145,13 @@ def loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """aiohttp server timeouts: an idle connection (or one silent since it opened) is
+    closed after ``keepalive_s`` (aiohttp's default is an hour), and a body left unread
+    by an early answer is drained for at most a second before the connection closes."""
+    return {"keepalive_timeout": settings.ingress.keepalive_s, "lingering_time": 1.0}
 
 
 def serve(host: str, port: int, insecure_dev: bool) -> int:
@@ -186,7 +196,8 @@ def tune_gc(gen0: int) -> None:
 
 
 async def _serve(app: web.Application, host: str, port: int) -> int:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10.0)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10.0,
+                           **server_options(app[SETTINGS]))
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024)
     await site.start()

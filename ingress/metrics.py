@@ -92,6 +92,10 @@ class IngressMetrics:
                                  "Signed updates dropped as older than the dedupe window, by "
                                  "family (message, status, ...); their bodies are kept on "
                                  "wa.webhooks.raw", ("family",), self.registry)
+        self.refused = LoopCounter("wastream_ingress_bodies_refused",
+                                   "Request bodies not read: busy (every reading slot taken) "
+                                   "or body_timeout (not whole within the deadline)",
+                                   ("reason",), self.registry)
         self.produce = LoopHistogram("wastream_ingress_produce_seconds",
                                      "Time until Kafka acknowledged every record of a body",
                                      _LATENCY_BUCKETS, self.registry)
@@ -118,6 +122,9 @@ class IngressMetrics:
                     labels = ("other",)
                 self._type_labels[t] = labels
             self.events.inc(labels, n)
+
+    def count_refused(self, reason: str) -> None:
+        self.refused.inc((reason,))
 
     def count_stale(self, events: Iterable[HasType]) -> None:
         """Count dropped updates by family, the part of the type before the dot (a few

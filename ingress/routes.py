@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -15,7 +16,7 @@ from aiohttp import web
 from ingress.errors import ProduceError
 from ingress.logs import correlation_id
 from ingress.metrics import IngressMetrics
-from ingress.signature import Verdict, verify
+from ingress.signature import Verdict, verify, well_formed
 from ingress.sink import KafkaSink, OutRecord
 from schemas import headers, topics
 from schemas.envelope import InboundEvent
@@ -64,6 +65,13 @@ def error_response(status: int, code: str, message: str,
     return json_response(status, {"error": {"code": code, "message": message}}, headers)
 
 
+def _closing(resp: web.Response) -> web.Response:
+    """``resp`` with ``Connection: close``: an answer given before the body was read
+    whole ends the connection (the server stops reading it after a short linger)."""
+    resp.force_close()
+    return resp
+
+
 class Handlers:
     """The routes of one app, sharing its settings, sink and metrics."""
 
@@ -74,6 +82,9 @@ class Handlers:
         self.metrics = metrics
         self.secret = secret
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_s = settings.ingress.body_timeout_s
+        # Bodies still arriving, being read at once (non-blocking: beyond it, 503).
+        self.reading = asyncio.Semaphore(settings.ingress.max_reading)
         # Meta's signature has no timestamp, so a captured body verifies forever. Past the
         # worker's dedupe window its event ids may be forgotten and a replay would drive
         # a conversation again: updates older than that window are dropped.
@@ -109,16 +120,21 @@ class Handlers:
 
     async def _webhook(self, request: web.Request) -> web.StreamResponse:
         sig_header = request.headers.get("X-Hub-Signature-256")
-        if self.secret is not None and not sig_header:
-            return error_response(401, "signature_missing", "X-Hub-Signature-256 is required")
+        if self.secret is not None:
+            # What can be checked before the body: its absence, then its form.
+            form = well_formed(sig_header)
+            if form is Verdict.MISSING:
+                return error_response(401, "signature_missing",
+                                      "X-Hub-Signature-256 is required")
+            if form is Verdict.WRONG:
+                return _closing(error_response(403, "signature_invalid",
+                                               "X-Hub-Signature-256 is not sha256=<64 hex>"))
         if request.content_length is not None and request.content_length > self.max_body_bytes:
-            return error_response(413, "body_too_large",
-                                  f"body over the limit of {self.max_body_bytes} bytes")
-        try:
-            raw = await request.read()  # capped by the app's client_max_size
-        except web.HTTPRequestEntityTooLarge:
-            return error_response(413, "body_too_large",
-                                  f"body over the limit of {self.max_body_bytes} bytes")
+            return _closing(error_response(413, "body_too_large",
+                                           f"body over the limit of {self.max_body_bytes} bytes"))
+        raw = await self._read(request)
+        if isinstance(raw, web.Response):
+            return raw
         if self.secret is not None and verify(raw, sig_header, self.secret) is not Verdict.OK:
             return error_response(403, "signature_invalid",
                                   "X-Hub-Signature-256 does not match the body")
@@ -175,6 +191,38 @@ class Handlers:
         if stale:
             answer["stale_dropped"] = len(stale)
         return json_response(200, answer)
+
+    async def _read(self, request: web.Request) -> bytes | web.Response:
+        """The body, or the answer when it cannot be had.
+
+        A body that arrived whole with its headers (a webhook from Meta, small and sent
+        at once) is taken as it is. One still arriving waits, unverified, for at most
+        ``body_timeout_s`` (408 past it) and only in one of ``max_reading`` slots: beyond
+        them it is answered 503 at once, so that slow clients (a trickled body, a
+        garbage signature with a large Content-Length) hold a bounded number of
+        requests while signed webhooks go on being served."""
+        if request.content.is_eof():  # nothing left to wait for
+            return await self._read_now(request)
+        if self.reading.locked():
+            self.metrics.count_refused("busy")
+            return _closing(error_response(
+                503, "busy", "too many request bodies still arriving; retry later",
+                headers={"Retry-After": "1"}))
+        async with self.reading:
+            try:
+                async with asyncio.timeout(self.body_timeout_s):
+                    return await self._read_now(request)
+            except TimeoutError:
+                self.metrics.count_refused("body_timeout")
+                return _closing(error_response(
+                    408, "body_timeout", f"body not received within {self.body_timeout_s} s"))
+
+    async def _read_now(self, request: web.Request) -> bytes | web.Response:
+        try:
+            return await request.read()  # capped by the app's client_max_size
+        except web.HTTPRequestEntityTooLarge:
+            return _closing(error_response(
+                413, "body_too_large", f"body over the limit of {self.max_body_bytes} bytes"))
 
     def _split_stale(self, events: list[InboundEvent]) -> tuple[list[InboundEvent],
                                                                  list[InboundEvent]]:
