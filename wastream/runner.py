@@ -83,7 +83,9 @@ def run_all(port: int, demo: bool) -> int:
     print(f"run: kafka {stack.kafka.bootstrap}, postgres {stack.postgres.url}", flush=True)
     env = dict(os.environ)
     env.setdefault("KAFKA_BOOTSTRAP_SERVERS", stack.kafka.bootstrap)
-    env.setdefault("DATABASE_URL", stack.postgres.url)
+    if not env.get("DATABASE_URL"):  # the dev stack's: the services' role and the owner's
+        env["DATABASE_URL"] = stack.postgres.url
+        env.setdefault("DATABASE_OWNER_URL", stack.postgres.owner_url)
     if not env.get("WHATSAPP_APP_SECRET"):
         # A local run has no Meta app: sign with a per-run secret that the demo shares.
         env["WHATSAPP_APP_SECRET"] = secrets.token_hex(16)

@@ -53,6 +53,11 @@ class DatabaseSettings(Group):
         DEV_DATABASE_URL.format(port=DEFAULT_PG_PORT), alias="DATABASE_URL",
         description="PostgreSQL of the projections and the sender's ledger; unset: the dev "
         "stack's (port `WASTREAM_PG_PORT`)")
+    owner_url: str | None = Field(
+        None, alias="DATABASE_OWNER_URL",
+        description="PostgreSQL as the role that owns the schemas: `wastream migrate`, the "
+        "worker's ledger migration and `wastream replay` connect with it and grant "
+        "`DATABASE_URL`'s role what the services need; unset: `DATABASE_URL`")
     db_schema: str = Field(
         "wastream", pattern=SCHEMA_NAME.pattern, alias="WASTREAM_DB_SCHEMA",
         description="PostgreSQL schema of the read models",

@@ -42,6 +42,7 @@ class DevStack:
         return [
             f"export KAFKA_BOOTSTRAP_SERVERS={self.kafka.bootstrap}",
             f"export DATABASE_URL={self.postgres.url}",
+            f"export DATABASE_OWNER_URL={self.postgres.owner_url}",
         ]
 
 
