@@ -74,14 +74,20 @@ async def test_a_produce_error_does_not_end_the_tier_consumer(
     due = time.time()
     await tk.produce(system.bootstrap, system.topic("wa.retry.1s"), [(b"k", b"v")],
                      headers=tier_headers(system, due, partition=0))
-    # The tier's producer fails its first two sends, as when the broker is away.
+    # The tier's producer fails its first two sends, both ways a send fails when the
+    # broker is away.
     real_send = AIOKafkaProducer.send
     failures = []
 
     async def flaky_send(self: AIOKafkaProducer, *args: Any, **kw: Any) -> Any:
-        if len(failures) < 2:
+        if not failures:  # refused at once
             failures.append(args)
             raise KafkaTimeoutError("injected: broker away")
+        if len(failures) == 1:  # accepted, then never acknowledged
+            failures.append(args)
+            lost: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            lost.set_exception(KafkaTimeoutError("injected: expired in the accumulator"))
+            return lost
         return await real_send(self, *args, **kw)
 
     monkeypatch.setattr(AIOKafkaProducer, "send", flaky_send)
