@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import ipaddress
 import logging
 import os
-import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import REGISTRY
@@ -36,15 +37,14 @@ SINK: web.AppKey[KafkaSink] = web.AppKey("sink", KafkaSink)
 METRICS: web.AppKey[IngressMetrics] = web.AppKey("metrics", IngressMetrics)
 # /healthz, /readyz and /metrics on WASTREAM_HEALTH_PORT, away from the public webhook port.
 HEALTH: web.AppKey[HealthEndpoint] = web.AppKey("health", HealthEndpoint)
-
-# X-Request-Id is echoed into logs and Kafka headers: accept only a safe, short alphabet.
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def contained(metrics: IngressMetrics, route: str, handler: Handler) -> Handler:
-    """``handler`` with a correlation id on every log line and answer, counted in the
+    """``handler`` with a correlation id of its own on every log line and answer (and in
+    the X-Request-Id response header), counted in the
     metrics, and no exception ever becoming a 500.
 
     A wrapper per route rather than an aiohttp middleware: with no middleware aiohttp
@@ -53,9 +53,11 @@ def contained(metrics: IngressMetrics, route: str, handler: Handler) -> Handler:
     Requests no route matches get JSON 404/405 answers from catch-all routes."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        rid = request.headers.get("X-Request-Id")
-        # 128 random bits as 32 hex digits, like uuid4().hex without building a UUID.
-        cid = rid if rid is not None and _REQUEST_ID.match(rid) else os.urandom(16).hex()
+        # Ours, never the client's X-Request-Id: it keys the raw body on wa.webhooks.raw
+        # and in webhook_logs, where a reused id would drop a body (the client's id is
+        # kept beside it, see Handlers._webhook). 128 random bits as 32 hex digits, like
+        # uuid4().hex without building a UUID.
+        cid = os.urandom(16).hex()
         token = correlation_id.set(cid)
         try:
             try:
@@ -121,6 +123,7 @@ def make_app(settings: Settings, *, insecure_dev: bool = False) -> web.Applicati
     # The ingress's own registry (its counters) and the process's (CPU, memory, files).
     app[HEALTH] = HealthEndpoint("ingress", {"kafka": kafka},
                                  registries=(metrics.registry, REGISTRY))
+    app[SETTINGS] = settings
     routes: dict[str, dict[str, Handler]] = {
         "/webhook": {"GET": handlers.verify_subscription, "POST": handlers.webhook},
         "/healthz": {"GET": handlers.healthz},
@@ -147,10 +150,32 @@ def make_app(settings: Settings, *, insecure_dev: bool = False) -> web.Applicati
     return app
 
 
+def loopback(host: str) -> bool:
+    """Whether ``host`` binds to this machine only (``localhost`` or a loopback address;
+    ``0.0.0.0``, ``::`` and every other name reach beyond it)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """aiohttp server timeouts: an idle connection (or one silent since it opened) is
+    closed after ``keepalive_s`` (aiohttp's default is an hour), and a body left unread
+    by an early answer is drained for at most a second before the connection closes."""
+    return {"keepalive_timeout": settings.ingress.keepalive_s, "lingering_time": 1.0}
+
+
 def serve(host: str, port: int, insecure_dev: bool) -> int:
     """Run the ingress until SIGTERM/SIGINT; in-flight requests finish and the producers
-    flush before exit. Exit code 2 when misconfigured."""
+    flush before exit. Exit code 2 when misconfigured, and when ``insecure_dev`` is asked
+    for on a host that is not loopback (unsigned webhooks from the network)."""
     try:
+        if insecure_dev and not loopback(host):
+            raise ConfigMissing(f"--insecure-dev is for a loopback host only, not {host!r}: "
+                                "anyone who could reach it could inject events")
         settings = Settings.from_env()
         logs.configure_from(settings, "ingress")
         app = make_app(settings, insecure_dev=insecure_dev)
@@ -185,7 +210,8 @@ def tune_gc(gen0: int) -> None:
 
 
 async def _serve(app: web.Application, host: str, port: int, settings: Settings) -> int:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10.0)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10.0,
+                           **server_options(settings))
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024)
     await site.start()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
@@ -12,6 +13,11 @@ from prometheus_client.registry import Collector
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _MAX_TYPE_LABELS = 200
+
+
+class HasType(Protocol):
+    @property
+    def type(self) -> str: ...
 
 
 class LoopHistogram(Collector):
@@ -69,7 +75,8 @@ class LoopCounter(Collector):
 
 
 class IngressMetrics:
-    """Requests by status, request latency, events by type, produce latency, readiness."""
+    """Requests by status, request latency, events by type, stale updates dropped,
+    produce latency, readiness."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -81,6 +88,14 @@ class IngressMetrics:
         self.events = LoopCounter("wastream_ingress_events",
                                   "Events produced to wa.inbound by type", ("type",),
                                   self.registry)
+        self.stale = LoopCounter("wastream_ingress_stale_updates",
+                                 "Signed updates dropped as older than the dedupe window, by "
+                                 "family (message, status, ...); their bodies are kept on "
+                                 "wa.webhooks.raw", ("family",), self.registry)
+        self.refused = LoopCounter("wastream_ingress_bodies_refused",
+                                   "Request bodies not read: busy (every reading slot taken) "
+                                   "or body_timeout (not whole within the deadline)",
+                                   ("reason",), self.registry)
         self.produce = LoopHistogram("wastream_ingress_produce_seconds",
                                      "Time until Kafka acknowledged every record of a body",
                                      _LATENCY_BUCKETS, self.registry)
@@ -107,6 +122,15 @@ class IngressMetrics:
                     labels = ("other",)
                 self._type_labels[t] = labels
             self.events.inc(labels, n)
+
+    def count_refused(self, reason: str) -> None:
+        self.refused.inc((reason,))
+
+    def count_stale(self, events: Iterable[HasType]) -> None:
+        """Count dropped updates by family, the part of the type before the dot (a few
+        fixed values, unlike the types themselves)."""
+        for e in events:
+            self.stale.inc((e.type.partition(".")[0] or "other",))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -3,8 +3,10 @@ served on the health port: ``ingress.app``)."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -15,9 +17,10 @@ from aiohttp import web
 from ingress.errors import ProduceError
 from ingress.logs import correlation_id
 from ingress.metrics import IngressMetrics
-from ingress.signature import Verdict, verify
+from ingress.signature import Verdict, verify, well_formed
 from ingress.sink import KafkaSink, OutRecord
 from schemas import headers, topics
+from schemas.envelope import InboundEvent
 from schemas.meta import InvalidJson, MetaPayloadError, parse_bytes
 from wastream.config import Settings, reveal
 
@@ -25,6 +28,15 @@ log = logging.getLogger(__name__)
 
 
 _second: tuple[int, str] = (-1, "")
+
+# A client's X-Request-Id is kept in a Kafka header: accept only a safe, short alphabet.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
+
+
+def client_request_id(request: web.Request) -> str | None:
+    """The X-Request-Id the client sent, when it is a plain short id (else None)."""
+    rid = request.headers.get("X-Request-Id")
+    return rid if rid is not None and _REQUEST_ID.fullmatch(rid) else None
 
 
 def _utc_now_ms() -> str:
@@ -54,6 +66,13 @@ def error_response(status: int, code: str, message: str,
     return json_response(status, {"error": {"code": code, "message": message}}, headers)
 
 
+def _closing(resp: web.Response) -> web.Response:
+    """``resp`` with ``Connection: close``: an answer given before the body was read
+    whole ends the connection (the server stops reading it after a short linger)."""
+    resp.force_close()
+    return resp
+
+
 class Handlers:
     """The routes of one app, sharing its settings, sink and metrics."""
 
@@ -64,6 +83,13 @@ class Handlers:
         self.metrics = metrics
         self.secret = secret
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_s = settings.ingress.body_timeout_s
+        # Bodies still arriving, being read at once (non-blocking: beyond it, 503).
+        self.reading = asyncio.Semaphore(settings.ingress.max_reading)
+        # Meta's signature has no timestamp, so a captured body verifies forever. Past the
+        # worker's dedupe window its event ids may be forgotten and a replay would drive
+        # a conversation again: updates older than that window are dropped.
+        self.max_age_s = settings.conversation.dedupe_ttl_s
         self.raw_topic = settings.topic(topics.RAW)
         self.inbound_topic = settings.topic(topics.INBOUND)
 
@@ -95,16 +121,21 @@ class Handlers:
 
     async def _webhook(self, request: web.Request) -> web.StreamResponse:
         sig_header = request.headers.get("X-Hub-Signature-256")
-        if self.secret is not None and not sig_header:
-            return error_response(401, "signature_missing", "X-Hub-Signature-256 is required")
+        if self.secret is not None:
+            # What can be checked before the body: its absence, then its form.
+            form = well_formed(sig_header)
+            if form is Verdict.MISSING:
+                return error_response(401, "signature_missing",
+                                      "X-Hub-Signature-256 is required")
+            if form is Verdict.WRONG:
+                return _closing(error_response(403, "signature_invalid",
+                                               "X-Hub-Signature-256 is not sha256=<64 hex>"))
         if request.content_length is not None and request.content_length > self.max_body_bytes:
-            return error_response(413, "body_too_large",
-                                  f"body over the limit of {self.max_body_bytes} bytes")
-        try:
-            raw = await request.read()  # capped by the app's client_max_size
-        except web.HTTPRequestEntityTooLarge:
-            return error_response(413, "body_too_large",
-                                  f"body over the limit of {self.max_body_bytes} bytes")
+            return _closing(error_response(413, "body_too_large",
+                                           f"body over the limit of {self.max_body_bytes} bytes"))
+        raw = await self._read(request)
+        if isinstance(raw, web.Response):
+            return raw
         if self.secret is not None and verify(raw, sig_header, self.secret) is not Verdict.OK:
             return error_response(403, "signature_invalid",
                                   "X-Hub-Signature-256 does not match the body")
@@ -121,10 +152,15 @@ class Handlers:
             return error_response(400, "invalid_json", str(exc))
         except MetaPayloadError as exc:
             return error_response(400, "not_whatsapp_payload", str(exc))
+        events, stale = self._split_stale(events)
         cid_b = cid.encode()
-        raw_rec = OutRecord(self.raw_topic, cid_b, raw, [
-            (headers.CORRELATION_ID, cid_b), (headers.RECEIVED_AT, received_at.encode())],
-            spread=True)
+        raw_headers = [(headers.CORRELATION_ID, cid_b), (headers.RECEIVED_AT, received_at.encode())]
+        if stale:  # the body is still kept whole, for the record
+            raw_headers.append((headers.STALE_UPDATES, str(len(stale)).encode()))
+        rid = client_request_id(request)
+        if rid is not None:  # for tracing only: the body's key is always our own id
+            raw_headers.append((headers.CLIENT_REQUEST_ID, rid.encode()))
+        raw_rec = OutRecord(self.raw_topic, cid_b, raw, raw_headers, spread=True)
         ev_headers = [(headers.CORRELATION_ID, cid_b)]
         records = [OutRecord(self.inbound_topic, e.key, e.to_bytes(), ev_headers) for e in events]
         produce_started = time.perf_counter()
@@ -139,6 +175,13 @@ class Handlers:
         for e in events:
             types[e.type] = types.get(e.type, 0) + 1
         self.metrics.count_events(types)
+        if stale:
+            self.metrics.count_stale(stale)
+            # A replay of a capture, or a retry older than Meta's own 7 days: 200 all the
+            # same, since any other answer makes Meta (or the replayer) send it again.
+            log.warning("updates older than the dedupe window dropped", extra={
+                "stale": len(stale), "events": len(events),
+                "oldest_age_s": int(time.time()) - min(e.timestamp or 0 for e in stale)})
         # One line per accepted body only at DEBUG: at thousands of bodies a second an INFO
         # access log costs more CPU than the parsing; /metrics counts them instead.
         if log.isEnabledFor(logging.DEBUG):
@@ -148,7 +191,54 @@ class Handlers:
                 # A body of one event: the line is about it (wastream.observability.logs).
                 "event_id": ids[0] if len(ids) == 1 else None,
                 "wa_ids": sorted({e.wa_id for e in events})})
-        return json_response(200, {"status": "accepted", "events": len(events)})
+        answer: dict[str, Any] = {"status": "accepted", "events": len(events)}
+        if stale:
+            answer["stale_dropped"] = len(stale)
+        return json_response(200, answer)
+
+    async def _read(self, request: web.Request) -> bytes | web.Response:
+        """The body, or the answer when it cannot be had.
+
+        A body that arrived whole with its headers (a webhook from Meta, small and sent
+        at once) is taken as it is. One still arriving waits, unverified, for at most
+        ``body_timeout_s`` (408 past it) and only in one of ``max_reading`` slots: beyond
+        them it is answered 503 at once, so that slow clients (a trickled body, a
+        garbage signature with a large Content-Length) hold a bounded number of
+        requests while signed webhooks go on being served."""
+        if request.content.is_eof():  # nothing left to wait for
+            return await self._read_now(request)
+        if self.reading.locked():
+            self.metrics.count_refused("busy")
+            return _closing(error_response(
+                503, "busy", "too many request bodies still arriving; retry later",
+                headers={"Retry-After": "1"}))
+        async with self.reading:
+            try:
+                async with asyncio.timeout(self.body_timeout_s):
+                    return await self._read_now(request)
+            except TimeoutError:
+                self.metrics.count_refused("body_timeout")
+                return _closing(error_response(
+                    408, "body_timeout", f"body not received within {self.body_timeout_s} s"))
+
+    async def _read_now(self, request: web.Request) -> bytes | web.Response:
+        try:
+            return await request.read()  # capped by the app's client_max_size
+        except web.HTTPRequestEntityTooLarge:
+            return _closing(error_response(
+                413, "body_too_large", f"body over the limit of {self.max_body_bytes} bytes"))
+
+    def _split_stale(self, events: list[InboundEvent]) -> tuple[list[InboundEvent],
+                                                                 list[InboundEvent]]:
+        """(fresh, stale): stale are the updates whose Meta timestamp is older than the
+        dedupe window. Every family is judged alike (messages, statuses, calls, account
+        updates: their own timestamp, else the entry's ``time``); an update without any
+        timestamp is kept, having nothing to be judged by."""
+        oldest = time.time() - self.max_age_s
+        if all(e.timestamp is None or e.timestamp >= oldest for e in events):
+            return events, []
+        fresh = [e for e in events if e.timestamp is None or e.timestamp >= oldest]
+        return fresh, [e for e in events if e.timestamp is not None and e.timestamp < oldest]
 
     async def healthz(self, request: web.Request) -> web.StreamResponse:
         """The process is up (whether or not Kafka is)."""

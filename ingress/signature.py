@@ -34,6 +34,25 @@ def sign(body: bytes, secret: bytes) -> str:
     return PREFIX + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
+_HEX_DIGEST_LEN = 2 * hashlib.sha256().digest_size
+
+
+def well_formed(header: str | None) -> Verdict:
+    """What can be said of ``header`` before the body is read: ``MISSING``, ``WRONG``
+    unless it is ``sha256=`` and 64 hex digits, else ``OK`` (it may still not match).
+    A garbage header so earns no read of the body and no HMAC."""
+    if not header:
+        return Verdict.MISSING
+    digest = header[len(PREFIX):]
+    if not header.startswith(PREFIX) or len(digest) != _HEX_DIGEST_LEN:
+        return Verdict.WRONG
+    try:
+        bytes.fromhex(digest)
+    except ValueError:
+        return Verdict.WRONG
+    return Verdict.OK
+
+
 def verify(body: bytes, header: str | None, secret: bytes) -> Verdict:
     """Check ``header`` against the HMAC of ``body``.
 

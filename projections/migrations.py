@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -39,22 +40,47 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-async def connect(settings: Settings, schema: str | None = None) -> asyncpg.Connection:
-    """A connection whose search_path is the projections schema (``schema`` overrides)."""
+async def connect(settings: Settings, schema: str | None = None, *,
+                  owner: bool = False) -> asyncpg.Connection:
+    """A connection whose search_path is the projections schema (``schema`` overrides),
+    as the services' role, or as the schemas' owner with ``owner``."""
     return await asyncpg.connect(
-        settings.database_url,
+        settings.database_owner_url if owner else settings.database_url,
         server_settings={"search_path": schema or settings.db_schema},
     )
 
 
+def _user(dsn: str) -> str | None:
+    return urlsplit(dsn).username
+
+
+async def grant_services(conn: asyncpg.Connection, settings: Settings, schema: str) -> None:
+    """Give ``DATABASE_URL``'s role what the services need in ``schema`` and nothing
+    more: the schema's use and reading and writing its rows (no DDL, no TRUNCATE), on
+    the tables there now and on those this owner creates later (a replay's swap)."""
+    app = _user(settings.database_url)
+    if app is None or app == _user(settings.database_owner_url):
+        return  # one role for both (a dev stack of before the split, a managed server)
+    role, q = quote_ident(app), quote_ident(schema)
+    await conn.execute(f"GRANT USAGE ON SCHEMA {q} TO {role}")
+    await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {q} "
+                       f"TO {role}")
+    await conn.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {q} TO {role}")
+    await conn.execute(f"ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, UPDATE, DELETE ON "
+                       f"TABLES TO {role}")
+    await conn.execute(f"ALTER DEFAULT PRIVILEGES GRANT USAGE, SELECT, UPDATE ON SEQUENCES "
+                       f"TO {role}")
+
+
 async def migrate(settings: Settings, schema: str | None = None) -> list[str]:
-    """Create the schema if needed and apply every migration not yet applied.
+    """Create the schema if needed and apply every migration not yet applied, as the
+    schemas' owner (``DATABASE_OWNER_URL``), and grant the services' role its rows.
 
     Returns the names applied by this call (empty when up to date). Idempotent and safe
     to run concurrently. ``schema`` overrides ``settings.db_schema`` (used by replay to
     build a shadow schema)."""
     schema = schema or settings.db_schema
-    conn = await connect(settings, schema)
+    conn = await connect(settings, schema, owner=True)
     applied: list[str] = []
     try:
         async with conn.transaction():
@@ -81,6 +107,7 @@ async def migrate(settings: Settings, schema: str | None = None) -> list[str]:
             await analytics.set_key(conn, reveal(settings.database.analytics_key))
             await analytics.create_views(conn)
             await analytics.grant(conn, schema)
+            await grant_services(conn, settings, schema)
     finally:
         await conn.close()
     return applied

@@ -142,7 +142,9 @@ class Replay:
             (self.projection,) = by_name(settings, [projection])
         except KeyError as exc:
             raise ReplayError(f"unknown projection {projection!r}") from exc
-        self.settings = settings
+        # As the schemas' owner throughout: a replay creates, swaps and drops tables. The
+        # tables it swaps in carry the owner's default grants to the services' role.
+        self.settings = settings.as_owner()
         self.shadow = shadow or shadow_name(settings.db_schema, projection)
         self.consumer: AIOKafkaConsumer | None = None
         self.progress: Progress | None = None

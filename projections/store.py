@@ -63,6 +63,24 @@ def about_the_data(exc: BaseException) -> bool:
     return True
 
 
+def describe(exc: BaseException) -> str:
+    """``Class: message`` of an error, for logs and ``projection_errors``, without what
+    PostgreSQL adds about the row: an asyncpg error's DETAIL (``Key (wa_id)=(2507...)
+    already exists``) and HINT hold row contents, i.e. PII, so only the message, the
+    SQLSTATE and the names of the constraint, table and column are kept."""
+    if isinstance(exc, asyncpg.PostgresError):
+        parts = [f"SQLSTATE {exc.sqlstate}"] if getattr(exc, "sqlstate", None) else []
+        for label, attr in (("constraint", "constraint_name"), ("table", "table_name"),
+                            ("column", "column_name")):
+            value = getattr(exc, attr, None)
+            if value:
+                parts.append(f"{label} {value}")
+        message = getattr(exc, "message", None) or (exc.args[0] if exc.args else "")
+        where = f" ({', '.join(parts)})" if parts else ""
+        return f"{type(exc).__name__}: {message}{where}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 class StoreUnavailable(Exception):
     """PostgreSQL could not be reached or dropped the connection (transient)."""
 
@@ -104,7 +122,7 @@ class Store:
                 if not self.durable:
                     await self.conn.execute("SET synchronous_commit = off")
             except CONNECTION_ERRORS as exc:
-                raise StoreUnavailable(str(exc)) from exc
+                raise StoreUnavailable(describe(exc)) from exc
         return self.conn
 
     async def close(self) -> None:
@@ -122,7 +140,7 @@ class Store:
                                     "FROM projection_offsets WHERE projection = ANY($1::text[])",
                                     names)
         except CONNECTION_ERRORS as exc:
-            raise StoreUnavailable(str(exc)) from exc
+            raise StoreUnavailable(describe(exc)) from exc
         return {(r["projection"], back[r["topic"]], r["partition"]): r["offset"]
                 for r in rows if r["topic"] in back}
 
@@ -147,7 +165,7 @@ class Store:
                     return await self._apply(conn, batch)
             except CONNECTION_ERRORS as exc:
                 await self.close()
-                raise StoreUnavailable(str(exc)) from exc
+                raise StoreUnavailable(describe(exc)) from exc
             except RERUN_ERRORS as exc:
                 # A replay swapped a table under a prepared statement (asyncpg dropped
                 # its cache), or a deadlock/serialisation failure: simply run it again.
@@ -156,11 +174,11 @@ class Store:
                     raise
             except RECORD_ERRORS as exc:
                 if not about_the_data(exc):
-                    raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+                    raise StoreUnavailable(describe(exc)) from exc
                 log.warning("batch refused (%s); applying it record by record",
                             type(exc).__name__)
                 # PostgreSQL's message may quote a value (a phone number): DEBUG only.
-                log.debug("batch refused: %s", exc)
+                log.debug("batch refused: %s", describe(exc))
                 return await self._one_by_one(batch)
         raise AssertionError("unreachable")
 
@@ -183,10 +201,10 @@ class Store:
                                 one = await self._apply(conn, {tp: [m]}, [p])
                     except CONNECTION_ERRORS as exc:
                         await self.close()
-                        raise StoreUnavailable(str(exc)) from exc
+                        raise StoreUnavailable(describe(exc)) from exc
                     except RECORD_ERRORS as exc:
                         if not about_the_data(exc):
-                            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+                            raise StoreUnavailable(describe(exc)) from exc
                         await self._record_error(conn, p, m, exc)
                         continue
                     if one.seeks:  # nothing after a gap may be applied
@@ -202,7 +220,7 @@ class Store:
             log.error("projection %s skips %s[%d]@%d: %s (kept in projection_errors)",
                       p.name, m.topic, m.partition, m.offset, type(exc).__name__)
             # The message may quote the record's values (a phone number): DEBUG only.
-            log.debug("projection %s: %s", p.name, exc)
+            log.debug("projection %s: %s", p.name, describe(exc))
         ERRORS.labels(p.name).inc()
         topic = self.topic_name(m.topic)
         try:
@@ -213,7 +231,7 @@ class Store:
                     'INSERT INTO projection_errors (projection, topic, partition, "offset", '
                     "error, record_key, record_value) VALUES ($1, $2, $3, $4, $5, $6, $7) "
                     "ON CONFLICT DO NOTHING", p.name, topic, m.partition, m.offset,
-                    f"{type(exc).__name__}: {exc}"[:2000], m.key, m.value)
+                    describe(exc)[:2000], m.key, m.value)
                 await conn.execute(
                     'INSERT INTO projection_offsets (projection, topic, partition, "offset") '
                     "VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, partition) DO UPDATE "
@@ -221,7 +239,7 @@ class Store:
                     "updated_at = now()", p.name, topic, m.partition, m.offset + 1)
         except CONNECTION_ERRORS as err:
             await self.close()
-            raise StoreUnavailable(str(err)) from err
+            raise StoreUnavailable(describe(err)) from err
 
     async def skip_deleted(self, tp: TP, start: int, end: int) -> int:
         """Records ``[start, end)`` of the partition are gone from the log (retention

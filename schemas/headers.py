@@ -11,6 +11,12 @@ from collections.abc import Iterable, Mapping
 
 CORRELATION_ID = "correlation_id"
 RECEIVED_AT = "wastream.received_at"
+# The X-Request-Id a client sent with a webhook, on its wa.webhooks.raw record (the
+# record's key and correlation id are the ingress's own).
+CLIENT_REQUEST_ID = "wastream.client_request_id"
+# How many updates of a wa.webhooks.raw body the ingress dropped as older than the
+# dedupe window (absent when none was).
+STALE_UPDATES = "wastream.stale_updates"
 
 ORIGINAL_TOPIC = "wastream.original_topic"
 ORIGINAL_PARTITION = "wastream.original_partition"

@@ -57,7 +57,9 @@ def dev_stack(real_servers: None) -> Iterator[dict[str, str]]:
     session started them, so a developer's running stack stays up."""
     stack = stack_from_env()
     started = stack.up()
-    yield {"bootstrap": stack.kafka.bootstrap, "database_url": stack.postgres.url}
+    # The services' DSN and the schemas' owner's (the same role on a stack of older code).
+    yield {"bootstrap": stack.kafka.bootstrap, "database_url": stack.postgres.url,
+           "database_owner_url": stack.postgres.owner_url}
     if started["kafka"]:
         stack.kafka.stop()
     if started["postgres"]:
@@ -70,7 +72,8 @@ async def system(dev_stack: dict[str, str]) -> AsyncIterator[System]:
     migrations applied; its services are started by the test and stopped here."""
     from tests.support.system import System
 
-    sys_ = System(bootstrap=dev_stack["bootstrap"], database_url=dev_stack["database_url"])
+    sys_ = System(bootstrap=dev_stack["bootstrap"], database_url=dev_stack["database_url"],
+                  database_owner_url=dev_stack["database_owner_url"])
     await asyncio.to_thread(sys_.create_topics)
     await asyncio.to_thread(sys_.migrate)
     try:

@@ -34,7 +34,7 @@ async def test_hi_travels_every_hop(system: System) -> None:
     event = InboundEvent.from_bytes(inbound[0].value or b"")
     assert (event.event_id, event.type, event.wa_id) == (wamid, "message.text", wa_id)
     assert event.phone_number_id == PHONE_NUMBER_ID
-    assert event.correlation_id == "req-e2e-1"
+    assert event.correlation_id == answer["correlation_id"]  # the ingress's own id
     assert event.payload == orjson.loads(body)["entry"][0]["changes"][0]["value"]["messages"][0]
 
     # Hop 2: the worker answers with the main-menu list and records the transition.

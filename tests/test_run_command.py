@@ -26,6 +26,7 @@ def test_run_shows_the_demo_and_stops_cleanly_on_ctrl_c(dev_stack: dict[str, str
         {
             "KAFKA_BOOTSTRAP_SERVERS": dev_stack["bootstrap"],
             "DATABASE_URL": dev_stack["database_url"],
+            "DATABASE_OWNER_URL": dev_stack["database_owner_url"],
             "WASTREAM_TOPIC_PREFIX": prefix,
             "WASTREAM_DB_SCHEMA": prefix.rstrip("."),
             "WASTREAM_PARTITIONS": "2",
@@ -91,7 +92,7 @@ async def _drop_run_topics(dev_stack: dict[str, str]) -> AsyncIterator[None]:
 
     for topic_prefix in {t.split("wa.")[0] for t in await _run_topics(dev_stack["bootstrap"])}:
         await delete_prefixed(dev_stack["bootstrap"], topic_prefix)
-    conn = await asyncpg.connect(dev_stack["database_url"])
+    conn = await asyncpg.connect(dev_stack["database_owner_url"])
     try:
         for (schema,) in await conn.fetch(
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'run%'"

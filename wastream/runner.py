@@ -124,7 +124,7 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 # What run generates or points at, written to .wastream/env for the other commands (the
 # topic prefix and schema too when set: chat must read the same topics).
-SHARED = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "WHATSAPP_APP_SECRET",
+SHARED = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "DATABASE_OWNER_URL", "WHATSAPP_APP_SECRET",
           "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_GRAPH_URL", "WHATSAPP_ACCESS_TOKEN",
           "WASTREAM_TOPIC_PREFIX", "WASTREAM_DB_SCHEMA")
 
@@ -199,7 +199,9 @@ def _serve(port: int, demo: bool, signals: _Signals, stack: DevStack, log_dir: P
     env = dict(os.environ)
     for name, value in stack.kafka.client_env().items():
         env.setdefault(name, value)
-    env.setdefault("DATABASE_URL", stack.postgres.url)
+    if not env.get("DATABASE_URL"):  # the dev stack's: the services' role and the owner's
+        env["DATABASE_URL"] = stack.postgres.url
+        env.setdefault("DATABASE_OWNER_URL", stack.postgres.owner_url)
     if not env.get("WHATSAPP_APP_SECRET"):
         # A local run has no Meta app: sign with a per-run secret that the demo shares.
         env["WHATSAPP_APP_SECRET"] = secrets.token_hex(16)

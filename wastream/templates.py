@@ -139,11 +139,12 @@ async def publish(settings: Settings, results: Iterable[Synced]) -> int:
 
     from schemas import topics
     from schemas.templates import TemplateChange
+    from wastream.config.kafka import client_args
 
     now = datetime.now(UTC)
     stamp = int(now.timestamp())
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**client_args(settings.kafka), acks="all",
+                                enable_idempotence=True)
     await producer.start()
     n = 0
     try:

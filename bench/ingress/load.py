@@ -45,10 +45,11 @@ def bodies(kind: str, count: int, secret: str, tag: str) -> list[tuple[bytes, st
     seed baseline's ``ON CONFLICT DO NOTHING`` on a repeat writes nothing, and a commit
     that wrote nothing skips the WAL flush, which would flatter it)."""
     per = 1 if kind == "single" else 50
+    now = str(int(time.time()))  # older than the dedupe window would be dropped unproduced
     out = []
     for i in range(count):
         msgs = [{"from": f"2507{(i * per + j) % 5000:08d}", "id": f"wamid.{tag}.{i}.{j}",
-                 "timestamp": "1700000000", "type": "text", "text": {"body": f"hello {j}"}}
+                 "timestamp": now, "type": "text", "text": {"body": f"hello {j}"}}
                 for j in range(per)]
         contacts = [{"profile": {"name": "Bench"}, "wa_id": msgs[0]["from"]}]
         raw = orjson.dumps(envelope(msgs, contacts=contacts))

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import aiohttp
 import orjson
 
-from streams.failure.errors import GraphTransient, graph_error
+from streams.failure.errors import GraphTransient, graph_error, phone_number_id
 from wastream.config import Settings
 
 log = logging.getLogger(__name__)
@@ -44,15 +44,18 @@ class GraphClient:
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
 
-    def url(self, phone_number_id: str) -> str:
-        return f"{self.base_url}/{self.version}/{phone_number_id}/messages"
+    def url(self, pnid: str) -> str:
+        """The messages endpoint of ``pnid``; :class:`GraphBadPathId` (permanent) unless
+        it is digits only (it comes from a webhook payload)."""
+        return f"{self.base_url}/{self.version}/{phone_number_id(pnid)}/messages"
 
     async def send(self, phone_number_id: str, body: dict[str, Any]) -> SendResult:
+        url = self.url(phone_number_id)
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
         try:
             async with self._session.post(
-                    self.url(phone_number_id), data=orjson.dumps(body),
+                    url, data=orjson.dumps(body),
                     headers={"Authorization": f"Bearer {self.token}",
                              "Content-Type": "application/json"}) as resp:
                 raw = await resp.read()

@@ -31,6 +31,7 @@ from schemas.templates import APPROVED, TemplateChange
 from streams.failure.errors import TemplateUnavailable
 from streams.runtime import faust_internals
 from wastream.config import Settings
+from wastream.config.kafka import client_args
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ async def follow(settings: Settings, statuses: TemplateStatuses,
     module docstring); ``release`` runs after the first read and after every batch in
     which a template became APPROVED."""
     topic = settings.topic(topics.TEMPLATES)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers,
+    consumer = AIOKafkaConsumer(**client_args(settings.kafka),
                                 group_id=None, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
     await consumer.start()

@@ -20,6 +20,7 @@ Meta's Graph API error codes are mapped onto classes in one registry,
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -145,6 +146,31 @@ class GraphUnsupportedType(GraphPermanent):
 
 class GraphInvalidParameter(GraphPermanent):
     """100: invalid parameter (a bug in the body we built)."""
+
+
+class GraphBadPathId(GraphPermanent):
+    """An id that was to go into a Graph API URL path is not one (a phone number id of
+    digits, a media id without ``/``, ``.``, ``?`` or ``%``): refused before any
+    request, since a crafted id would address another endpoint with our token."""
+
+
+_DIGITS = re.compile(r"[0-9]{1,32}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def phone_number_id(value: str) -> str:
+    """``value`` if it is a phone number id (digits only), else :class:`GraphBadPathId`."""
+    if not _DIGITS.fullmatch(value):
+        raise GraphBadPathId(f"phone_number_id {value[:40]!r} is not digits only")
+    return value
+
+
+def media_id(value: str) -> str:
+    """``value`` if it is a media id (letters, digits, ``_`` and ``-``), else
+    :class:`GraphBadPathId`."""
+    if not _TOKEN.fullmatch(value):
+        raise GraphBadPathId(f"media id {value[:40]!r} is not a plain id")
+    return value
 
 
 class GraphTemplateUnavailable(GraphPermanent, TemplateUnavailable):

@@ -13,6 +13,12 @@ revoked while paused is simply forgotten (its committed offset is before the rec
 Offsets are committed manually, only after the re-published records are acked: a crash
 in between re-publishes them again, and the router drops the stale duplicate.
 
+A re-publish that fails (the broker away, a timeout, any produce error) does not end
+the consumer: the partition is sought back to the first record not committed and the
+consumer waits, with a backoff that doubles up to ``BACKOFF_MAX_S``, before trying
+again. Whatever of that batch was already written is written again, and the router
+drops those duplicates by their head token.
+
 Records within one tier partition are due in the order they were written (one delay
 per tier), so the head of a partition is always the first one due.
 """
@@ -43,6 +49,12 @@ PAUSED = Gauge("wastream_retry_paused_partitions", "Tier partitions waiting for 
 DEPTH = Gauge("wastream_retry_tier_depth", "Records waiting in a retry tier (not yet re-published)",
               ["tier"])
 GROUP = "wastream.retry"  # the tier consumer's group, under the topic prefix
+PRODUCE_FAILED = Counter("wastream_retry_republish_failures",
+                         "Re-publishes of a tier batch that failed and will be tried again",
+                         ["tier"])
+
+BACKOFF_MIN_S = 0.5
+BACKOFF_MAX_S = 30.0
 
 
 def tier_topics(settings: Settings) -> list[str]:
@@ -69,6 +81,7 @@ class TierConsumer:
         self.topics = tier_topics(settings)
         self.dlq = settings.topic(topics.DLQ)
         self._stopping = asyncio.Event()
+        self._backoff_s = 0.0  # 0 while re-publishing works
         self.ready = asyncio.Event()
         self.consumer: AIOKafkaConsumer | None = None  # while running (tests look at it)
 
@@ -138,12 +151,24 @@ class TierConsumer:
             except (KeyError, ValueError):
                 partition = None
             hdrs[h.TIER] = tp.topic.encode()
-            futures.append(await producer.send(target, value=m.value, key=m.key,
-                                               partition=partition,
-                                               headers=list(hdrs.items())))
+            try:
+                futures.append(await producer.send(target, value=m.value, key=m.key,
+                                                   partition=partition,
+                                                   headers=list(hdrs.items())))
+            except Exception as exc:
+                # Sent ones may still land: not waited for, re-sent after the backoff.
+                for f in futures:
+                    asyncio.ensure_future(f).add_done_callback(_ignore_result)
+                await self._republish_failed(consumer, tp, msgs[0].offset, exc)
+                return
             commit_to = m.offset + 1
         if futures:
-            await asyncio.gather(*futures)
+            try:
+                await asyncio.gather(*futures)
+            except Exception as exc:
+                await self._republish_failed(consumer, tp, msgs[0].offset, exc)
+                return
+            self._backoff_s = 0.0
             REPUBLISHED.labels(tp.topic).inc(len(futures))
         if commit_to is not None:
             try:
@@ -152,6 +177,20 @@ class TierConsumer:
                 # A rebalance took the partition: the new owner re-publishes from the last
                 # commit, and the router drops those duplicates by their head token.
                 log.warning("tier commit failed for %s: %s", tp, exc)
+
+
+    async def _republish_failed(self, consumer: AIOKafkaConsumer, tp: TopicPartition,
+                                first: int, exc: BaseException) -> None:
+        """Seek ``tp`` back to ``first`` (the batch's first record, not committed) and
+        wait out a backoff before the next poll re-reads it."""
+        self._backoff_s = min(BACKOFF_MAX_S, max(BACKOFF_MIN_S, self._backoff_s * 2))
+        PRODUCE_FAILED.labels(tp.topic).inc()
+        log.warning("re-publishing from %s failed (%s: %s); again from offset %d in %.1fs",
+                    tp, type(exc).__name__, exc, first, self._backoff_s)
+        with contextlib.suppress(Exception):  # revoked meanwhile: the new owner re-reads
+            consumer.seek(tp, first)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), self._backoff_s)
 
 
 def depth_from(settings: Settings) -> Callable[[dict[tuple[str, str, int], int]], None]:
@@ -164,6 +203,11 @@ def depth_from(settings: Settings) -> Callable[[dict[tuple[str, str, int], int]]
             DEPTH.labels(name).set(sum(n for (g, t, _), n in lags.items()
                                        if g == group and t == name))
     return measured
+
+
+def _ignore_result(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()  # retrieved, so that asyncio does not log it as never retrieved
 
 
 def register(app: Any, settings: Settings) -> TierConsumer:

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from streams.failure.errors import GraphTransient, graph_error
+from streams.failure.errors import GraphTransient, graph_error, media_id, phone_number_id
 from wastream.config import Settings
 
 
@@ -77,13 +77,13 @@ class MediaClient:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
         return self._session
 
-    async def info(self, media_id: str) -> MediaInfo:
-        data = await self._json("GET", f"{self.base_url}/{self.version}/{media_id}")
+    async def info(self, mid: str) -> MediaInfo:
+        data = await self._json("GET", f"{self.base_url}/{self.version}/{media_id(mid)}")
         url = data.get("url")
         if not isinstance(url, str) or not url:
             raise GraphTransient("media info without a url")
         sha = data.get("sha256")
-        return MediaInfo(str(data.get("id") or media_id), url, str(data.get("mime_type") or ""),
+        return MediaInfo(str(data.get("id") or mid), url, str(data.get("mime_type") or ""),
                          sha if isinstance(sha, str) else None, _int(data.get("file_size")))
 
     async def download(self, url: str, limit: int) -> tuple[bytes, str | None]:
@@ -109,15 +109,14 @@ class MediaClient:
         except aiohttp.ClientError as exc:
             raise GraphTransient(f"media download failed: {exc!r}") from exc
 
-    async def upload(self, phone_number_id: str, data: bytes, mime_type: str,
-                     filename: str) -> str:
+    async def upload(self, pnid: str, data: bytes, mime_type: str, filename: str) -> str:
         """Upload an object; Meta's media id for it."""
         form = aiohttp.FormData()
         form.add_field("messaging_product", "whatsapp")
         form.add_field("type", mime_type)
         form.add_field("file", data, filename=filename, content_type=mime_type)
         answer = await self._json(
-            "POST", f"{self.base_url}/{self.version}/{phone_number_id}/media", data=form)
+            "POST", f"{self.base_url}/{self.version}/{phone_number_id(pnid)}/media", data=form)
         media_id = answer.get("id")
         if not isinstance(media_id, str) or not media_id:
             raise GraphTransient("media upload answered without an id")

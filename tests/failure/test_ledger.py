@@ -20,9 +20,10 @@ async def test_ledger_migrates_a_fresh_schema_and_sends_each_id_at_most_once(
         dev_stack: dict[str, str]) -> None:
     schema = f"tl{uuid.uuid4().hex[:10]}"
     settings = Settings.from_env({"DATABASE_URL": dev_stack["database_url"],
+                                  "DATABASE_OWNER_URL": dev_stack["database_owner_url"],
                                   "KAFKA_BOOTSTRAP_SERVERS": dev_stack["bootstrap"],
                                   "WASTREAM_DB_SCHEMA": schema})
-    conn = await asyncpg.connect(dev_stack["database_url"])
+    conn = await asyncpg.connect(dev_stack["database_owner_url"])
     first, other = Ledger(settings, migrate), Ledger(settings, migrate)
     try:
         assert await conn.fetchval("SELECT to_regclass($1)", f"{schema}.wa_sender_ledger") is None
@@ -53,6 +54,7 @@ async def test_concurrent_first_claims_open_one_pool(
     opened (a second would be left open, holding connections, never closed)."""
     schema = f"tl{uuid.uuid4().hex[:10]}"
     settings = Settings.from_env({"DATABASE_URL": dev_stack["database_url"],
+                                  "DATABASE_OWNER_URL": dev_stack["database_owner_url"],
                                   "KAFKA_BOOTSTRAP_SERVERS": dev_stack["bootstrap"],
                                   "WASTREAM_DB_SCHEMA": schema})
     opened: list[asyncpg.Pool] = []
@@ -73,7 +75,8 @@ async def test_concurrent_first_claims_open_one_pool(
         await ledger.close()
         for pool in opened:
             await pool.close()
-        async with real_create_pool(dev_stack["database_url"], min_size=1, max_size=1) as pool:
+        async with real_create_pool(dev_stack["database_owner_url"], min_size=1,
+                                    max_size=1) as pool:
             await pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaTimeoutError
 
 from schemas import headers as h
 from streams.failure.tiers import TierConsumer
@@ -62,3 +67,37 @@ async def test_waiting_record_stalls_neither_rebalance_nor_shutdown(system: Syst
         await asyncio.wait_for(asyncio.gather(task_a, task_b), 30)
         assert time.monotonic() - t0 < 30  # stopping did not wait for the due time
     assert await system.read("wa.inbound", min_count=0, timeout_s=10, settle_s=2) == []
+
+
+async def test_a_produce_error_does_not_end_the_tier_consumer(
+        system: System, monkeypatch: pytest.MonkeyPatch) -> None:
+    due = time.time()
+    await tk.produce(system.bootstrap, system.topic("wa.retry.1s"), [(b"k", b"v")],
+                     headers=tier_headers(system, due, partition=0))
+    # The tier's producer fails its first two sends, both ways a send fails when the
+    # broker is away.
+    real_send = AIOKafkaProducer.send
+    failures = []
+
+    async def flaky_send(self: AIOKafkaProducer, *args: Any, **kw: Any) -> Any:
+        if not failures:  # refused at once
+            failures.append(args)
+            raise KafkaTimeoutError("injected: broker away")
+        if len(failures) == 1:  # accepted, then never acknowledged
+            failures.append(args)
+            lost: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            lost.set_exception(KafkaTimeoutError("injected: expired in the accumulator"))
+            return lost
+        return await real_send(self, *args, **kw)
+
+    monkeypatch.setattr(AIOKafkaProducer, "send", flaky_send)
+    tiers = TierConsumer(Settings.from_env(system.env))
+    task = asyncio.create_task(tiers.run())
+    try:
+        out = await system.read("wa.inbound", min_count=1, timeout_s=30, settle_s=1)
+        assert len(failures) == 2
+        assert not task.done()  # still consuming after the failures
+        assert [(r.key, r.value, r.partition) for r in out] == [(b"k", b"v", 0)]
+    finally:
+        tiers.stop()
+        await asyncio.wait_for(task, 30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import orjson
@@ -11,6 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from projections import webhook_logs
+from projections.base import Msg
 from schemas import headers, topics
 from schemas.envelope import InboundEvent
 from tests.support.ingress import Ingress, running_ingress
@@ -39,23 +42,43 @@ async def test_verification_handshake(ingress: Ingress) -> None:
 
 
 async def test_text_message_is_stored_with_envelope_headers_and_raw(ingress: Ingress) -> None:
-    body = text_message_body("250788000001", "hello", wamid="wamid.HTTP1", ts=1700000000)
+    body = text_message_body("250788000001", "hello", wamid="wamid.HTTP1")
     status, answer = await ingress.post(body, headers={"X-Request-Id": "req-42"})
-    assert (status, answer["events"], answer["correlation_id"]) == (200, 1, "req-42")
+    assert (status, answer["events"]) == (200, 1)
+    cid = answer["correlation_id"]
+    assert cid != "req-42"  # the ingress names each body itself
     [rec] = await ingress.read(topics.INBOUND, min_count=1)
     assert rec.key == b"250788000001"
-    assert rec.headers[headers.CORRELATION_ID] == b"req-42"
+    assert rec.headers[headers.CORRELATION_ID] == cid.encode()
     ev = InboundEvent.from_bytes(rec.value or b"")
-    assert (ev.event_id, ev.type, ev.wa_id, ev.timestamp) == (
-        "wamid.HTTP1", "message.text", "250788000001", 1700000000)
+    assert (ev.event_id, ev.type, ev.wa_id) == ("wamid.HTTP1", "message.text", "250788000001")
+    assert ev.timestamp == int(orjson.loads(body)["entry"][0]["changes"][0]["value"][
+        "messages"][0]["timestamp"])
     assert ev.payload["text"]["body"] == "hello"
-    assert ev.correlation_id == "req-42"
+    assert ev.correlation_id == cid
     assert ev.profile_name == "Test User"
     [raw] = await ingress.read(topics.RAW, min_count=1)
     assert raw.value == body
-    assert raw.key == b"req-42"
-    assert raw.headers[headers.CORRELATION_ID] == b"req-42"
+    assert raw.key == cid.encode()
+    assert raw.headers[headers.CORRELATION_ID] == cid.encode()
+    assert raw.headers[headers.CLIENT_REQUEST_ID] == b"req-42"  # kept for tracing
     assert headers.RECEIVED_AT in raw.headers
+
+
+async def test_a_reused_x_request_id_keeps_every_raw_body(ingress: Ingress) -> None:
+    """A client's X-Request-Id does not key the raw body: two bodies sent with the same
+    one are two webhook_logs rows, not one row and a dropped body."""
+    bodies = [text_message_body("250788000001", f"hello {i}") for i in range(2)]
+    answers = [await ingress.post(b, headers={"X-Request-Id": "same-id"}) for b in bodies]
+    assert [status for status, _ in answers] == [200, 200]
+    raws = await ingress.read(topics.RAW, min_count=2)
+    assert sorted(r.value for r in raws) == sorted(bodies)
+    rows = [webhook_logs.row(Msg(topics.RAW, r.partition, r.offset, r.key, r.value,
+                                 tuple(r.headers.items()), r.timestamp)) for r in raws]
+    keys = {row[0] for row in rows if row is not None}
+    assert keys == {a["correlation_id"] for _, a in answers}
+    assert len(keys) == 2
+    assert {r.headers[headers.CLIENT_REQUEST_ID] for r in raws} == {b"same-id"}
 
 
 async def test_signature_is_checked_before_anything_else(ingress: Ingress) -> None:
@@ -84,7 +107,7 @@ async def test_mac_over_received_bytes_with_non_ascii_and_escapes(ingress: Ingre
                b'"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":'
                b'"106540352242922"},"messages":[{"from":"250788000003","id":"wamid.ESC","timestamp"'
                b':"1700000000","type":"text","text":{"body":"caf\\u00e9 \\ud83d\\ude95 '
-               b'Murakoze"}}]}}]}]}')
+               b'Murakoze"}}]}}]}]}').replace(b"1700000000", str(int(time.time())).encode())
     utf8 = escaped.replace(b"caf\\u00e9 \\ud83d\\ude95", "café 🚕".encode()).replace(
         b"wamid.ESC", b"wamid.UTF")
     for body in (escaped, utf8):
@@ -116,13 +139,14 @@ async def test_bad_input_answers(ingress: Ingress) -> None:
         got, answer = await ingress.post(body, headers=hdrs)
         assert (got, answer["error"]["code"]) == (status, code), body[:40]
         assert answer["error"]["message"]
-    # a chunked body (no Content-Length) over the limit is cut off too
+    # a chunked body (no Content-Length) over the limit is cut off too (its signature
+    # well-formed: a malformed one is refused before any read)
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(30):
             yield b"y" * 10_000
 
     async with ingress.client.post("/webhook", data=chunks(), headers={
-            "Content-Type": "application/json", "X-Hub-Signature-256": "sha256=00"}) as r:
+            "Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + "00" * 32}) as r:
         assert r.status == 413
     async with ingress.client.get("/nope") as r:
         assert r.status == 404
@@ -216,7 +240,8 @@ async def test_the_http_layer_never_answers_500(ingress: Ingress, body: bytes, s
 
 async def test_a_body_near_the_3_mib_limit_is_stored_whole(dev_stack: dict[str, str]) -> None:
     """Over the broker's 1 MiB message limit uncompressed: the raw copy goes gzip'd."""
-    msgs = [{"from": f"2507881{i % 10:05d}", "id": f"wamid.BIG{i}", "timestamp": "1700000000",
+    now = str(int(time.time()))  # inside the dedupe window (older updates are dropped)
+    msgs = [{"from": f"2507881{i % 10:05d}", "id": f"wamid.BIG{i}", "timestamp": now,
              "type": "text", "text": {"body": f"{i} " + "x" * 2800}} for i in range(1000)]
     body = orjson.dumps(envelope(msgs))
     assert 2_900_000 < len(body) < 3 * 1024 * 1024

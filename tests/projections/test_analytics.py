@@ -155,7 +155,9 @@ async def test_analytics_role_reads_analytics_only(system: System) -> None:
     await _scenario(system)
     system.start_projector()
     await system.wait_rows("SELECT 1 FROM wa_events", 6)
-    conn = await system.db()
+    # As the owner, who may make itself a member of the role it created, to take it on.
+    conn = await system.owner_db()
+    await conn.execute("GRANT wastream_analytics TO CURRENT_USER")
     try:
         tables = [r["table_name"] for r in await conn.fetch(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 "

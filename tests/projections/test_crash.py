@@ -196,7 +196,7 @@ async def test_kill9_repeatedly_mid_batch_equals_clean_run(system: System) -> No
             assert len(live[table]) > 0, table
             assert live[table] == ref[table], table
     finally:
-        c = await system.db()
+        c = await system.owner_db()
         try:
             await c.execute(f"DROP SCHEMA IF EXISTS {quote_ident(clean)} CASCADE")
         finally:

@@ -19,7 +19,7 @@ async def _table(conn: asyncpg.Connection) -> list[tuple[Any, ...]]:
 
 
 async def test_first_per_key_wins_and_existing_rows_stay(system: System) -> None:
-    conn = await system.db()
+    conn = await system.owner_db()  # creates tables
     try:
         await conn.execute("CREATE TABLE t (k text PRIMARY KEY, v text)")
         await conn.execute("INSERT INTO t VALUES ('a', 'old')")
@@ -32,7 +32,7 @@ async def test_first_per_key_wins_and_existing_rows_stay(system: System) -> None
 
 
 async def test_conflict_unseen_by_the_probe_takes_the_upsert_path(system: System) -> None:
-    conn = await system.db()
+    conn = await system.owner_db()  # creates tables
     try:
         await conn.execute("CREATE TABLE t (k text PRIMARY KEY, v text)")
         await conn.execute("INSERT INTO t VALUES ('a', 'old')")
@@ -55,7 +55,7 @@ async def test_optimistic_copy_then_probe_first_after_a_conflict(system: System)
     """No key in the table yet: one COPY, no probe. A batch that hits an existing key
     rolls back to its savepoint, probes, keeps the old row, and the table's next batches
     are probed first; the outcome is the same either way."""
-    conn = await system.db()
+    conn = await system.owner_db()  # creates tables
     try:
         await conn.execute("CREATE TABLE t_opt (k text PRIMARY KEY, v text)")
         base._PROBE_FIRST.pop("t_opt", None)

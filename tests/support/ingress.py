@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from aiohttp.test_utils import TestClient, TestServer
 
-from ingress.app import HEALTH, make_app
+from ingress.app import HEALTH, make_app, server_options
 from tests.support import kafka as tk
 from tests.support.system import APP_SECRET, VERIFY_TOKEN
 from tests.support.webhooks import sign
@@ -82,7 +82,11 @@ async def running_ingress(bootstrap: str, *, create_topics: bool = True, wait_re
     if create_topics:
         await ensure_topics(settings)
     app = make_app(settings, insecure_dev=insecure_dev)
-    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    server = TestServer(app)
+    # The server's options as `wastream ingress` sets them (TestServer's constructor
+    # would drop them: they go to start_server, which the client then skips).
+    await server.start_server(**server_options(settings))
+    client: TestClient[Any, Any] = TestClient(server)
     await client.start_server()
     health: TestClient[Any, Any] = TestClient(TestServer(app[HEALTH].app()))
     await health.start_server()

@@ -72,12 +72,17 @@ class System:
     """A test's own wastream: ``prefix`` for topics/groups/app id, ``schema`` in Postgres."""
 
     bootstrap: str
-    database_url: str
+    database_url: str  # the services' role: rows only
+    database_owner_url: str = ""  # the schemas' owner (DDL); unset: database_url
     prefix: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:10]}.")
     partitions: int = 2
     env_overrides: dict[str, str] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     ingress_port: int | None = None
+
+    @property
+    def owner_url(self) -> str:
+        return self.database_owner_url or self.database_url
 
     @property
     def schema(self) -> str:
@@ -93,6 +98,7 @@ class System:
             {
                 "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
                 "DATABASE_URL": self.database_url,
+                "DATABASE_OWNER_URL": self.owner_url,
                 "WASTREAM_TOPIC_PREFIX": self.prefix,
                 "WASTREAM_DB_SCHEMA": self.schema,
                 "WASTREAM_PARTITIONS": str(self.partitions),
@@ -181,7 +187,7 @@ class System:
                 connection = client_args(Settings.from_env(self.env).kafka)
                 await delete_prefixed(self.bootstrap, self.prefix, connection)
             with contextlib.suppress(Exception):
-                conn = await asyncpg.connect(self.database_url)
+                conn = await asyncpg.connect(self.owner_url)
                 try:
                     await conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
                 finally:
@@ -213,8 +219,15 @@ class System:
         return await tk.read_topic(self.bootstrap, self.topic(logical_topic), **kw)
 
     async def db(self) -> asyncpg.Connection:
+        """A connection as the services' role (rows only) in the test's schema."""
         return await asyncpg.connect(
             self.database_url, server_settings={"search_path": self.schema}
+        )
+
+    async def owner_db(self) -> asyncpg.Connection:
+        """A connection as the schemas' owner (DDL) in the test's schema."""
+        return await asyncpg.connect(
+            self.owner_url, server_settings={"search_path": self.schema}
         )
 
     async def wait_rows(

@@ -110,6 +110,11 @@ class DatabaseSettings(Group):
         DEV_DATABASE_URL.format(port=DEFAULT_PG_PORT), alias="DATABASE_URL",
         description="PostgreSQL of the projections and the sender's ledger; unset: the dev "
         "stack's (port `WASTREAM_PG_PORT`)")
+    owner_url: str | None = Field(
+        None, alias="DATABASE_OWNER_URL",
+        description="PostgreSQL as the role that owns the schemas: `wastream migrate`, the "
+        "worker's ledger migration and `wastream replay` connect with it and grant "
+        "`DATABASE_URL`'s role what the services need; unset: `DATABASE_URL`")
     db_schema: str = Field(
         "wastream", pattern=SCHEMA_NAME.pattern, alias="WASTREAM_DB_SCHEMA",
         description="PostgreSQL schema of the read models",
@@ -172,6 +177,18 @@ class IngressSettings(Group):
     request_timeout_ms: int = Field(
         30_000, ge=1, alias="WASTREAM_INGRESS_REQUEST_TIMEOUT_MS",
         description="aiokafka request timeout, after which unsent records expire")
+    body_timeout_s: float = Field(
+        10.0, gt=0, alias="WASTREAM_INGRESS_BODY_TIMEOUT_S",
+        description="deadline for a webhook body still arriving to be read whole; past it "
+        "408 and the connection is closed")
+    max_reading: int = Field(
+        64, ge=1, alias="WASTREAM_INGRESS_MAX_READING",
+        description="unverified bodies still arriving read at once; beyond it 503 (a body "
+        "that arrived whole with its headers needs no slot)")
+    keepalive_s: float = Field(
+        75.0, gt=0, alias="WASTREAM_INGRESS_KEEPALIVE_S",
+        description="an HTTP connection idle this long (or silent since it opened) is "
+        "closed")
     gc_gen0: int = Field(
         20_000, ge=0, alias="WASTREAM_INGRESS_GC_GEN0",
         description="allocations between young-generation garbage collections (0: Python's "
@@ -240,7 +257,8 @@ class ConversationSettings(Group):
         "and a note)")
     dedupe_ttl_s: float = Field(
         7 * 86400.0, gt=0, alias="WASTREAM_DEDUPE_TTL_S",
-        description="how long an event id is remembered (Meta retries for 7 days)")
+        description="how long an event id is remembered (Meta retries for 7 days); the "
+        "ingress drops updates whose Meta timestamp is older (a replayed capture)")
     dedupe_sweep_s: float = Field(
         60.0, gt=0, alias="WASTREAM_DEDUPE_SWEEP_S",
         description="how often expired event ids are deleted from the `chat_seen` table "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -164,6 +165,19 @@ class Settings:
     @property
     def database_url(self) -> str:
         return self.database.url
+
+    @property
+    def database_owner_url(self) -> str:
+        """The DSN of the schemas' owner (migrations, replays); ``database_url`` unless
+        ``DATABASE_OWNER_URL`` is set."""
+        return self.database.owner_url or self.database.url
+
+    def as_owner(self) -> Settings:
+        """These settings with the owner's DSN as ``database_url`` (for what runs DDL)."""
+        if self.database.owner_url is None:
+            return self
+        return dataclasses.replace(
+            self, database=self.database.model_copy(update={"url": self.database.owner_url}))
 
     @property
     def db_schema(self) -> str:

@@ -42,8 +42,9 @@ class DevStack:
 
     def env_lines(self) -> list[str]:
         """``export`` lines for a shell: the broker (with its credentials when secure) and
-        the database."""
-        env = {**self.kafka.client_env(), "DATABASE_URL": self.postgres.url}
+        the database (the services' DSN, and the owner's that runs the migrations)."""
+        env = {**self.kafka.client_env(), "DATABASE_URL": self.postgres.url,
+               "DATABASE_OWNER_URL": self.postgres.owner_url}
         return [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
 
 

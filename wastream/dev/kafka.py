@@ -135,7 +135,9 @@ class KafkaNode:
         return cp_file.read_text().strip()
 
     def write_config(self) -> None:
+        # 0700: the logs hold phone numbers and message text.
         self.home.mkdir(parents=True, exist_ok=True)
+        self.home.chmod(0o700)
         # The client listener is the only one clients reach; the controller's stays
         # PLAINTEXT on its own loopback port (clients never connect to it).
         listener = "SASL_SSL" if self.secure else "PLAINTEXT"
@@ -198,6 +200,7 @@ class KafkaNode:
 
     def format_storage(self, cp: str) -> None:
         if (self.data_dir / "meta.properties").exists():
+            self.data_dir.chmod(0o700)  # also a data directory made by older code
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         output = ""
@@ -221,6 +224,7 @@ class KafkaNode:
                 check=False,
             )
             if result.returncode == 0:
+                self.data_dir.chmod(0o700)
                 return
             output += result.stdout + result.stderr
             time.sleep(1)
