@@ -54,7 +54,7 @@ def reply(n: int) -> OutboundMessage:
 
 def settings_for(pg: ThrowawayPostgres, stub: GraphStub, schema: str) -> Settings:
     return Settings.from_env({
-        "DATABASE_URL": pg.url, "WASTREAM_DB_SCHEMA": schema,
+        "DATABASE_URL": pg.url, "DATABASE_OWNER_URL": pg.owner_url, "WASTREAM_DB_SCHEMA": schema,
         "WHATSAPP_GRAPH_URL": stub.url, "WHATSAPP_ACCESS_TOKEN": stub.token,
         "WASTREAM_SENDER_RATE": "100000", "WASTREAM_SENDER_RECIPIENT_RATE": "100000",
         "WASTREAM_SENDER_RECIPIENT_BURST": "100000"})

@@ -22,14 +22,21 @@ from wastream.dev.postgres import PostgresNode, ensure_installed
 
 @dataclass
 class ThrowawayPostgres:
-    """One private cluster: ``url`` for the app role, ``restart()`` (fast shutdown, as
-    a failover or ``pg_ctl restart -m fast`` by an operator does)."""
+    """One private cluster: ``url`` for the services' role, ``owner_url`` for the
+    migrations, ``restart()`` (fast shutdown, as a failover or ``pg_ctl restart -m
+    fast`` by an operator does)."""
 
     node: PostgresNode
 
     @property
     def url(self) -> str:
+        """The services' role (rows only)."""
         return self.node.url
+
+    @property
+    def owner_url(self) -> str:
+        """The schemas' owner, which runs the migrations (``DATABASE_OWNER_URL``)."""
+        return self.node.owner_url
 
     def restart(self) -> None:
         """``pg_ctl restart -m fast``: every session is terminated, the server is down
