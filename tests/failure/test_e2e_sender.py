@@ -155,8 +155,10 @@ async def test_kill9_mid_send_never_sends_twice(system: System) -> None:
         for d in deliveries:
             by_id.setdefault(d.json()["outbound_id"], []).append(d.json()["status"])
         in_doubt = [i for i, st in by_id.items() if "failed" in st]
-        assert len(in_doubt) == 1
-        assert in_doubt[0] not in texts
+        # The hanging POST is in doubt; a message of the other partition may have been
+        # claimed (not yet POSTed) when the worker died: in doubt too, never re-sent.
+        assert 1 <= len(in_doubt) <= system.partitions
+        assert not set(in_doubt) & set(texts)
         assert set(texts) == {m.outbound_id for m in msgs} - set(in_doubt)
     finally:
         await stub.stop()
