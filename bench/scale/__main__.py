@@ -6,8 +6,9 @@ One fresh topic prefix on the dev broker, 4 partitions, the conversation worker 
 ``bench/scale/worker.py`` (the conversation agent and its timers, as ``bench.workflows``
 runs it, with the health endpoint for ``/metrics``). In one run:
 
-1. the floor: the worker started on empty tables; the time from its start to the first
-   reply to a new user, and its RSS then;
+1. the floors: the worker started on empty tables, the time from its start to the
+   first reply to a new user and its RSS then; then a kill -9 and a start again on
+   the empty tables (the dead member's session timeout is in every restart);
 2. the burst: ``--conversations`` new users each saying "hi", produced straight to
    ``wa.inbound``; the worker's RSS once every one of them has a reply on
    ``wa.outbound``, and again 10 s later (what the burst left behind), with the peak;
@@ -166,7 +167,23 @@ def _fmt(x: float | None, unit: str) -> str:
     return "none" if x is None else f"{x:,.1f} {unit}"
 
 
-async def main(n: int, store: str, timeout_s: float) -> int:
+async def _ask_dump(dump: Path | None, label: str, timeout_s: float = 300.0) -> None:
+    """Ask the worker to write what holds its memory (``bench/scale/worker.py``), and
+    wait until it has."""
+    if dump is None:
+        return
+    ask = Path(f"{dump}.ask")
+    with dump.open("a") as f:
+        f.write(f"\n=== {label}\n")
+    ask.touch()  # noqa: ASYNC240
+    for _ in range(int(timeout_s * 2)):  # the worker removes the file when it is done
+        if not ask.exists():  # noqa: ASYNC240
+            return
+        await asyncio.sleep(0.5)
+
+
+async def main(n: int, store: str, timeout_s: float, dump: Path | None,
+               trace: bool) -> int:
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     settings0 = Settings.from_env()
     home = Path(tempfile.mkdtemp(prefix="wastream-scale-"))
@@ -176,6 +193,10 @@ async def main(n: int, store: str, timeout_s: float) -> int:
                 "WASTREAM_TOPIC_PREFIX": prefix, "WASTREAM_PARTITIONS": "4",
                 "WASTREAM_HOME": str(home), "WASTREAM_TABLE_STORE": store,
                 "WASTREAM_HEALTH_PORT": str(health_port), "PYTHONUNBUFFERED": "1"})
+    if dump is not None:
+        env["BENCH_SCALE_DUMP"] = str(dump)
+    if trace:
+        env["PYTHONTRACEMALLOC"] = "1"
     settings = Settings.from_env(env)
     await ensure_topics(settings)
     log = home / "worker.log"
@@ -194,6 +215,16 @@ async def main(n: int, store: str, timeout_s: float) -> int:
         print(f"floor (empty tables): start to first reply {_fmt(floor_s, 's')}, "
               f"RSS {floor_rss:.0f} MB, longest loop block {_fmt(floor_block, 'ms')}",
               flush=True)
+        # A kill -9 leaves the dead member in the consumer group until its session times
+        # out (WASTREAM_SESSION_TIMEOUT_S): a restart waits for that whatever the tables.
+        worker.kill9()
+        worker.start()
+        floor_restart_s = await _first_reply(worker, replies, settings, "255900000002",
+                                             timeout_s)
+        print(f"floor (kill -9, start on empty tables): start to first reply "
+              f"{_fmt(floor_restart_s, 's')} (session timeout "
+              f"{settings.worker.session_timeout_s:.0f} s)", flush=True)
+        await _ask_dump(dump, "idle")
 
         users = [f"2509{i:08d}" for i in range(n)]
         t0 = time.monotonic()
@@ -204,6 +235,7 @@ async def main(n: int, store: str, timeout_s: float) -> int:
         done = time.monotonic() - t0
         rss_done = _status_mb(worker.pid, "VmRSS")
         burst_block = await worker.longest_block_ms()
+        await _ask_dump(dump, "after the burst")
         await asyncio.sleep(10)
         rss_later, peak = _status_mb(worker.pid, "VmRSS"), _status_mb(worker.pid, "VmHWM")
         got = sum(1 for u in users if u in replies.first)
@@ -218,6 +250,7 @@ async def main(n: int, store: str, timeout_s: float) -> int:
         restart_s = await _first_reply(worker, replies, settings, "255900000001", timeout_s)
         rss_restart = _status_mb(worker.pid, "VmRSS")
         restart_block = await worker.longest_block_ms()
+        await _ask_dump(dump, "after the restart")
         print(f"restart (kill -9, start on {n:,} conversations): start to first reply "
               f"{_fmt(restart_s, 's')}, RSS {rss_restart:.0f} MB, longest loop block "
               f"{_fmt(restart_block, 'ms')}", flush=True)
@@ -229,7 +262,8 @@ async def main(n: int, store: str, timeout_s: float) -> int:
               f"floor {floor_rss:.0f} MB (the idle worker)")
         met = restart_s is not None and restart_s <= RESTART_GOAL_S
         print(f"  restart to first reply <= {RESTART_GOAL_S:.0f} s: {_fmt(restart_s, 's')} "
-              f"({'met' if met else 'missed'}); floor {_fmt(floor_s, 's')} (empty tables)")
+              f"({'met' if met else 'missed'}); floors: a restart on empty tables "
+              f"{_fmt(floor_restart_s, 's')}, a first start {_fmt(floor_s, 's')}")
         blocks = [b for b in (burst_block, restart_block) if b is not None]
         if blocks:
             print(f"  longest loop block (goal <= {BLOCK_GOAL_MS:.0f} ms at 1,000,000 on "
@@ -249,5 +283,12 @@ if __name__ == "__main__":
     ap.add_argument("--store", choices=["memory", "rocksdb"], default="memory",
                     help="WASTREAM_TABLE_STORE of the worker (rocksdb needs the extra)")
     ap.add_argument("--timeout", type=float, default=1200.0, help="seconds per phase")
+    ap.add_argument("--dump", type=Path, default=None,
+                    help="append to this file the worker's live objects by type (and its "
+                         "allocator's arenas to its log) when idle, after the burst and "
+                         "after the restart")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="with --dump: start the worker under tracemalloc and dump the "
+                         "lines that allocated what is alive (slows it down)")
     a = ap.parse_args()
-    sys.exit(asyncio.run(main(a.conversations, a.store, a.timeout)))
+    sys.exit(asyncio.run(main(a.conversations, a.store, a.timeout, a.dump, a.tracemalloc)))
