@@ -183,7 +183,7 @@ async def _ask_dump(dump: Path | None, label: str, timeout_s: float = 300.0) -> 
 
 
 async def main(n: int, store: str, timeout_s: float, dump: Path | None,
-               trace: bool) -> int:
+               trace: bool, trim: bool) -> int:
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     settings0 = Settings.from_env()
     home = Path(tempfile.mkdtemp(prefix="wastream-scale-"))
@@ -197,6 +197,8 @@ async def main(n: int, store: str, timeout_s: float, dump: Path | None,
         env["BENCH_SCALE_DUMP"] = str(dump)
     if trace:
         env["PYTHONTRACEMALLOC"] = "1"
+    if trim:
+        env["BENCH_SCALE_TRIM"] = "1"
     settings = Settings.from_env(env)
     await ensure_topics(settings)
     log = home / "worker.log"
@@ -290,5 +292,9 @@ if __name__ == "__main__":
     ap.add_argument("--tracemalloc", action="store_true",
                     help="with --dump: start the worker under tracemalloc and dump the "
                          "lines that allocated what is alive (slows it down)")
+    ap.add_argument("--trim", action="store_true",
+                    help="with --dump: after each dump, glibc's malloc_trim(0) in the worker, "
+                         "and its RSS before and after (changes the figures that follow)")
     a = ap.parse_args()
-    sys.exit(asyncio.run(main(a.conversations, a.store, a.timeout, a.dump, a.tracemalloc)))
+    sys.exit(asyncio.run(main(a.conversations, a.store, a.timeout, a.dump, a.tracemalloc,
+                              a.trim)))
