@@ -16,7 +16,9 @@ runs it, with the health endpoint for ``/metrics``). In one run:
    from that start to the first reply to a new user (its "hi" produced at the start),
    and the RSS then;
 4. the event loop's longest block (``wastream_event_loop_longest_block_seconds`` from
-   the worker's ``/metrics``, ``streams.runtime.loopwatch``) in each phase.
+   the worker's ``/metrics``, ``streams.runtime.loopwatch``) in each phase, and the
+   longest part of one its own thread was running (``..._longest_busy_block_seconds``;
+   the rest is time the process waited for a core).
 
 The issue's goals at 100,000 conversations on the default (memory) store: RSS <= 500 MB
 including right after the burst, restart to first reply <= 30 s; no block over 50 ms at
@@ -38,6 +40,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -53,6 +56,7 @@ from wastream.config.kafka import client_args
 
 REPO = Path(__file__).resolve().parents[2]
 LONGEST = re.compile(r"^wastream_event_loop_longest_block_seconds (\S+)$", re.M)
+LONGEST_BUSY = re.compile(r"^wastream_event_loop_longest_busy_block_seconds (\S+)$", re.M)
 RSS_GOAL_MB, RESTART_GOAL_S, BLOCK_GOAL_MS = 500, 30.0, 50.0
 
 
@@ -143,14 +147,30 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.kill9()
 
-    async def longest_block_ms(self) -> float | None:
+    async def longest_block_ms(self) -> Block | None:
+        """The loop's longest block so far, and the longest its thread was running."""
         try:
             async with aiohttp.ClientSession() as s, \
                     s.get(f"http://127.0.0.1:{self.health_port}/metrics") as r:
-                m = LONGEST.search(await r.text())
+                page = await r.text()
         except aiohttp.ClientError:
             return None
-        return float(m.group(1)) * 1000 if m else None
+        late, busy = LONGEST.search(page), LONGEST_BUSY.search(page)
+        if late is None or busy is None:
+            return None
+        return Block(float(late.group(1)) * 1000, float(busy.group(1)) * 1000)
+
+
+@dataclass(frozen=True)
+class Block:
+    """The event loop's longest block (ms), and the longest its own thread was running:
+    the difference is time the process was not scheduled (a loaded machine)."""
+
+    late_ms: float
+    busy_ms: float
+
+    def __str__(self) -> str:
+        return f"{self.late_ms:,.1f} ms (busy {self.busy_ms:,.1f} ms)"
 
 
 async def _first_reply(worker: Worker, replies: Replies, settings: Settings, user: str,
@@ -165,6 +185,10 @@ async def _first_reply(worker: Worker, replies: Replies, settings: Settings, use
 
 def _fmt(x: float | None, unit: str) -> str:
     return "none" if x is None else f"{x:,.1f} {unit}"
+
+
+def _block(b: Block | None) -> str:
+    return "none (no /metrics)" if b is None else str(b)
 
 
 async def _ask_dump(dump: Path | None, label: str, timeout_s: float = 300.0) -> None:
@@ -215,7 +239,7 @@ async def main(n: int, store: str, timeout_s: float, dump: Path | None,
         floor_rss = _status_mb(worker.pid, "VmRSS")
         floor_block = await worker.longest_block_ms()
         print(f"floor (empty tables): start to first reply {_fmt(floor_s, 's')}, "
-              f"RSS {floor_rss:.0f} MB, longest loop block {_fmt(floor_block, 'ms')}",
+              f"RSS {floor_rss:.0f} MB, longest loop block {_block(floor_block)}",
               flush=True)
         # A kill -9 leaves the dead member in the consumer group until its session times
         # out (WASTREAM_SESSION_TIMEOUT_S): a restart waits for that whatever the tables.
@@ -244,7 +268,7 @@ async def main(n: int, store: str, timeout_s: float, dump: Path | None,
         print(f"burst: {got:,}/{n:,} users answered{'' if ok else ' (TIMED OUT)'} "
               f"{done:.0f} s after the first was produced (producing took {produced:.0f} s); "
               f"RSS {rss_done:.0f} MB when the replies were out, {rss_later:.0f} MB 10 s "
-              f"later, peak {peak:.0f} MB; longest loop block {_fmt(burst_block, 'ms')}",
+              f"later, peak {peak:.0f} MB; longest loop block {_block(burst_block)}",
               flush=True)
 
         worker.kill9()
@@ -255,7 +279,7 @@ async def main(n: int, store: str, timeout_s: float, dump: Path | None,
         await _ask_dump(dump, "after the restart")
         print(f"restart (kill -9, start on {n:,} conversations): start to first reply "
               f"{_fmt(restart_s, 's')}, RSS {rss_restart:.0f} MB, longest loop block "
-              f"{_fmt(restart_block, 'ms')}", flush=True)
+              f"{_block(restart_block)}", flush=True)
 
         print("\ngoals (issue 17, 100,000 conversations on the memory store):")
         print(f"  RSS <= {RSS_GOAL_MB} MB after the burst: {rss_done:.0f} MB, "
@@ -268,8 +292,10 @@ async def main(n: int, store: str, timeout_s: float, dump: Path | None,
               f"{_fmt(floor_restart_s, 's')}, a first start {_fmt(floor_s, 's')}")
         blocks = [b for b in (burst_block, restart_block) if b is not None]
         if blocks:
+            worst = max(blocks, key=lambda b: b.busy_ms)
             print(f"  longest loop block (goal <= {BLOCK_GOAL_MS:.0f} ms at 1,000,000 on "
-                  f"RocksDB): {max(blocks):.1f} ms at {n:,} on {store}")
+                  f"RocksDB): {worst} at {n:,} on {store}; floor {_block(floor_block)} "
+                  "(the idle worker)")
     finally:
         worker.stop()
         await replies.stop()
