@@ -135,6 +135,35 @@ async def test_two_workers_share_the_port_and_stop_on_one_sigterm(
             await delete_prefixed(dev_stack["bootstrap"], prefix)
 
 
+async def test_a_worker_that_dies_takes_the_group_down(dev_stack: dict[str, str]) -> None:
+    """No restart: one child killed, the parent stops the other and exits non-zero, so
+    that its supervisor sees the failure."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    await ensure_topics(settings_for(dev_stack["bootstrap"], prefix))
+    port, health = free_port(), _two_free_ports()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WASTREAM_")}
+    env.update({"KAFKA_BOOTSTRAP_SERVERS": dev_stack["bootstrap"],
+                "WASTREAM_TOPIC_PREFIX": prefix, "WASTREAM_PARTITIONS": "2",
+                "WHATSAPP_APP_SECRET": APP_SECRET, "WASTREAM_HEALTH_PORT": str(health)})
+    proc = _start(port, env, LOG_DIR / f"ingress-workers-{prefix}log")
+    try:
+        await _ready(health, proc)
+        await _ready(health + 1, proc)
+        victim, other = _children(proc.pid)
+        os.kill(victim, signal.SIGKILL)
+        assert await asyncio.to_thread(proc.wait, 30) == 128 + signal.SIGKILL
+        assert _alive([other]) == []
+    finally:
+        if proc.poll() is None:
+            for pid in _children(proc.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            proc.kill()
+            proc.wait(10)
+        with contextlib.suppress(Exception):
+            await delete_prefixed(dev_stack["bootstrap"], prefix)
+
+
 @pytest.mark.parametrize("argv", [["--workers", "0"], ["--workers", "-1"]])
 def test_workers_below_one_are_refused(argv: list[str]) -> None:
     proc = subprocess.run([sys.executable, "-m", "wastream.cli", "ingress", *argv],
