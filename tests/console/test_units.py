@@ -82,7 +82,9 @@ def test_metrics_parser_reads_breakers_and_503s() -> None:
             'wastream_breaker_state{breaker="graph"} 2.0\n'
             '# TYPE wastream_ingress_requests counter\n'
             'wastream_ingress_requests_total{route="/webhook",status="200"} 10.0\n'
-            'wastream_ingress_requests_total{route="/webhook",status="503"} 3.0\n')
+            'wastream_ingress_requests_total{route="/webhook",status="503"} 3.0\n'
+            # readiness probes before the producer connects: not refused webhooks
+            'wastream_ingress_requests_total{route="/readyz",status="503"} 2.0\n')
     snap = health.Snapshot()
     health.Health._breakers(snap, text)
     assert snap.breakers == {"graph": "open"}

@@ -157,6 +157,8 @@ class Health:
 
     def _ingress(self, snap: Snapshot, text: str) -> None:
         for labels, value in parse_metrics(text).get("wastream_ingress_requests_total", []):
+            if labels.get("route") != "/webhook":
+                continue  # /readyz answers 503 until the producer connects: not a refusal
             snap.ingress_requests += int(value)
             if labels.get("status") == "503":
                 snap.ingress_503 += int(value)
