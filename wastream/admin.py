@@ -24,6 +24,12 @@ def topic_plan(settings: Settings) -> dict[str, int]:
     }
 
 
+def topic_configs(settings: Settings) -> dict[str, str]:
+    """Per-topic settings every topic of the plan is created with."""
+    isr = settings.kafka.min_insync_replicas
+    return {} if isr is None else {"min.insync.replicas": str(isr)}
+
+
 async def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     """Create the missing topics of the plan; return the names created."""
     plan = topic_plan(settings)
@@ -35,11 +41,14 @@ async def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str
         existing = set(await admin.list_topics())
         missing = [name for name in plan if name not in existing]
         if missing:
+            configs = topic_configs(settings)
             # Another instance may create them between our list and create.
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(
-                    [NewTopic(name, plan[name], settings.replication_factor) for name in missing]
-                )
+                await admin.create_topics([
+                    NewTopic(name, plan[name], settings.replication_factor,
+                             topic_configs=configs)
+                    for name in missing
+                ])
         # Metadata propagates asynchronously: wait until every topic is visible.
         deadline = asyncio.get_running_loop().time() + timeout_s
         while set(plan) - set(await admin.list_topics()):

@@ -36,13 +36,16 @@ def _config(args: argparse.Namespace) -> int:
 def _dev(args: argparse.Namespace) -> int:
     from wastream.dev import DevStackError, stack_from_env
 
-    stack = stack_from_env()
     try:
+        if args.brokers is not None and args.action != "up":
+            raise DevStackError("--brokers goes with `up` (the others read the size it recorded)")
+        stack = stack_from_env(brokers=args.brokers)
         if args.action == "up":
             started = stack.up()
             for name, was_started in started.items():
                 print(f"{name}: {'started' if was_started else 'already running'}")
-            print(f"kafka: {stack.kafka.bootstrap} (log {stack.kafka.log_file})")
+            for node in stack.kafka.nodes:
+                print(f"kafka: {node.bootstrap} (log {node.log_file})")
             print(f"postgres: {stack.postgres.url} (log {stack.postgres.log_file})")
             return 0
         if args.action == "down":
@@ -52,12 +55,16 @@ def _dev(args: argparse.Namespace) -> int:
         if args.action == "env":
             print("\n".join(stack.env_lines()))
             return 0
-        # status
-        k_ok, p_ok = stack.kafka.healthy(), stack.postgres.healthy()
-        print(
-            f"kafka: {'healthy' if k_ok else 'down'} {stack.kafka.bootstrap} "
-            f"pid={stack.kafka.pid()} log={stack.kafka.log_file}"
-        )
+        # status: one line per Kafka node
+        k_ok = True
+        for node in stack.kafka.nodes:
+            ok = node.healthy()
+            k_ok = k_ok and ok
+            print(
+                f"kafka: {'healthy' if ok else 'down'} {node.bootstrap} "
+                f"pid={node.pid()} log={node.log_file}"
+            )
+        p_ok = stack.postgres.healthy()
         print(
             f"postgres: {'healthy' if p_ok else 'down'} {stack.postgres.url} "
             f"pid={stack.postgres.pid()} log={stack.postgres.log_file}"
@@ -168,6 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["up", "down", "status", "env"],
         help="up: start both (idempotent); down: stop both; status: health, pids, "
         "log files (exit 1 when not healthy); env: print export lines",
+    )
+    dev.add_argument(
+        "--brokers",
+        type=int,
+        metavar="N",
+        help="with up: run Kafka as a cluster of N KRaft nodes on consecutive ports "
+        "(topics get RF min(N, 3) and min.insync.replicas a majority; see `dev env`); "
+        "unset: the size the last `up` chose, else one node",
     )
     dev.set_defaults(func=_dev)
 

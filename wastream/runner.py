@@ -84,13 +84,16 @@ def run_all(port: int, demo: bool) -> int:
     env = dict(os.environ)
     env.setdefault("KAFKA_BOOTSTRAP_SERVERS", stack.kafka.bootstrap)
     env.setdefault("DATABASE_URL", stack.postgres.url)
+    for line in stack.env_lines():  # a cluster's replication settings, if it is one
+        name, value = line.removeprefix("export ").split("=", 1)
+        env.setdefault(name, value)
     if not env.get("WHATSAPP_APP_SECRET"):
         # A local run has no Meta app: sign with a per-run secret that the demo shares.
         env["WHATSAPP_APP_SECRET"] = secrets.token_hex(16)
     env.setdefault("WHATSAPP_VERIFY_TOKEN", "wastream-dev")
-    env.setdefault("WASTREAM_HOME", str(stack.kafka.home.parent))
+    env.setdefault("WASTREAM_HOME", str(stack.home))
     env["PYTHONUNBUFFERED"] = "1"
-    log_dir = stack.kafka.home.parent / "run-logs"
+    log_dir = stack.home / "run-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
 
     procs: dict[str, subprocess.Popen[bytes]] = {}

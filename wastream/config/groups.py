@@ -43,6 +43,10 @@ class KafkaSettings(Group):
     replication_factor: int = Field(
         1, ge=1, alias="WASTREAM_REPLICATION_FACTOR",
         description="replication factor of the topics `wastream topics` and Faust create")
+    min_insync_replicas: int | None = Field(
+        None, ge=1, alias="WASTREAM_MIN_INSYNC_REPLICAS",
+        description="`min.insync.replicas` of the topics `wastream topics` creates (with "
+        "acks=all, a write needs this many replicas); unset: the broker's default")
 
 
 class DatabaseSettings(Group):
@@ -375,11 +379,12 @@ class DevSettings(Group):
         "`.wastream/` at the repository root for the dev stack, the temp dir for the worker")
     kafka_port: int = Field(
         DEFAULT_KAFKA_PORT, ge=1, le=65535, alias="WASTREAM_KAFKA_PORT",
-        description="port of the dev stack's Kafka broker")
+        description="port of the dev stack's Kafka broker (`dev up --brokers N`: the first "
+        "of N consecutive ports)")
     kafka_controller_port: int | None = Field(
         None, ge=1, le=65535, alias="WASTREAM_KAFKA_CONTROLLER_PORT",
-        description="port of the dev stack's KRaft controller; unset: `WASTREAM_KAFKA_PORT` "
-        "+ 1")
+        description="port of the dev stack's KRaft controller (the first of N with "
+        "`--brokers N`); unset: `WASTREAM_KAFKA_PORT` + N")
     pg_port: int = Field(
         DEFAULT_PG_PORT, ge=1, le=65535, alias="WASTREAM_PG_PORT",
         description="port of the dev stack's PostgreSQL")

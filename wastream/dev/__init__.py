@@ -1,7 +1,8 @@
 """The embedded dev stack: a real Kafka and a real PostgreSQL on loopback, no Docker.
 
 ``wastream dev up|down|status|env``. State lives under ``WASTREAM_HOME`` (default
-``.wastream/`` in the working directory's repository root).
+``.wastream/`` in the working directory's repository root). Kafka is one node unless
+``dev up --brokers N`` asked for a cluster (``wastream.dev.cluster``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wastream.config import DevSettings, Settings
-from wastream.dev.kafka import DevStackError, KafkaNode
+from wastream.dev.cluster import SIZE_FILE, KafkaCluster, recorded_size
+from wastream.dev.kafka import DevStackError
 from wastream.dev.postgres import PostgresNode
 
 __all__ = ["DevStack", "DevStackError", "stack_from_env", "stack_from_settings"]
@@ -26,38 +28,64 @@ def _repo_root(start: Path) -> Path:
 
 @dataclass(frozen=True)
 class DevStack:
-    kafka: KafkaNode
+    kafka: KafkaCluster
     postgres: PostgresNode
+    home: Path
 
     def up(self) -> dict[str, bool]:
+        running = recorded_size(self.home)
+        size = len(self.kafka.nodes)
+        if running not in (None, size) and self._kafka_runs(running):
+            raise DevStackError(
+                f"Kafka runs here with {running} broker(s), not {size}: "
+                "`wastream dev down` first (its data stays)"
+            )
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / SIZE_FILE).write_text(f"{size}\n")
         started_pg = self.postgres.start()
         started_kafka = self.kafka.start()
         return {"postgres": started_pg, "kafka": started_kafka}
+
+    def _kafka_runs(self, brokers: int) -> bool:
+        other = KafkaCluster.on_loopback(
+            self.home, brokers, self.kafka.nodes[0].port, self.kafka.nodes[0].controller_port
+        )
+        return any(node.pid() is not None for node in other.nodes)
 
     def down(self) -> None:
         self.kafka.stop()
         self.postgres.stop()
 
     def env_lines(self) -> list[str]:
-        return [
+        lines = [
             f"export KAFKA_BOOTSTRAP_SERVERS={self.kafka.bootstrap}",
             f"export DATABASE_URL={self.postgres.url}",
         ]
+        if len(self.kafka.nodes) > 1:
+            lines += [
+                f"export WASTREAM_REPLICATION_FACTOR={self.kafka.replication_factor}",
+                f"export WASTREAM_MIN_INSYNC_REPLICAS={self.kafka.min_insync_replicas}",
+            ]
+        return lines
 
 
-def stack_from_settings(dev: DevSettings) -> DevStack:
-    """The dev stack that ``settings.dev`` describes (its home, its ports)."""
+def stack_from_settings(dev: DevSettings, brokers: int | None = None) -> DevStack:
+    """The dev stack that ``settings.dev`` describes (its home, its ports). ``brokers``:
+    Kafka's size; None: the size the last ``dev up`` here recorded, else one node."""
     home = (dev.home or _repo_root(Path.cwd()) / ".wastream").resolve()
+    size = brokers or recorded_size(home) or 1
     return DevStack(
-        kafka=KafkaNode(
-            home=home / "kafka",
+        kafka=KafkaCluster.on_loopback(
+            home,
+            size,
             port=dev.kafka_port,
-            controller_port=dev.kafka_controller_port or dev.kafka_port + 1,
+            controller_port=dev.kafka_controller_port or dev.kafka_port + size,
         ),
         postgres=PostgresNode(home=home, port=dev.pg_port),
+        home=home,
     )
 
 
-def stack_from_env(env: Mapping[str, str] | None = None) -> DevStack:
+def stack_from_env(env: Mapping[str, str] | None = None, brokers: int | None = None) -> DevStack:
     """The dev stack of ``env`` (the process environment when None)."""
-    return stack_from_settings(Settings.from_env(env).dev)
+    return stack_from_settings(Settings.from_env(env).dev, brokers)
