@@ -1,8 +1,8 @@
 """Fixtures only; shared helpers live in ``tests/support`` (plain modules).
 
 Markers follow the fixtures: every test that reaches a real Kafka or PostgreSQL does so
-through ``real_servers`` (``dev_stack``, ``system``, ``private_kafka`` and
-``kafka_cluster`` depend on it),
+through ``real_servers`` (``dev_stack``, ``system``, ``private_kafka``,
+``kafka_cluster`` and ``private_postgres`` depend on it),
 and the hook below marks exactly those tests ``integration``. A fast run
 (``WASTREAM_TEST_FAST=1``, set by ``make test-fast``) refuses ``real_servers`` outright, so
 a test that reaches it anyway fails loudly instead of starting or using a server.
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from tests.support.system import System
     from wastream.dev.cluster import KafkaCluster
     from wastream.dev.kafka import KafkaNode
+    from wastream.dev.postgres import PostgresNode
 
 pytest_plugins = ("pytester",)  # tests/test_markers.py runs pytest on throwaway test files
 
@@ -124,3 +125,19 @@ def kafka_cluster(real_servers: None, tmp_path: Path) -> Iterator[KafkaCluster]:
     finally:
         with contextlib.suppress(Exception):
             cluster.stop()
+
+
+@pytest.fixture
+def private_postgres(real_servers: None, tmp_path: Path) -> Iterator[PostgresNode]:
+    """A PostgreSQL of the test's own on a free port, started (for tests that restart or
+    stop it: never the shared one); stopped at the end."""
+    from tests.support.system import free_port
+    from wastream.dev.postgres import PostgresNode
+
+    node = PostgresNode(home=tmp_path / "pg-home", port=free_port())
+    try:
+        node.start()
+        yield node
+    finally:
+        with contextlib.suppress(Exception):
+            node.stop()

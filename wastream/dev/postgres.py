@@ -214,6 +214,17 @@ class PostgresNode:
         if pid is not None:
             procs.terminate(pid)
 
+    def restart(self, timeout_s: float = 60.0) -> None:
+        """``pg_ctl restart -m fast`` (a failover drill): every session is cut, the server
+        comes back with the options of its last start."""
+        bindir = ensure_installed()
+        result = self._run(bindir, "pg_ctl", "restart", "-D", str(self.data_dir), "-m", "fast",
+                           "-w", "-t", str(int(timeout_s)), "-l", str(self.log_file))
+        if result.returncode != 0:
+            raise DevStackError(
+                f"pg_ctl restart failed: {result.stdout}{result.stderr}; see {self.log_file}"
+            )
+
     def healthy(self) -> bool:
         if self.pid() is None:
             return False
