@@ -42,8 +42,9 @@ class DevStack:
                 f"Kafka runs here with {running} broker(s), not {size}: "
                 "`wastream dev down` first (its data stays)"
             )
-        self.home.mkdir(parents=True, exist_ok=True)
-        (self.home / SIZE_FILE).write_text(f"{size}\n")
+        if (running or 1) != size:  # no record means one node: a lone node writes none
+            self.home.mkdir(parents=True, exist_ok=True)
+            (self.home / SIZE_FILE).write_text(f"{size}\n")
         started_pg = self.postgres.start()
         started_kafka = self.kafka.start()
         return {"postgres": started_pg, "kafka": started_kafka}

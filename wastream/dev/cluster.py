@@ -101,10 +101,12 @@ class KafkaCluster:
         """Start every node that does not run, then wait until each answers; True when
         this call started any. A cluster's nodes are formatted with one cluster id, read
         back from a node formatted earlier so that a restarted node rejoins its peers."""
-        cp = self.nodes[0].classpath()
-        cluster_id = self._cluster_id() or new_cluster_id()
         started: list[tuple[KafkaNode, subprocess.Popen[bytes]]] = []
-        for node in self.nodes:
+        down = [node for node in self.nodes if node.pid() is None]
+        # Only a node to start needs the jars (resolving them rewrites the home's cache).
+        cp = self.nodes[0].classpath() if down else ""
+        cluster_id = self._cluster_id() or new_cluster_id()
+        for node in down:
             proc = node.launch(cp, cluster_id)
             if proc is not None:
                 started.append((node, proc))

@@ -255,6 +255,9 @@ class KafkaNode:
 
     def start(self, timeout_s: float = 120.0) -> bool:
         """Start the broker unless it runs; return True when this call started it."""
+        if self.pid() is not None:
+            self.wait_ready(timeout_s)
+            return False
         proc = self.launch(self.classpath())
         self.wait_ready(timeout_s, proc)
         return proc is not None
