@@ -9,7 +9,12 @@ Afterwards, asserted as counts (never sets):
   exactly once (one dead letter), as the injected faults decide;
 - every outbound id is POSTed at most once;
 - per user, wa.state's transitions follow the order the user wrote in;
-- the projected tables equal those of a clean run of the same events (no kills).
+- the projected tables equal those of a clean run of the same events (no kills), but
+  for the messages in doubt: a worker killed between the ledger's claim and its settle
+  leaves the message ``sending``; it is never sent again (at most once) and is reported
+  failed with the class ``InDoubt``. Those rows, and only those, may differ from the clean
+  run, and only in their status ('failed'); such a read receipt may be missing (it was
+  claimed, maybe never POSTed). The clean run has none.
 
 Size: ``CHAOS_EVENTS`` events from ``CHAOS_USERS`` users, 200 from 40 by default: on 2
 shared cores one run of 200 takes 20-55 s and the test (a clean run, a chaos run, a
@@ -21,6 +26,7 @@ cluster) about 4-6 min, the most ``make test``'s budget leaves. The issue's size
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import signal
@@ -33,10 +39,11 @@ import orjson
 import pytest
 
 from schemas import headers as h
+from schemas.delivery import DeliveryUpdate
 from schemas.outbound import OutboundMessage
 from schemas.state import StateTransition
 from standins.graph import GraphStub
-from tests.support.system import System
+from tests.support.system import Service, System
 from tests.support.webhooks import text_message_body
 from wastream.dev import procs
 from wastream.dev.cluster import KafkaCluster
@@ -59,6 +66,9 @@ FAULTS = [
 ]
 TOKENS = (("ZPERM", 1), ("ZFOREVER", 1), ("ZONCE", 5), ("ZTHRICE", 2))  # (token, % events)
 TEXTS = ("hi", "1", "hi", "2")
+# Meta's timestamps: recent (the ingress drops updates older than its dedupe window), the
+# same in both runs.
+BASE_TS = int(time.time())
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,8 @@ def configure(system: System, stub: GraphStub, cluster: KafkaCluster) -> None:
         "WASTREAM_CONVERSATION_BREAKER_OPEN_S": "2", "WASTREAM_GRAPH_BREAKER_OPEN_S": "1",
         "WASTREAM_SESSION_TIMEOUT_S": "10",  # a kill -9'd worker is noticed in 10 s
         "WASTREAM_PROJECTOR_BACKOFF_MAX_S": "1",
+        # CHAOS_LOG_LEVEL=DEBUG: the services log at DEBUG (to find where a stall is)
+        "WASTREAM_LOG_LEVEL": os.environ.get("CHAOS_LOG_LEVEL", "INFO"),
     })
     assert system.bootstrap == cluster.bootstrap
 
@@ -120,8 +132,7 @@ async def post_all(system: System, msgs: list[Msg], stop: asyncio.Event | None =
 
     async def one_user(mine: list[Msg]) -> None:
         for m in mine:
-            body = text_message_body(m.wa_id, m.text, wamid=m.event_id,
-                                     ts=1_700_000_000 + m.n)
+            body = text_message_body(m.wa_id, m.text, wamid=m.event_id, ts=BASE_TS + m.n)
             while True:
                 async with slots:
                     try:
@@ -137,6 +148,15 @@ async def post_all(system: System, msgs: list[Msg], stop: asyncio.Event | None =
     return answers
 
 
+async def dump_tasks(worker: Service) -> str:
+    """Have the worker write every asyncio task's stack into its log (mode's SIGUSR1
+    handler), to find where a stall is; returns where to look."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(worker.proc.pid, signal.SIGUSR1)
+    await asyncio.sleep(3)
+    return f"the worker's asyncio tasks are dumped in {worker.log}"
+
+
 def receipts(stub: GraphStub) -> Counter[str]:
     """POSTs of read receipts per event id (accepted by the stand-in)."""
     return Counter(s.body["message_id"] for s in stub.accepted if s.body.get("status") == "read")
@@ -149,6 +169,7 @@ def fingerprint(body: Any) -> bytes:
 async def outcome(system: System, stub: GraphStub, msgs: list[Msg]) -> dict[str, Any]:
     """Everything the assertions count, read from the topics and the stand-in."""
     dlq = await system.read("wa.dlq", min_count=0, timeout_s=20, settle_s=2)
+    deliveries = await system.read("wa.delivery", min_count=0, timeout_s=30, settle_s=2)
     out = await system.read("wa.outbound", min_count=0, timeout_s=30, settle_s=2)
     state = await system.read("wa.state", min_count=0, timeout_s=30, settle_s=2)
     ids = {m.event_id for m in msgs}
@@ -164,8 +185,16 @@ async def outcome(system: System, stub: GraphStub, msgs: list[Msg]) -> dict[str,
                                            for r in out)}
     expected_bodies = Counter(fingerprint(m.body) for m in messages.values())
     posted = Counter(fingerprint(s.body) for s in stub.accepted)
+    # outbound id → the error classes of its 'failed' reports (InDoubt: claimed by a
+    # worker that died before settling it; not sent again)
+    failed: dict[str, list[str]] = {}
+    for r in deliveries:
+        d = DeliveryUpdate.from_bytes(r.value or b"")
+        if d.status == "failed" and d.outbound_id:
+            failed.setdefault(d.outbound_id, []).append(str((d.error or {}).get("class")))
     return {"dlq_records": dead, "dlq_letters": {e: len(v) for e, v in letters.items()},
-            "receipts": receipts(stub), "messages": messages,
+            "receipts": receipts(stub), "messages": messages, "failed": failed,
+            "in_doubt": {o for o, classes in failed.items() if "InDoubt" in classes},
             "expected_bodies": expected_bodies, "posted": posted,
             "state": [StateTransition.from_bytes(r.value or b"") for r in state]}
 
@@ -187,6 +216,7 @@ async def wait_done(system: System, stub: GraphStub, msgs: list[Msg], *services:
         if len(got) > progress:
             progress, since = len(got), time.monotonic()
         elif time.monotonic() - since > stall_s:
+            print(f"\nwait_done: stalled at {len(got)} handled; {await dump_tasks(services[0])}")
             return time.monotonic()
         for svc in services:
             assert svc.alive(), svc.tail()
@@ -239,23 +269,41 @@ def kill9_node(cluster: KafkaCluster, index: int) -> int:
     return node.node_id
 
 
+async def restart_later(cluster: KafkaCluster, after_s: float) -> None:
+    """Start the cluster's nodes that are down (a killed one) after ``after_s``."""
+    await asyncio.sleep(after_s)
+    await asyncio.to_thread(cluster.start)
+
+
 def report_and_check(name: str, got: dict[str, Any], msgs: list[Msg]) -> None:
     """Print one run's counts, then assert them (counts, not sets)."""
     handled_ids = [m.event_id for m in msgs if m.fate == "handled"]
     doomed_ids = [m.event_id for m in msgs if m.fate == "dlq"]
     rec, dead, letters = got["receipts"], got["dlq_records"], got["dlq_letters"]
+    in_doubt: set[str] = got["in_doubt"]
     dup_posts = sum(max(0, c - got["expected_bodies"][b]) for b, c in got["posted"].items())
     print(f"\n{name}: {len(msgs)} events from {USERS} users in {got['took']:.0f}s; expected "
           f"handled {len(handled_ids)}, dead-lettered {len(doomed_ids)}; ingress answers "
           f"{dict(got['answers'])}; handled {sum(1 for e in handled_ids if rec[e])} (receipt "
           f"POSTs {sum(rec.values())}), dead-lettered {sum(1 for e in doomed_ids if dead[e])} "
           f"(records {sum(dead.values())}, letters {sum(letters.values())}); outbound ids "
-          f"{len(got['messages'])}, duplicate POSTs {dup_posts}; wa.state records "
-          f"{len(got['state'])}")
+          f"{len(got['messages'])}, duplicate POSTs {dup_posts}, in doubt "
+          f"{len(in_doubt)} {sorted(in_doubt)}; wa.state records {len(got['state'])}")
     for line in got["log"]:
         print(f"    {line}")
-    # handled exactly once, or dead-lettered exactly once, as the faults decide
-    assert {e: rec[e] for e in handled_ids if rec[e] != 1} == {}, name
+    if name == "clean":
+        assert in_doubt == set(), f"{name}: in doubt with no worker killed"
+    # in doubt: reported failed only as InDoubt, and POSTed at most once (bodies counted
+    # against the distinct ids that carry them)
+    assert {o: got["failed"][o] for o in in_doubt if set(got["failed"][o]) != {"InDoubt"}} \
+        == {}, name
+    for o in in_doubt:
+        body = fingerprint(got["messages"][o].body) if o in got["messages"] else None
+        assert body is None or got["posted"][body] <= got["expected_bodies"][body], (name, o)
+    # handled exactly once (a receipt in doubt: at most once), or dead-lettered exactly
+    # once, as the faults decide
+    assert {e: rec[e] for e in handled_ids
+            if rec[e] != 1 and not (rec[e] == 0 and f"{e}:read" in in_doubt)} == {}, name
     assert {e: rec[e] for e in doomed_ids if rec[e]} == {}, name
     assert {e: letters.get(e, 0) for e in doomed_ids if letters.get(e, 0) != 1} == {}, name
     assert {e: n for e, n in letters.items() if e in set(handled_ids)} == {}, name
@@ -274,19 +322,14 @@ def report_and_check(name: str, got: dict[str, Any], msgs: list[Msg]) -> None:
     assert broken == [], f"{name}: order broken for {len(broken)} users"
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "finds faults on main that are not the cluster branch's to fix, each in some runs "
-    "only (of 4 runs with the broker kill): the worker handled nothing for 5 min after a "
-    "broker's kill -9 (1 run); a reply POSTed and accepted once is projected 'failed' in "
-    "the chaos run, 'accepted' in the clean run (2 runs); 1 run passed. The lead "
-    "re-enables it (strict) once they are fixed"))
 async def test_chaos_on_the_production_path(kafka_cluster: KafkaCluster,
                                             dev_stack: dict[str, str]) -> None:
     cluster, msgs = kafka_cluster, plan()
     handled_ids = [m.event_id for m in msgs if m.fate == "handled"]
     runs: dict[str, dict[str, Any]] = {}
     for run in ("clean", "chaos"):
-        system = System(bootstrap=cluster.bootstrap, database_url=dev_stack["database_url"])
+        system = System(bootstrap=cluster.bootstrap, database_url=dev_stack["database_url"],
+                        database_owner_url=dev_stack["database_owner_url"])
         stub = await GraphStub().start()
         try:
             configure(system, stub, cluster)
@@ -306,11 +349,13 @@ async def test_chaos_on_the_production_path(kafka_cluster: KafkaCluster,
                         assert worker.alive(), worker.tail()
                         if n > progress:
                             progress, since = n, time.monotonic()
-                        assert time.monotonic() - since < STALL_S, (
-                            f"stalled at {n} handled before killing the {what}; "
-                            f"kills so far: {log}")
+                        if time.monotonic() - since >= STALL_S:
+                            pytest.fail(f"stalled at {n} handled before killing the {what}; "
+                                        f"kills so far: {log}; {await dump_tasks(worker)}")
                         await asyncio.sleep(0.2)
-                    at = time.monotonic() - t0
+                    killed, n_kill = time.monotonic(), n
+                    at = killed - t0
+                    restart: asyncio.Task[None] | None = None
                     if what == "worker":
                         worker.kill9()
                         worker = system.start_worker()
@@ -319,11 +364,23 @@ async def test_chaos_on_the_production_path(kafka_cluster: KafkaCluster,
                         projector = system.start_projector()
                     else:
                         node_id = await asyncio.to_thread(kill9_node, cluster, 1)
-                        await asyncio.sleep(5)
-                        await asyncio.to_thread(cluster.start)
+                        restart = asyncio.create_task(restart_later(cluster, 5.0))
                         what = f"broker {node_id} (down 5 s)"
-                    log.append(f"{what} killed at {at:.0f}s with "
-                               f"{len(set(receipts(stub)))} handled")
+                    # time to recover: until an event is handled that was not already in
+                    # flight at the kill (a killed worker's last POST may land just after)
+                    await asyncio.sleep(1)
+                    n_at = len(set(receipts(stub)))
+                    while len(set(receipts(stub))) == n_at < len(handled_ids):
+                        assert worker.alive(), worker.tail()
+                        if time.monotonic() - killed >= STALL_S:
+                            pytest.fail(f"nothing handled for {STALL_S:.0f}s after the {what} "
+                                        f"was killed; kills so far: {log}; "
+                                        f"{await dump_tasks(worker)}")
+                        await asyncio.sleep(0.1)
+                    log.append(f"{what} killed at {at:.0f}s with {n_kill} handled; events "
+                               f"handled again {time.monotonic() - killed:.1f}s after the kill")
+                    if restart is not None:
+                        await restart
             answers = await posting
             done_at = await wait_done(system, stub, msgs, worker, projector)
             await asyncio.sleep(5)  # anything that should NOT come (a late duplicate) can
@@ -337,9 +394,22 @@ async def test_chaos_on_the_production_path(kafka_cluster: KafkaCluster,
             await system.teardown()
 
     chaos, clean = runs["chaos"], runs["clean"]
-    # the projected tables of the chaos run equal those of the clean run
+    # the projected tables of the chaos run equal those of the clean run, but for the
+    # status of the messages in doubt: 'failed' in the chaos run, the rest of each row equal
+    outbound = {table: {row[0]: row for row in runs[table]["tables"]["wa_outbound_messages"]}
+                for table in ("chaos", "clean")}
+    doubtful = {o: (outbound["chaos"].get(o), outbound["clean"].get(o))
+                for o in chaos["in_doubt"]}
+    for o, (a_row, b_row) in doubtful.items():
+        assert a_row is not None, (o, b_row)  # written, so projected, in both runs
+        assert b_row is not None, (o, a_row)
+        assert a_row[-1] == "failed", (o, a_row, b_row)
+        assert a_row[:-1] == b_row[:-1], (o, a_row, b_row)
     for table in TABLES:
         a, b = chaos["tables"][table], clean["tables"][table]
+        if table == "wa_outbound_messages":
+            a = [row for row in a if row[0] not in doubtful]
+            b = [row for row in b if row[0] not in doubtful]
         assert a == b, (table, len(a), len(b), sorted(set(a) - set(b))[:3],
                         sorted(set(b) - set(a))[:3])
     ids = Counter(row[0] for row in chaos["tables"]["wa_events"])
