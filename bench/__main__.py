@@ -22,6 +22,7 @@ BENCHES: dict[str, list[str]] = {
     "failure_router": [str(ROOT / "bench" / "failure_router" / "run.py")],
     "agent": ["-m", "bench.agent"],
     "latency": ["-m", "bench.latency"],
+    "scale": ["-m", "bench.scale"],
     "console": ["-m", "bench.console"],
 }
 

@@ -168,10 +168,12 @@ def server_options(settings: Settings) -> dict[str, Any]:
     return {"keepalive_timeout": settings.ingress.keepalive_s, "lingering_time": 1.0}
 
 
-def serve(host: str, port: int, insecure_dev: bool) -> int:
+def serve(host: str, port: int, insecure_dev: bool, reuse_port: bool = False) -> int:
     """Run the ingress until SIGTERM/SIGINT; in-flight requests finish and the producers
     flush before exit. Exit code 2 when misconfigured, and when ``insecure_dev`` is asked
-    for on a host that is not loopback (unsigned webhooks from the network)."""
+    for on a host that is not loopback (unsigned webhooks from the network).
+    ``reuse_port``: bind with SO_REUSEPORT, beside other processes on the same port
+    (``wastream ingress --workers N``, ``ingress.workers``)."""
     try:
         if insecure_dev and not loopback(host):
             raise ConfigMissing(f"--insecure-dev is for a loopback host only, not {host!r}: "
@@ -185,7 +187,7 @@ def serve(host: str, port: int, insecure_dev: bool) -> int:
         print(f"wastream ingress: {exc}", file=sys.stderr)
         return 2
     tune_gc(settings.ingress.gc_gen0)
-    return asyncio.run(_serve(app, host, port, settings))
+    return asyncio.run(_serve(app, host, port, settings, reuse_port=reuse_port))
 
 
 def tune_gc(gen0: int) -> None:
@@ -209,11 +211,12 @@ def tune_gc(gen0: int) -> None:
     gc.set_threshold(gen0, gen1, gen2)
 
 
-async def _serve(app: web.Application, host: str, port: int, settings: Settings) -> int:
+async def _serve(app: web.Application, host: str, port: int, settings: Settings, *,
+                 reuse_port: bool = False) -> int:
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10.0,
                            **server_options(settings))
     await runner.setup()
-    site = web.TCPSite(runner, host, port, backlog=1024)
+    site = web.TCPSite(runner, host, port, backlog=1024, reuse_port=reuse_port or None)
     await site.start()
     await start_from(settings, app[HEALTH])
     log.info("ingress listening", extra={"host": host, "port": port})

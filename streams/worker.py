@@ -3,9 +3,9 @@
 :func:`build` loads the business domains (the registry in ``streams/domains`` plus
 ``WASTREAM_EXTRA_DOMAINS``; one that cannot be loaded stops the worker, exit code 2),
 creates the app (``streams.runtime``) and installs, in order: the conversation agent and
-its timers (``streams.agent``), the domains' read models, the retry tiers
-(``streams.failure``), the sender (``streams.delivery``), the media downloads
-(``streams.media``) and the metrics endpoint.
+its timers (``streams.agent``), the event loop's watch (``streams.runtime.loopwatch``),
+the domains' read models, the retry tiers (``streams.failure``), the sender
+(``streams.delivery``), the media downloads (``streams.media``) and the metrics endpoint.
 This is the one module that knows every part; no part imports it.
 """
 
@@ -24,7 +24,7 @@ from streams.engine.domain import DomainError
 from streams.engine.domains import Domains
 from streams.failure import tiers
 from streams.media import agent as media
-from streams.runtime import faust_internals, metrics
+from streams.runtime import faust_internals, loopwatch, metrics
 from streams.runtime.app import Runtime, create_app
 from streams.runtime.read_models import follow
 from wastream.config import Settings
@@ -48,6 +48,7 @@ def build(
     models_ready = asyncio.Event()  # the agent waits until the read models caught up
     conversation.install(rt, domains, cache, models_ready)
     timers.install(rt, cache)
+    loopwatch.install(rt)
     if domains.models:
 
         @rt.app.task  # type: ignore[untyped-decorator]

@@ -55,7 +55,7 @@ async def test_each_service_logs_json_with_ids_and_serves_health_and_metrics(
         system: System) -> None:
     secret_text = f"POISON {uuid.uuid4().hex} \u0000"
     wamid = f"wamid.OBS{uuid.uuid4().hex}"
-    corr = f"obs-{uuid.uuid4().hex}"
+    corr = f"client-{uuid.uuid4().hex}"
     ports = {name: free_port() for name in ("ingress", "worker", "projector", "dlq")}
     system.env_overrides.update({
         "WASTREAM_FAULTS": orjson.dumps([{"match": "POISON", "kind": "transient"}]).decode(),
@@ -73,9 +73,12 @@ async def test_each_service_logs_json_with_ids_and_serves_health_and_metrics(
     projector = start("projector", "project")
     dlq = start("dlq", "dlq", "serve", "--port", str(free_port()))
 
-    status, _ = await system.post_webhook(text_message_body(USER, secret_text, wamid=wamid),
-                                          headers={"X-Request-Id": corr})
+    # The ingress gives each body its own correlation id (a client's X-Request-Id is
+    # only kept beside it) and names it in its answer.
+    status, answer = await system.post_webhook(
+        text_message_body(USER, secret_text, wamid=wamid), headers={"X-Request-Id": corr})
     assert status == 200
+    corr = answer["correlation_id"]
 
     # The worker retries (1s, 2s, 3s tiers) and dead-letters; dlq serve counts the letter
     # and redrives it; the projector refuses the record and counts the refusal.

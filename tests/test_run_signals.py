@@ -3,7 +3,7 @@ SIGTERM as on Ctrl-C, also when Ctrl-C comes during the demo; and when it is kil
 outright, its services, its Kafka and its PostgreSQL die with it.
 
 Each test gives run a home and ports of its own, so that run starts its own Kafka and
-PostgreSQL (never the shared stack's) and must stop all six servers."""
+PostgreSQL (never the shared stack's) and must stop all seven servers."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class Run:
         raise AssertionError(f"no {text!r} from run:\n{''.join(self.lines)}")
 
     def servers(self) -> dict[str, int]:
-        """The six servers' pids: the four run spawned, and its Kafka and PostgreSQL."""
+        """The seven servers' pids: the five run spawned, and its Kafka and PostgreSQL."""
         out = "".join(self.lines)
         got = {name: int(pid) for name, pid in
                re.findall(r"run: ([\w-]+) started \(pid (\d+)", out)}
@@ -106,7 +106,7 @@ def run_env(dev_stack: dict[str, str], tmp_path: Path) -> Iterator[tuple[Path, d
 
 
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
-def test_sighup_and_sigterm_stop_all_six_servers(
+def test_sighup_and_sigterm_stop_all_seven_servers(
     run_env: tuple[Path, dict[str, str]], sig: signal.Signals
 ) -> None:
     home, env = run_env
@@ -114,8 +114,8 @@ def test_sighup_and_sigterm_stop_all_six_servers(
     try:
         run.wait_for("the system is up")
         servers = run.servers()
-        assert set(servers) == {"graph-stub", "ingress", "worker", "projector", "kafka",
-                                "postgres"}
+        assert set(servers) == {"graph-stub", "ingress", "worker", "projector", "console",
+                                "kafka", "postgres"}
         shared = runenv.read(runenv.env_file(home))
         assert shared["WHATSAPP_APP_SECRET"]
         assert shared["WHATSAPP_GRAPH_URL"].startswith("http://127.0.0.1:")

@@ -146,10 +146,21 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
 def _ingress(args: argparse.Namespace) -> int:
     from ingress.app import serve
+    from ingress.workers import supervise
 
-    return serve(host=args.host, port=args.port, insecure_dev=args.insecure_dev)
+    if args.workers > 1:
+        return supervise(args.host, args.port, args.insecure_dev, args.workers)
+    return serve(host=args.host, port=args.port, insecure_dev=args.insecure_dev,
+                 reuse_port=args.reuse_port)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -297,6 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--insecure-dev",
         action="store_true",
         help="start without WHATSAPP_APP_SECRET (signatures NOT checked; dev only)",
+    )
+    ing.add_argument(
+        "--workers", type=_positive, default=1,
+        help="processes sharing the port with SO_REUSEPORT (default 1); worker i serves "
+        "its health endpoint on WASTREAM_HEALTH_PORT + i",
+    )
+    ing.add_argument(
+        "--reuse-port", action="store_true",
+        help="bind with SO_REUSEPORT beside other processes (what --workers gives each)",
     )
     ing.set_defaults(func=_ingress)
 

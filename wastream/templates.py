@@ -30,11 +30,13 @@ from wastream.config import Settings, reveal
 
 
 def shipped() -> list[Template]:
-    """Every template of the registry's domains, in registry order."""
+    """The engine's own templates, then every template of the registry's domains, in
+    registry order."""
     from streams.domains import REGISTRY
     from streams.engine.domains import load
+    from streams.engine.templates import ENGINE_TEMPLATES
 
-    return [t for d in load(REGISTRY) for t in d.templates]
+    return [*ENGINE_TEMPLATES, *(t for d in load(REGISTRY) for t in d.templates)]
 
 
 def _check(args: argparse.Namespace) -> int:

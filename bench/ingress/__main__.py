@@ -1,9 +1,15 @@
 """Run the ingress benchmark: ``.venv/bin/python -m bench.ingress``.
 
-(a) bare aiohttp, (b) the full ``wastream ingress`` against the real broker, (c) the
-seed-style synchronous Postgres INSERT per event; single-message and 50-update bodies;
-each server in its own process, all on loopback. Prints requests/s, events/s, p50/p99
-and the ratios b/a and b/c.
+(a) bare aiohttp, (b) the full ``wastream ingress`` against the real broker, (w) the
+same with ``--workers 2``, and the floors (floor: aiohttp + the acked raw body; floor2:
+the same plus one ``wa.inbound`` record); with ``--with-seed``, (c) the seed-style
+synchronous Postgres INSERT per event. Single-message and 50-update bodies, each at 32
+connections (the latency regime: every request waits for its acks with CPU to spare,
+so requests/s follows latency) and at 256 (the capacity regime: the servers are
+CPU-bound); each server in its own processes, all on loopback. Prints requests/s,
+events/s, p50/p99, the servers' CPU per request (utime + stime from /proc over the
+measured run, summed over ``--workers``' processes), the ratios b/a, w/a, w/b and the
+issue's goals per regime.
 
 The load generator is ``wrk`` when installed (``make bench`` installs it), else the
 Python generator of ``load.py``; the same one, at the same concurrency, for a, b and c.
@@ -125,8 +131,62 @@ class _Load:
             self.pool.close()
 
 
-async def _main(seconds: float, concurrency: int, rounds: int, generator: str,
-                with_floor: bool) -> int:
+# Connection counts and what each measures. At 32 connections every request waits for
+# its records' acks with spare CPU: requests/s there is latency-bound. At 256 both the
+# servers and the batcher are CPU-bound: requests/s there is capacity.
+REGIMES = {32: "latency", 256: "capacity"}
+# The issue's goals: capacity >= 0.7 of bare aiohttp at 256 connections; p50 <= 2 ms and
+# p99 <= 5 ms at 32 connections (single-message bodies).
+CAPACITY_GOAL, P50_GOAL_MS, P99_GOAL_MS = 0.7, 2.0, 5.0
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid``'s children (the ``--workers`` processes; Linux /proc), else []."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _group_cpu(pids: list[int]) -> float | None:
+    """User + system CPU of ``pids`` together so far, else None."""
+    total = 0.0
+    for pid in pids:
+        s = _cpu_seconds(pid)
+        if s is None:
+            return None
+        total += s
+    return total
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], times: int,
+                timeout_s: float = 60.0) -> None:
+    """``url`` answered 200 ``times`` in a row, each on a new connection (with
+    ``--workers`` the kernel spreads connections, so every process is asked in the end)."""
+    import time
+
+    deadline, ok = time.monotonic() + timeout_s, 0
+    while ok < times:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} not ready after {timeout_s}s")
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}; see {LOGS}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback
+                ok += 1
+        except OSError:
+            ok = 0
+            time.sleep(0.2)
+
+
+async def _main(seconds: float, connections: list[int], rounds: int, generator: str,
+                with_floor: bool, with_seed: bool) -> int:
     settings = Settings.from_env()
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     schema = prefix.rstrip(".")
@@ -143,51 +203,44 @@ async def _main(seconds: float, concurrency: int, rounds: int, generator: str,
     servers = {
         "a": ("(a) bare aiohttp 200", ["-m", "bench.ingress.servers", "bare"]),
         "b": ("(b) wastream ingress (Kafka acks)", ["-m", "wastream.cli", "ingress"]),
-        "c": ("(c) seed: INSERT per event", ["-m", "bench.ingress.servers", "seed"]),
+        "w": ("(w) wastream ingress --workers 2",
+              ["-m", "wastream.cli", "ingress", "--workers", "2"]),
     }
+    if with_seed:
+        servers["c"] = ("(c) seed: INSERT per event", ["-m", "bench.ingress.servers", "seed"])
     if with_floor:
         servers["f"] = ("(floor) aiohttp + acked produce of raw body",
                         ["-m", "bench.ingress.servers", "floor"])
         servers["g"] = ("(floor2) floor + one wa.inbound record",
                         ["-m", "bench.ingress.servers", "floor2"])
-    runs: dict[tuple[str, str], list[Result]] = {}
-    # CPU of the server's own process per request: steadier than requests/s when the
+    Key = tuple[str, str, int]
+    runs: dict[Key, list[Result]] = {}
+    # CPU of the server's own processes per request: steadier than requests/s when the
     # machine is shared (it leaves out the broker's and PostgreSQL's CPU).
-    cpu: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[Key, list[float]] = {}
     try:
         # Rounds alternate the servers so that a burst of load from elsewhere on the
         # machine hits all of them alike; the best round of each is reported.
         for rnd in range(1, rounds + 1):
             for key, (label, args) in servers.items():
                 port = _free_port()
-                probe = (f"http://127.0.0.1:{port}/readyz" if key in ("b", "f", "g")
-                         else f"http://127.0.0.1:{port}/webhook")
-                proc = _start(key, [*args, "--port", str(port)], env, probe)
+                proc = _start(key, [*args, "--port", str(port)], env,
+                              f"http://127.0.0.1:{port}/webhook")
                 try:
+                    if key in ("b", "w", "f", "g"):
+                        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc,
+                                    times=8 if key == "w" else 1)
+                    pids = [proc.pid, *_descendants(proc.pid)]
                     url = f"http://127.0.0.1:{port}/webhook"
-                    for kind in ("single", "batch50"):
-                        tag = uuid.uuid4().hex[:8]
-                        warm = _Load(generator, kind, max(200, _POOL_RATE[kind]), f"w{tag}")
-                        load = _Load(generator, kind,
-                                     max(400, int(_POOL_RATE[kind] * seconds)), f"m{tag}")
-                        try:
-                            await warm.run(url, 1.0, concurrency)
-                            cpu0 = _cpu_seconds(proc.pid)
-                            r = await load.run(url, seconds, concurrency)
-                            cpu1 = _cpu_seconds(proc.pid)
-                        finally:
-                            warm.close()
-                            load.close()
-                        runs.setdefault((key, kind), []).append(r)
-                        cpu_us = None
-                        if cpu0 is not None and cpu1 is not None and r.requests:
-                            cpu_us = (cpu1 - cpu0) * 1e6 / r.requests
-                            cpu.setdefault((key, kind), []).append(cpu_us)
-                        print(_line(f"round {rnd} {label} [{kind}]", r, cpu_us), flush=True)
-                        if key == "c" and r.requests > load.size:
-                            print(f"    note: {r.requests} requests from a pool of {load.size} "
-                                  "bodies: ids repeated (flatters the seed baseline)",
-                                  flush=True)
+                    for conns in connections:
+                        for kind in ("single", "batch50"):
+                            r, cpu_us = await _measure(generator, kind, url, seconds, conns,
+                                                       pids)
+                            runs.setdefault((key, kind, conns), []).append(r)
+                            if cpu_us is not None:
+                                cpu.setdefault((key, kind, conns), []).append(cpu_us)
+                            print(_line(f"round {rnd} {label} [{kind}, {conns} conns]", r,
+                                        cpu_us), flush=True)
                 finally:
                     _stop(proc)
     finally:
@@ -195,49 +248,104 @@ async def _main(seconds: float, concurrency: int, rounds: int, generator: str,
         conn = await asyncpg.connect(settings.database_url)
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await conn.close()
+    _summary(servers, runs, cpu, connections, with_floor, with_seed)
+    return 0
+
+
+async def _measure(generator: str, kind: str, url: str, seconds: float, conns: int,
+                   pids: list[int]) -> tuple[Result, float | None]:
+    """One warmed-up run: its result and the servers' CPU per request (µs)."""
+    tag = uuid.uuid4().hex[:8]
+    warm = _Load(generator, kind, max(200, _POOL_RATE[kind]), f"w{tag}")
+    load = _Load(generator, kind, max(400, int(_POOL_RATE[kind] * seconds)), f"m{tag}")
+    try:
+        await warm.run(url, 1.0, conns)
+        cpu0 = _group_cpu(pids)
+        r = await load.run(url, seconds, conns)
+        cpu1 = _group_cpu(pids)
+    finally:
+        warm.close()
+        load.close()
+    cpu_us = None
+    if cpu0 is not None and cpu1 is not None and r.requests:
+        cpu_us = (cpu1 - cpu0) * 1e6 / r.requests
+    return r, cpu_us
+
+
+def _summary(servers: dict[str, tuple[str, list[str]]], runs: dict[tuple[str, str, int],
+             list[Result]], cpu: dict[tuple[str, str, int], list[float]],
+             connections: list[int], with_floor: bool, with_seed: bool) -> None:
     results = {k: max(v, key=lambda r: r.rps) for k, v in runs.items()}
     print("\nbest round of each:")
-    for (key, kind), r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        print(_line(f"{servers[key][0]} [{kind}]", r))
-    print()
-    for kind in ("single", "batch50"):
-        a, b, c = (results[(k, kind)] for k in "abc")
-        if ("a", kind) in cpu and ("b", kind) in cpu:
-            print(f"  [{kind}] server-process CPU per request, lowest round: "
-                  + "   ".join(f"{k} {min(cpu[(k, kind)]):.0f} us" for k in servers
-                               if (k, kind) in cpu)
-                  + f"   (a/b = {min(cpu[('a', kind)]) / min(cpu[('b', kind)]):.2f})")
-        print(f"  [{kind}] b/a requests/s = {b.rps / a.rps:.2f}   "
-              f"b/c requests/s = {b.rps / c.rps:.2f}   "
-              f"b/c events/s = {b.eps / c.eps:.2f}   "
-              f"p50 b {b.p50_ms:.2f} ms vs c {c.p50_ms:.2f} ms")
-        if with_floor:
-            f, g = results[("f", kind)], results[("g", kind)]
-            print(f"  [{kind}] floor/a requests/s = {f.rps / a.rps:.2f}   "
-                  f"floor2/a = {g.rps / a.rps:.2f}   b/floor = {b.rps / f.rps:.2f}   "
-                  f"b/floor2 = {b.rps / g.rps:.2f}")
-    return 0
+    for (key, kind, conns), r in sorted(results.items(), key=lambda kv: (kv[0][2], kv[0][1])):
+        print(_line(f"{servers[key][0]} [{kind}, {conns} conns]", r))
+    for conns in connections:
+        regime = REGIMES.get(conns, "latency" if conns < 128 else "capacity")
+        print(f"\n{conns} connections: the {regime} regime"
+              + (" (every request waits for its acks; requests/s follows latency)"
+                 if regime == "latency" else " (the servers are CPU-bound; requests/s is "
+                 "capacity)"))
+        for kind in ("single", "batch50"):
+            a, b, w = (results[(k, kind, conns)] for k in "abw")
+            lowest = {k: min(cpu[(k, kind, conns)]) for k in servers if (k, kind, conns) in cpu}
+            if lowest:
+                print(f"  [{kind}] server CPU per request, lowest round: "
+                      + "   ".join(f"{k} {us:.0f} us" for k, us in lowest.items()))
+            print(f"  [{kind}] requests/s b/a = {b.rps / a.rps:.2f}   w/a = {w.rps / a.rps:.2f}"
+                  f"   w/b = {w.rps / b.rps:.2f}   p50/p99: a {a.p50_ms:.2f}/{a.p99_ms:.2f} ms"
+                  f"   b {b.p50_ms:.2f}/{b.p99_ms:.2f} ms   w {w.p50_ms:.2f}/{w.p99_ms:.2f} ms")
+            if with_seed:
+                c = results[("c", kind, conns)]
+                print(f"  [{kind}] b/c requests/s = {b.rps / c.rps:.2f}   "
+                      f"b/c events/s = {b.eps / c.eps:.2f}")
+            if with_floor:
+                f, g = results[("f", kind, conns)], results[("g", kind, conns)]
+                print(f"  [{kind}] floors: floor/a = {f.rps / a.rps:.2f}   "
+                      f"floor2/a = {g.rps / a.rps:.2f}   b/floor2 = {b.rps / g.rps:.2f}   "
+                      f"p50/p99 floor2 {g.p50_ms:.2f}/{g.p99_ms:.2f} ms")
+        single = {k: results[(k, "single", conns)] for k in "abw"}
+        if regime == "capacity":
+            for k in "bw":
+                ratio = single[k].rps / single["a"].rps
+                print(f"  goal [{regime}] {k}/a >= {CAPACITY_GOAL}: {ratio:.2f} "
+                      f"({'met' if ratio >= CAPACITY_GOAL else 'missed'})")
+        else:
+            for k in "bw":
+                r = single[k]
+                met = r.p50_ms <= P50_GOAL_MS and r.p99_ms <= P99_GOAL_MS
+                print(f"  goal [{regime}] {k} p50 <= {P50_GOAL_MS} ms and p99 <= "
+                      f"{P99_GOAL_MS} ms: {r.p50_ms:.2f} / {r.p99_ms:.2f} ms "
+                      f"({'met' if met else 'missed'}; bare a {single['a'].p50_ms:.2f} / "
+                      f"{single['a'].p99_ms:.2f} ms)")
 
 
 def main() -> int:
     p = argparse.ArgumentParser(prog="python -m bench.ingress")
     p.add_argument("--seconds", type=float, default=5.0, help="measured seconds per run")
-    p.add_argument("--concurrency", type=int, default=32, help="concurrent connections")
-    p.add_argument("--rounds", type=int, default=2, help="rounds over the three servers")
+    p.add_argument("--connections", default="32,256",
+                   help="comma-separated connection counts (default 32,256: 32 measures "
+                        "latency, 256 capacity)")
+    p.add_argument("--rounds", type=int, default=2, help="rounds over the servers")
     p.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto",
                    help="load generator: wrk (install: apt-get install -y wrk), the Python "
                         "fallback, or auto (wrk when installed)")
-    p.add_argument("--with-floor", action="store_true",
-                   help="also measure two diagnostic servers: aiohttp + the ingress's Kafka "
-                        "sink producing the raw body alone (floor), and the raw body plus one "
-                        "wa.inbound record (floor2: the records of a single-message body)")
+    p.add_argument("--no-floor", dest="with_floor", action="store_false",
+                   help="skip the two diagnostic servers (measured by default)")
+    p.add_argument("--with-seed", action="store_true",
+                   help="also measure the seed-style INSERT per event (c)")
+    p.add_argument("--with-floor", action="store_true", default=True,
+                   help="(the default) measure two diagnostic servers: aiohttp + the "
+                        "ingress's Kafka sink producing the raw body alone (floor), and the raw "
+                        "body plus one wa.inbound record (floor2: the records of a "
+                        "single-message body)")
     args = p.parse_args()
+    connections = [int(c) for c in args.connections.split(",")]
     generator = args.generator
     if generator == "auto":
         generator = "wrk" if wrk.path() else "python"
     if generator == "wrk" and wrk.path() is None:
         p.error("wrk is not installed: apt-get install -y wrk (or --generator python)")
-    print(f"ingress benchmark: {args.seconds:.0f}s per run, {args.concurrency} connections, "
+    print(f"ingress benchmark: {args.seconds:.0f}s per run, {connections} connections, "
           f"loopback, servers in their own processes (logs in {LOGS})", flush=True)
     if generator == "python":
         print("load generator: Python (aiohttp client). WARNING: on a small machine it is "
@@ -246,8 +354,8 @@ def main() -> int:
     else:
         print(f"load generator: wrk ({wrk.path()}), 1 thread", flush=True)
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
-    return asyncio.run(_main(args.seconds, args.concurrency, args.rounds, generator,
-                             args.with_floor))
+    return asyncio.run(_main(args.seconds, connections, args.rounds, generator,
+                             args.with_floor, args.with_seed))
 
 
 if __name__ == "__main__":

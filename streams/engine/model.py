@@ -51,8 +51,14 @@ class Conv:
     last_inbound: int = 0
 
     def to_bytes(self) -> bytes:
+        """The stored form, right-sized: the table keeps these bytes for as long as the
+        conversation lives. orjson's own bytes keep its whole working buffer allocated
+        (4 KB and up since orjson 3.12; it never shrinks it), so its output is copied:
+        100,000 conversations after a burst held ~4 KB each, ~390 MB of RSS
+        (``bench.scale``), where the copies take ~250 bytes each. The copy costs well
+        under a microsecond."""
         # orjson serialises dataclasses natively (no deep copy as with asdict).
-        return orjson.dumps(self)
+        return bytes(memoryview(orjson.dumps(self)))
 
     @classmethod
     def from_bytes(

@@ -19,6 +19,8 @@ from streams.engine.common import say, t
 from streams.engine.flows import MENU, Go
 from streams.engine.menu import menu_body
 from streams.engine.model import Conv, Ctx, Input, Out, parse_input
+from streams.engine.templates import RECOVERY
+from streams.engine.window import is_open
 
 OUTSIDE_WINDOW = 131047  # Meta's error code for a free-form message outside the window
 RESTING = frozenset({"new", "menu", "ended", "expired"})
@@ -155,8 +157,14 @@ def _recover(conv: Conv, ctx: Ctx, out: Out) -> None:
     # answer or the timeout still reaches this user after the reset.
     conv.deadlines.pop("idle", None)
     conv.flow, conv.step, conv.data, conv.misses = "menu", "main", {}, 0
-    out.replies.append(say(conv, "apology"))
-    out.replies.append(menu_body(ctx, conv))
+    failed_at = p.get("failed_at")
+    if isinstance(failed_at, int):  # the failed message was the user's own
+        conv.last_inbound = max(conv.last_inbound, failed_at)
+    # A redrive may come after the user's window has closed: then the apology goes as
+    # its template (which asks for a reply) and the menu waits for that reply.
+    out.replies.append(m.templated(say(conv, "apology"), RECOVERY.ref(), conv.lang))
+    if is_open(conv, ctx.now, ctx.opts.window_s):
+        out.replies.append(menu_body(ctx, conv))
 
 
 def _timer(conv: Conv, ctx: Ctx, out: Out) -> None:

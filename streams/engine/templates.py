@@ -104,6 +104,22 @@ def check(templates: Iterable[Template]) -> list[str]:
     return found
 
 
+#: The engine's own template: the apology after a dead letter (``wastream.recovery``),
+#: which may reach a user whose window has closed since (a redrive days later).
+RECOVERY = Template(
+    name="service_recovery",
+    bodies={
+        "en": "Sorry, something went wrong on our side with your last message. Reply to "
+              "this message to start again from the menu.",
+        "fr": "Désolé, un problème de notre côté a touché votre dernier message. Répondez "
+              "à ce message pour recommencer depuis le menu.",
+        "rw": "Tubabarira, habaye ikibazo ku ruhande rwacu ku butumwa bwanyu buheruka. "
+              "Subiza ubu butumwa kugira ngo mutangire bundi bushya kuri menu.",
+    },
+)
+ENGINE_TEMPLATES = (RECOVERY,)
+
+
 def body_example(template: Template, lang: str) -> str:
     """The body with its examples in place (what Meta shows its reviewers)."""
     text = template.bodies[lang]

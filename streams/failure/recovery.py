@@ -46,14 +46,16 @@ def recovery_id(dlq_id: str) -> str:
 
 def recovery_event(rid: str, wa_id: str, *, reason: str, failed_event_id: str, dlq_id: str,
                    phone_number_id: str | None = None, received_at: str = "",
-                   correlation_id: str = "") -> InboundEvent:
+                   correlation_id: str = "", failed_at: int | None = None) -> InboundEvent:
     """The ``wastream.recovery`` event that walks a conversation out of a dead letter
-    (the engine resets it to the menu with an apology)."""
+    (the engine resets it to the menu with an apology). ``failed_at``: Meta's timestamp
+    of the failed message, when it was the user's (their window opened then)."""
     return InboundEvent(event_id=rid, type=RECOVERY_TYPE, wa_id=wa_id,
                         phone_number_id=phone_number_id, timestamp=None, received_at=received_at,
                         correlation_id=correlation_id, field="wastream",
                         payload={"recovery_id": rid, "reason": reason,
-                                 "failed_event_id": failed_event_id, "dlq_id": dlq_id})
+                                 "failed_event_id": failed_event_id, "dlq_id": dlq_id,
+                                 "failed_at": failed_at})
 
 class RecoveryEmitter:
     """Emits the recovery records for one failure router (see the module docstring)."""
@@ -71,10 +73,12 @@ class RecoveryEmitter:
                     hdrs: Mapping[str, bytes], orig: Origin, exc: BaseException) -> str:
         """Emit pending + the recovery event; return the head token the key waits for."""
         rid = recovery_id(orig.dlq_id)
-        failed_event_id, phone_number_id = orig.dlq_id, None
+        failed_event_id, phone_number_id, failed_at = orig.dlq_id, None, None
         try:
             event = InboundEvent.from_bytes(value or b"")
             failed_event_id, phone_number_id = event.event_id, event.phone_number_id
+            if event.type.startswith("message."):
+                failed_at = event.timestamp
         except EnvelopeError:
             pass  # a poison value: the dlq id is all we can name
         now = datetime.now(UTC).isoformat()
@@ -89,7 +93,7 @@ class RecoveryEmitter:
                                   {h.CORRELATION_ID: corr.encode()})
         event = recovery_event(rid, wa_id, reason=reason, failed_event_id=failed_event_id,
                                dlq_id=orig.dlq_id, phone_number_id=phone_number_id,
-                               received_at=now, correlation_id=corr)
+                               received_at=now, correlation_id=corr, failed_at=failed_at)
         await self.publisher.send(self.inbound, key, event.to_bytes(),
                                   {h.CORRELATION_ID: corr.encode(), h.HEAD: rid.encode(),
                                    h.IN_PLACE_OF: orig.dlq_id.encode()},

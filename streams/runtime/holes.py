@@ -33,6 +33,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaConnectionError
 from prometheus_client import Counter
 
 from streams.failure.records import Origin
@@ -220,7 +221,11 @@ class HoleGuard:
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
             )
-            await reader.start()
+            try:
+                await reader.start()
+            except BaseException:
+                await reader.stop()  # the broker is away: no client left half-open
+                raise
             self._reader = reader
         return self._reader
 
@@ -291,7 +296,9 @@ def install(app: Any, settings: Settings, topic: str, handle: Handle, name: str,
     async def sweep_holes() -> None:
         try:
             await guard.sweep(actor_idle=guard.actors_idle())
-        except Exception:  # the broker may be away: the next sweep tries again
+        except KafkaConnectionError as exc:  # the broker is away: the next sweep tries again
+            log.warning("%s: hole sweep skipped: %s", topic, exc)
+        except Exception:
             log.exception("%s: hole sweep failed", topic)
 
     return guard

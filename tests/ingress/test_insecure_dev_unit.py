@@ -16,7 +16,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """Where the ingress would have listened (its server is replaced by a recorder)."""
     calls: list[tuple[str, int]] = []
 
-    async def fake_serve(app: Any, host: str, port: int, settings: Any) -> int:
+    async def fake_serve(app: Any, host: str, port: int, settings: Any, **kw: Any) -> int:
         calls.append((host, port))
         return 0
 

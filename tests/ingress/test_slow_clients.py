@@ -101,7 +101,7 @@ async def test_signed_webhooks_are_answered_while_hundreds_of_slow_clients_hang(
         assert len(waiting) == SLOTS
         assert len(refused) == SLOW - SLOTS
         assert set(refused) == {b"HTTP/1.1 503 Service Unavailable\r\n"}
-        async with ing.client.get("/metrics") as r:
+        async with ing.health.get("/metrics") as r:
             assert f'wastream_ingress_bodies_refused_total{{reason="busy"}} {SLOW - SLOTS}.0' \
                 in await r.text()
 

@@ -27,7 +27,7 @@ def _status(wamid: str, ts: int) -> dict[str, str]:
 
 
 async def _stale_counts(ing: Ingress) -> dict[str, float]:
-    async with ing.client.get("/metrics") as r:
+    async with ing.health.get("/metrics") as r:
         text = await r.text()
     return {s.labels["family"]: s.value
             for f in text_string_to_metric_families(text)

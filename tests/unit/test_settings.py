@@ -202,6 +202,7 @@ ALLOWED = {
     "wastream/config/settings.py": "os.environ",  # THE place the environment is read
     "wastream/config/show.py": "settings.env",  # `(default)` marks in `wastream config`
     "wastream/runner.py": "os.environ",  # the children's environment
+    "ingress/workers.py": "os.environ",  # the --workers children's environment
     "wastream/dev/postgres.py": "os.environ",  # apt-get's environment
 }
 _RAW = re.compile(r"os\.environ|getenv\(|settings\.extra\b|settings\.env\b")

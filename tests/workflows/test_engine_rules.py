@@ -187,6 +187,41 @@ def test_recovery_resets_to_the_menu_with_an_apology() -> None:
     ]
 
 
+def test_a_recovery_after_the_window_closed_sends_the_apology_as_its_template() -> None:
+    from streams.engine import window
+
+    h = Harness()
+    h.say(U, "hi")
+    h.now = h.conv(U).last_inbound + h.opts.window_s + 3600  # a redrive 25 h later
+    rec = recovery_event("recovery:late", U, reason="boom", failed_event_id="timer:x",
+                         dlq_id="wa.inbound:0:9")  # an internal event failed: no failed_at
+    replies = h.replies(rec)
+    assert len(replies) == 1  # the menu waits for the user's reply
+    body, fallback = window.choose(replies[0], h.conv(U), h.now, h.opts.window_s)
+    assert body["type"] == "template"
+    assert body["template"]["name"] == "service_recovery"
+    assert fallback == body
+
+
+def test_a_recovery_of_the_users_own_message_counts_it_as_their_last_message() -> None:
+    from streams.engine import window
+
+    h = Harness()
+    h.say(U, "hi")
+    h.now = h.conv(U).last_inbound + 3 * h.opts.window_s
+    failed_at = int(h.now) - 5  # the message that failed, just sent
+    rec = recovery_event("recovery:own", U, reason="boom", failed_event_id="wamid.F",
+                         dlq_id="wa.inbound:0:10", failed_at=failed_at)
+    replies = h.replies(rec)
+    assert h.conv(U).last_inbound == failed_at
+    assert len(replies) == 2  # the apology, free-form, then the menu
+    body, fallback = window.choose(replies[0], h.conv(U), h.now, h.opts.window_s)
+    assert "Sorry, something went wrong" in c.body_text(body)
+    assert fallback is not None
+    assert fallback["template"]["name"] == "service_recovery"
+    assert c.row_ids(replies[1])[0] == "menu:rides_drivers"
+
+
 def test_state_round_trips_through_bytes_with_unknown_fields_ignored() -> None:
     import orjson
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from wastream.config import KafkaSettings
 from wastream.config.kafka import client_args
-from wastream.dev.kafka import DevStackError, KafkaNode, new_cluster_id
+from wastream.dev.kafka import DevStackError, KafkaNode, kafka_cluster_id
 
 SIZE_FILE = "kafka.brokers"
 
@@ -105,7 +105,7 @@ class KafkaCluster:
         down = [node for node in self.nodes if node.pid() is None]
         # Only a node to start needs the jars (resolving them rewrites the home's cache).
         cp = self.nodes[0].classpath() if down else ""
-        cluster_id = self._cluster_id() or new_cluster_id()
+        cluster_id = self._cluster_id() or kafka_cluster_id()
         for node in down:
             proc = node.launch(cp, cluster_id)
             if proc is not None:

@@ -223,7 +223,7 @@ class KafkaNode:
         if (self.data_dir / "meta.properties").exists():
             self.data_dir.chmod(0o700)  # also a data directory made by older code
             return
-        cluster_id = cluster_id or new_cluster_id()
+        cluster_id = cluster_id or kafka_cluster_id()
         output = ""
         for _attempt in range(3):
             # On a loaded machine the tool has been seen to fail once; a half-written
@@ -330,8 +330,14 @@ class KafkaNode:
         return True
 
 
-def new_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+def kafka_cluster_id() -> str:
+    """A random cluster id as Kafka's own ``random-uuid`` makes (22 URL-safe base64
+    characters), never starting with ``-``: the storage tool would read such an id as an
+    option and fail (1 format in 64 did, with the same id on every retry)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 async def metadata_ok(
