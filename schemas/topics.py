@@ -41,6 +41,13 @@ NOT_CO_PARTITIONED = frozenset({RAW})
 COMPACTED = frozenset({TEMPLATES})
 
 
+def min_insync_replicas(replication_factor: int) -> int:
+    """``min.insync.replicas`` for a replication factor: RF-1 from RF 3 on (one replica may
+    be down and acks=all writes still succeed), else 1. The topics and the dev cluster's
+    internal topics both follow it."""
+    return replication_factor - 1 if replication_factor >= 3 else 1
+
+
 def retry_topic(delay_s: int) -> str:
     """``wa.retry.1m`` for 60 s, ``wa.retry.90s`` for 90 s."""
     if delay_s % 3600 == 0:

@@ -1,7 +1,8 @@
 """Fixtures only; shared helpers live in ``tests/support`` (plain modules).
 
 Markers follow the fixtures: every test that reaches a real Kafka or PostgreSQL does so
-through ``real_servers`` (``dev_stack``, ``system`` and ``private_kafka`` depend on it),
+through ``real_servers`` (``dev_stack``, ``system``, ``private_kafka``,
+``kafka_cluster`` and ``private_postgres`` depend on it),
 and the hook below marks exactly those tests ``integration``. A fast run
 (``WASTREAM_TEST_FAST=1``, set by ``make test-fast``) refuses ``real_servers`` outright, so
 a test that reaches it anyway fails loudly instead of starting or using a server.
@@ -24,6 +25,7 @@ from wastream.dev import stack_from_env
 if TYPE_CHECKING:
     from tests.support.pg import ThrowawayPostgres
     from tests.support.system import System
+    from wastream.dev.cluster import KafkaCluster
     from wastream.dev.kafka import KafkaNode
 
 pytest_plugins = ("pytester",)  # tests/test_markers.py runs pytest on throwaway test files
@@ -102,6 +104,30 @@ def private_kafka(real_servers: None, tmp_path: Path) -> Iterator[KafkaNode]:
     finally:
         with contextlib.suppress(Exception):
             node.stop()
+
+
+@pytest.fixture
+def kafka_cluster(real_servers: None, tmp_path: Path) -> Iterator[KafkaCluster]:
+    """A three-node KRaft cluster of the test's own (RF 3, min.insync.replicas 2) on free
+    loopback ports, started; stopped at the end. Its nodes may be killed and restarted
+    (``cluster.start()`` restarts the ones that are down)."""
+    from tests.support.system import free_port_run
+    from wastream.dev.cluster import KafkaCluster
+
+    home = tmp_path / "cluster"
+    (home / "kafka-1").mkdir(parents=True)
+    shared = stack_from_env().kafka.home
+    for name in ("classpath.txt", "classpath.pom"):
+        if (shared / name).exists():
+            shutil.copy(shared / name, home / "kafka-1" / name)
+    cluster = KafkaCluster.on_loopback(home, 3, port=free_port_run(3),
+                                       controller_port=free_port_run(3))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        with contextlib.suppress(Exception):
+            cluster.stop()
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         raise ConfigError(f"WASTREAM_TOPIC_RETENTION_MS: no such topic {', '.join(unknown)} "
                           f"(topics: {', '.join(logical)})")
     rf = settings.replication_factor
-    min_isr = rf - 1 if rf >= 3 else 1
+    min_isr = topics.min_insync_replicas(rf)
     specs = []
     for t in logical:
         retention = -1 if t in topics.UNLIMITED_RETENTION else settings.kafka.retention_ms

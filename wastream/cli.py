@@ -36,14 +36,17 @@ def _config(args: argparse.Namespace) -> int:
 def _dev(args: argparse.Namespace) -> int:
     from wastream.dev import DevStackError, stack_from_env
 
-    stack = stack_from_env(secure=args.secure)
     try:
+        if args.brokers is not None and args.action != "up":
+            raise DevStackError("--brokers goes with `up` (the others read the size it recorded)")
+        stack = stack_from_env(brokers=args.brokers, secure=args.secure)
         if args.action == "up":
             started = stack.up()
             for name, was_started in started.items():
                 print(f"{name}: {'started' if was_started else 'already running'}")
             mode = " SASL_SSL (wastream dev env prints its settings)" if stack.kafka.secure else ""
-            print(f"kafka: {stack.kafka.bootstrap}{mode} (log {stack.kafka.log_file})")
+            for node in stack.kafka.nodes:
+                print(f"kafka: {node.bootstrap}{mode} (log {node.log_file})")
             print(f"postgres: {stack.postgres.url} (log {stack.postgres.log_file})")
             return 0
         if args.action == "down":
@@ -53,23 +56,29 @@ def _dev(args: argparse.Namespace) -> int:
         if args.action == "env":
             print("\n".join(stack.env_lines()))
             return 0
-        # status
-        k_ok, p_ok = stack.kafka.healthy(), stack.postgres.healthy()
+        # status: one entry per Kafka node
+        nodes = [(node, node.healthy()) for node in stack.kafka.nodes]
+        k_ok = all(ok for _node, ok in nodes)
+        p_ok = stack.postgres.healthy()
         if args.json:
             from wastream.output import emit_json
 
             emit_json({
                 "kafka": {"healthy": k_ok, "bootstrap": stack.kafka.bootstrap,
                           "secure": stack.kafka.secure, "pid": stack.kafka.pid(),
-                          "log": str(stack.kafka.log_file)},
+                          "log": str(stack.kafka.log_file),
+                          "nodes": [{"healthy": ok, "bootstrap": node.bootstrap,
+                                     "pid": node.pid(), "log": str(node.log_file)}
+                                    for node, ok in nodes]},
                 "postgres": {"healthy": p_ok, "url": stack.postgres.url,
                              "pid": stack.postgres.pid(), "log": str(stack.postgres.log_file)},
             })
             return 0 if (k_ok and p_ok) else 1
-        print(
-            f"kafka: {'healthy' if k_ok else 'down'} {stack.kafka.bootstrap} "
-            f"pid={stack.kafka.pid()} log={stack.kafka.log_file}"
-        )
+        for node, ok in nodes:
+            print(
+                f"kafka: {'healthy' if ok else 'down'} {node.bootstrap} "
+                f"pid={node.pid()} log={node.log_file}"
+            )
         print(
             f"postgres: {'healthy' if p_ok else 'down'} {stack.postgres.url} "
             f"pid={stack.postgres.pid()} log={stack.postgres.log_file}"
@@ -237,8 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "--secure", action="store_true",
         help="up: Kafka with a SASL_SSL listener, SCRAM-SHA-512 users and a CA made on the "
-        "spot (in a WASTREAM_HOME of its own; later commands there see it is secure)")
+        "spot (in a WASTREAM_HOME of its own; later commands there see it is secure); "
+        "one broker only")
     dev.add_argument("--json", action="store_true", help="status: print JSON")
+    dev.add_argument(
+        "--brokers",
+        type=int,
+        metavar="N",
+        help="with up: run Kafka as a cluster of N KRaft nodes on consecutive ports "
+        "(topics get RF min(N, 3) and min.insync.replicas a majority; see `dev env`); "
+        "unset: the size the last `up` chose, else one node",
+    )
     dev.set_defaults(func=_dev)
 
     config = sub.add_parser(

@@ -126,7 +126,7 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 # topic prefix and schema too when set: chat must read the same topics).
 SHARED = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "DATABASE_OWNER_URL", "WHATSAPP_APP_SECRET",
           "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_GRAPH_URL", "WHATSAPP_ACCESS_TOKEN",
-          "WASTREAM_TOPIC_PREFIX", "WASTREAM_DB_SCHEMA")
+          "WASTREAM_TOPIC_PREFIX", "WASTREAM_DB_SCHEMA", "WASTREAM_REPLICATION_FACTOR")
 
 
 def _port_free(port: int) -> bool:
@@ -145,7 +145,7 @@ def run_all(port: int, demo: bool, console_port: int = 8082) -> int:
 
 def _run(port: int, demo: bool, signals: _Signals, console_port: int) -> int:
     stack = stack_from_env()
-    home = stack.kafka.home.parent
+    home = stack.home
     home.mkdir(parents=True, exist_ok=True)
     log_dir = home / "run-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -206,7 +206,7 @@ def _serve(port: int, demo: bool, signals: _Signals, stack: DevStack, log_dir: P
         # A local run has no Meta app: sign with a per-run secret that the demo shares.
         env["WHATSAPP_APP_SECRET"] = secrets.token_hex(16)
     env.setdefault("WHATSAPP_VERIFY_TOKEN", "wastream-dev")
-    env.setdefault("WASTREAM_HOME", str(stack.kafka.home.parent))
+    env.setdefault("WASTREAM_HOME", str(stack.home))
     env["PYTHONUNBUFFERED"] = "1"
     # Each service's /healthz, /readyz and /metrics on a port of its own (the console
     # reads the ingress's and the worker's).

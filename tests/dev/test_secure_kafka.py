@@ -131,9 +131,12 @@ def test_dev_up_secure_from_the_cli(dev_stack: dict[str, str], tmp_path: Path) -
         assert Path(exports["KAFKA_SSL_CAFILE"]).read_text().startswith("-----BEGIN CERT")
         status = cli("status", "--json")
         assert status.returncode == 0, status.stdout + status.stderr
-        assert json.loads(status.stdout)["kafka"] | {"pid": 0, "log": ""} == {
+        kafka = json.loads(status.stdout)["kafka"]
+        assert kafka | {"pid": 0, "log": "", "nodes": []} == {
             "healthy": True, "bootstrap": exports["KAFKA_BOOTSTRAP_SERVERS"], "secure": True,
-            "pid": 0, "log": ""}
+            "pid": 0, "log": "", "nodes": []}
+        assert [(n["bootstrap"], n["healthy"]) for n in kafka["nodes"]] == [
+            (exports["KAFKA_BOOTSTRAP_SERVERS"], True)]
         with pytest.raises(KafkaConnectionError):
             asyncio.run(_list_topics(bootstrap_servers=exports["KAFKA_BOOTSTRAP_SERVERS"]))
     finally:

@@ -11,5 +11,5 @@ def drop_cluster(stack: DevStack) -> None:
     """Remove a stopped test cluster that PostgreSQL keeps outside the test's home (as
     root, under /var/lib/wastream: the postgres user cannot enter pytest's tmp dirs)."""
     cluster = stack.postgres.cluster_dir
-    if stack.postgres.pid() is None and not cluster.is_relative_to(stack.kafka.home.parent):
+    if stack.postgres.pid() is None and not cluster.is_relative_to(stack.home):
         shutil.rmtree(cluster, ignore_errors=True)

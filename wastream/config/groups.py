@@ -466,11 +466,12 @@ class DevSettings(Group):
         "`.wastream/` at the repository root for the dev stack, the temp dir for the worker")
     kafka_port: int = Field(
         DEFAULT_KAFKA_PORT, ge=1, le=65535, alias="WASTREAM_KAFKA_PORT",
-        description="port of the dev stack's Kafka broker")
+        description="port of the dev stack's Kafka broker (`dev up --brokers N`: the first "
+        "of N consecutive ports)")
     kafka_controller_port: int | None = Field(
         None, ge=1, le=65535, alias="WASTREAM_KAFKA_CONTROLLER_PORT",
-        description="port of the dev stack's KRaft controller; unset: `WASTREAM_KAFKA_PORT` "
-        "+ 1")
+        description="port of the dev stack's KRaft controller (the first of N with "
+        "`--brokers N`); unset: `WASTREAM_KAFKA_PORT` + N")
     pg_port: int = Field(
         DEFAULT_PG_PORT, ge=1, le=65535, alias="WASTREAM_PG_PORT",
         description="port of the dev stack's PostgreSQL")

@@ -1,4 +1,6 @@
-"""A real single-node Apache Kafka (KRaft, broker+controller) run by the machine's Java.
+"""A real Apache Kafka node (KRaft, combined broker+controller) run by the machine's Java.
+
+One node is the default dev stack; ``wastream.dev.cluster`` runs several as one cluster.
 
 The jars come from Maven Central through ``mvn dependency:build-classpath`` on
 ``kafka-pom.xml`` (they stay in Maven's local repository, so later runs and later
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from schemas.topics import min_insync_replicas
 from wastream.config import KafkaSettings
 from wastream.config.kafka import client_args
 from wastream.dev import procs
@@ -55,6 +58,16 @@ class KafkaNode:
     #: SASL_SSL with SCRAM-SHA-512 users and a CA of its own (``wastream dev up --secure``)
     #: instead of a PLAINTEXT listener.
     secure: bool = False
+    node_id: int = 1
+    # The cluster's static controller quorum ("1@host:port,2@host:port"); None: this node
+    # alone. ``replicas`` sizes the internal topics (offsets, transactions) for the cluster.
+    voters: str | None = None
+    replicas: int = 1
+
+    @property
+    def min_isr(self) -> int:
+        """min.insync.replicas of the internal topics, by the rule of ours (RF-1 from 3)."""
+        return min_insync_replicas(self.replicas)
 
     @property
     def bootstrap(self) -> str:
@@ -146,8 +159,9 @@ class KafkaNode:
             "\n".join(
                 [
                     "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@{self.host}:{self.controller_port}",
+                    f"node.id={self.node_id}",
+                    "controller.quorum.voters="
+                    + (self.voters or f"{self.node_id}@{self.host}:{self.controller_port}"),
                     f"listeners={listener}://{self.host}:{self.port},"
                     f"CONTROLLER://{self.host}:{self.controller_port}",
                     f"advertised.listeners={listener}://{self.host}:{self.port}",
@@ -159,14 +173,20 @@ class KafkaNode:
                     "num.partitions=1",
                     "auto.create.topics.enable=false",
                     "delete.topic.enable=true",
-                    "offsets.topic.replication.factor=1",
+                    f"default.replication.factor={self.replicas}",
+                    f"min.insync.replicas={self.min_isr}",
+                    f"offsets.topic.replication.factor={self.replicas}",
                     "offsets.topic.num.partitions=10",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
+                    f"transaction.state.log.replication.factor={self.replicas}",
+                    f"transaction.state.log.min.isr={self.min_isr}",
                     "transaction.state.log.num.partitions=4",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
+                    f"share.coordinator.state.topic.replication.factor={self.replicas}",
+                    f"share.coordinator.state.topic.min.isr={self.min_isr}",
                     "group.initial.rebalance.delay.ms=0",
+                    # On loopback a dead peer is fenced (its leaders moved) after 3 s,
+                    # not the default 9 s.
+                    "broker.heartbeat.interval.ms=500",
+                    "broker.session.timeout.ms=3000",
                     "log.segment.bytes=16777216",
                     "log.retention.hours=168",
                     "num.network.threads=2",
@@ -198,11 +218,12 @@ class KafkaNode:
             *args,
         ]
 
-    def format_storage(self, cp: str) -> None:
+    def format_storage(self, cp: str, cluster_id: str | None = None) -> None:
+        """Format the data dir once; every node of one cluster gets the same ``cluster_id``."""
         if (self.data_dir / "meta.properties").exists():
             self.data_dir.chmod(0o700)  # also a data directory made by older code
             return
-        cluster_id = kafka_cluster_id()
+        cluster_id = cluster_id or kafka_cluster_id()
         output = ""
         for _attempt in range(3):
             # On a loaded machine the tool has been seen to fail once; a half-written
@@ -237,12 +258,21 @@ class KafkaNode:
         if self.pid() is not None:
             self.wait_ready(timeout_s)
             return False
-        if procs.port_open(self.host, self.port):
-            raise DevStackError(
-                f"port {self.port} is taken by another process; "
-                "set WASTREAM_KAFKA_PORT to a free port"
-            )
-        cp = self.classpath()
+        proc = self.launch(self.classpath())
+        self.wait_ready(timeout_s, proc)
+        return proc is not None
+
+    def launch(self, cp: str, cluster_id: str | None = None) -> subprocess.Popen[bytes] | None:
+        """Start the node's process unless it runs, without waiting for it to be ready
+        (a cluster's node is ready only once a quorum of its peers runs too)."""
+        if self.pid() is not None:
+            return None
+        for port in (self.port, self.controller_port):
+            if procs.port_open(self.host, port):
+                raise DevStackError(
+                    f"port {port} is taken by another process; "
+                    "set WASTREAM_KAFKA_PORT (and WASTREAM_KAFKA_CONTROLLER_PORT) to free ports"
+                )
         if self.secure:
             if (self.data_dir / "meta.properties").exists() and not self.secure_files.exists():
                 raise DevStackError(
@@ -253,7 +283,7 @@ class KafkaNode:
             except TlsError as exc:
                 raise DevStackError(str(exc)) from None
         self.write_config()
-        self.format_storage(cp)
+        self.format_storage(cp, cluster_id)
         log = self.log_file.open("ab")
         proc = subprocess.Popen(
             self.java_cmd(cp, MAIN_CLASS, str(self.config_file)),
@@ -265,8 +295,7 @@ class KafkaNode:
         )
         log.close()
         self.pid_file.write_text(str(proc.pid))
-        self.wait_ready(timeout_s, proc)
-        return True
+        return proc
 
     def wait_ready(self, timeout_s: float, proc: subprocess.Popen[bytes] | None = None) -> None:
         deadline = time.monotonic() + timeout_s
