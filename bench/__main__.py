@@ -6,6 +6,7 @@ numbers on a shared 2-core machine mean little. The dev stack is started if need
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,11 +34,19 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s) {unknown}; choose from {list(BENCHES)}", file=sys.stderr)
         return 2
-    stack_from_env().up()
+    stack = stack_from_env()
+    stack.up()
+    # The dev stack's DSNs, unless set: the services' role, and the owner's for the
+    # migrations each benchmark runs in its own schema (the app role may not create one).
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = stack.postgres.url
+        env.setdefault("DATABASE_OWNER_URL", stack.postgres.owner_url)
     failed = []
     for name in names:
         print(f"\n=== bench {name} ===", flush=True)
-        if subprocess.run([sys.executable, *BENCHES[name]], cwd=ROOT, check=False).returncode:
+        if subprocess.run([sys.executable, *BENCHES[name]], cwd=ROOT, env=env,
+                          check=False).returncode:
             failed.append(name)
     if failed:
         print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)

@@ -38,6 +38,7 @@ from tests.support.webhooks import sign, text_message_body
 from wastream.config import Settings
 from wastream.config.groups import KafkaSettings
 from wastream.config.kafka import client_args
+from wastream.dev import stack_from_env
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -157,7 +158,9 @@ def _line(label: str, xs: list[float]) -> str:
 async def main_async(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     system = System(bootstrap=settings.kafka_bootstrap_servers,
-                    database_url=settings.database_url, partitions=args.partitions)
+                    database_url=settings.database_url,
+                    database_owner_url=settings.database.owner_url
+                    or stack_from_env().postgres.owner_url, partitions=args.partitions)
     echo_topic = system.topic("bench.echo")
     try:
         system.create_topics()

@@ -27,7 +27,7 @@ async def one_run(n: int, latency: float, partitions: int, isolated: bool) -> fl
     stack = stack_from_env()
     await asyncio.to_thread(stack.up)
     system = System(bootstrap=stack.kafka.bootstrap, database_url=stack.postgres.url,
-                    partitions=partitions)
+                    database_owner_url=stack.postgres.owner_url, partitions=partitions)
     await asyncio.to_thread(system.create_topics)
     await asyncio.to_thread(system.migrate)
     stub = await GraphStub(latency_s=latency).start()

@@ -123,6 +123,9 @@ def viewer_pass(url: str) -> dict[str, Any]:
         return seen
 
 
+OVERVIEW_SETTLED = ("graph closed", "projector: events 0", "dead letters, last 60 min total 1")
+
+
 def operator_pass(url: str, dlq_id: str) -> dict[str, Any]:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.wait import WebDriverWait
@@ -133,8 +136,18 @@ def operator_pass(url: str, dlq_id: str) -> dict[str, Any]:
         assert drv.find_element(By.TAG_NAME, "h1").text == "Overview"
         cookie = drv.get_cookie("wastream_console")
         out["cookie"] = cookie
+        # The overview shows readings taken in the background (every 5 s, longer on a
+        # loaded machine): reload until they include the conversation, or give up after
+        # 60 s and let the assertions below say what is missing.
+        deadline = time.monotonic() + 60
+        while True:
+            text = drv.find_element(By.TAG_NAME, "main").text
+            if all(x in text for x in OVERVIEW_SETTLED) or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+            drv.refresh()
         out["charts"] = len(drv.find_elements(By.CSS_SELECTOR, "svg.chart"))
-        out["overview_text"] = drv.find_element(By.TAG_NAME, "main").text
+        out["overview_text"] = text
         screenshot(drv, "1-overview")
         drv.get(f"{url}/conversations")
         drv.find_element(By.ID, "number").send_keys(WA_ID)

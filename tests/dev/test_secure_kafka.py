@@ -57,6 +57,7 @@ async def test_services_work_through_sasl_ssl_and_strangers_are_refused(
 ) -> None:
     node = secure_kafka
     system = System(bootstrap=node.bootstrap, database_url=dev_stack["database_url"],
+                    database_owner_url=dev_stack["database_owner_url"],
                     env_overrides=node.client_env())
     try:
         await asyncio.to_thread(system.create_topics)  # the admin client, with credentials
@@ -86,6 +87,7 @@ async def test_services_work_through_sasl_ssl_and_strangers_are_refused(
             await _list_topics(**wrong)
         # A service started without the settings fails instead of working in the clear.
         plain = System(bootstrap=node.bootstrap, database_url=dev_stack["database_url"],
+                       database_owner_url=dev_stack["database_owner_url"],
                        prefix=system.prefix)
         refused = await asyncio.to_thread(plain.cli, "topics", check=False, timeout_s=90)
         assert refused.returncode != 0, refused.stdout

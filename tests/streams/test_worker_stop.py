@@ -35,6 +35,7 @@ async def test_worker_stops_after_sigterm_while_the_broker_is_away(
     node = private_kafka
     await asyncio.to_thread(node.start)
     system = System(bootstrap=node.bootstrap, database_url=dev_stack["database_url"],
+                    database_owner_url=dev_stack["database_owner_url"],
                     env_overrides={"WASTREAM_WORKER_STOP_TIMEOUT_S": "5"})
     try:
         await asyncio.to_thread(system.create_topics)
