@@ -103,8 +103,9 @@ async def test_a_ledger_migrated_before_0008_is_migrated_and_keeps_template_vers
     by its wamid (a 131047 Meta reports later, decision 0015), until it is replaced."""
     schema = f"tl{uuid.uuid4().hex[:10]}"
     settings = Settings.from_env({"DATABASE_URL": dev_stack["database_url"],
+                                  "DATABASE_OWNER_URL": dev_stack["database_owner_url"],
                                   "WASTREAM_DB_SCHEMA": schema})
-    conn = await asyncpg.connect(dev_stack["database_url"])
+    conn = await asyncpg.connect(dev_stack["database_owner_url"])
     await migrate(settings)
     await conn.execute(f'ALTER TABLE "{schema}".wa_sender_ledger DROP COLUMN template')
     await conn.execute(f"DELETE FROM \"{schema}\".schema_migrations "
