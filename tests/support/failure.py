@@ -3,6 +3,7 @@ and event builders (plain module, not fixtures)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,9 +40,14 @@ class MemoryPublisher:
         return out
 
 
+# Meta's timestamps of the events: recent, so their users' service windows are open (a
+# recovery's apology then goes free-form with the menu, as after a fresh message).
+T0 = int(time.time())
+
+
 def event(wa_id: str, n: int, text: str = "hi") -> InboundEvent:
     return InboundEvent(event_id=f"wamid.{wa_id}.{n}", type="message.text", wa_id=wa_id,
-                        phone_number_id="106540352242922", timestamp=1_700_000_000 + n,
+                        phone_number_id="106540352242922", timestamp=T0 + n,
                         received_at="2026-01-01T00:00:00+00:00", correlation_id=f"c{n}",
                         payload={"id": f"wamid.{wa_id}.{n}", "type": "text",
                                  "text": {"body": text}})
