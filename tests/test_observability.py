@@ -84,6 +84,8 @@ async def test_each_service_logs_json_with_ids_and_serves_health_and_metrics(
     # and redrives it; the projector refuses the record and counts the refusal.
     await _metrics_once(ports["worker"], "wastream_dead_letters_total{")
     await _metrics_once(ports["dlq"], "wastream_dlq_auto_redrives_total{")
+    # its census of the letters runs on its own period (WASTREAM_DLQ_AUTO_INTERVAL_S)
+    await _metrics_once(ports["dlq"], "wastream_dlq_letters{")
     await _metrics_once(ports["projector"], 'wastream_projector_errors_total{projection="events"}')
     # The worker's lag probe measures every 10 s, once its groups have committed.
     await _metrics_once(ports["worker"], f'wastream_consumer_lag{{group="{system.prefix}wastream"')
