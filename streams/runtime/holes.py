@@ -48,6 +48,8 @@ FILLS = Counter("wastream_hole_fills_total",
 FILLED_RECORDS = Counter("wastream_hole_filled_records_total",
                          "Records the hole guard read itself", ["topic"])
 
+HELD_LOG_S = 10.0  # how often the sweep says why it holds off
+
 Handle = Callable[[bytes | None, bytes | None, Any, Origin], Awaitable[None]]
 
 
@@ -84,6 +86,8 @@ class HoleGuard:
         self._reader_lock = asyncio.Lock()
         self._admin_lock = asyncio.Lock()
         self._admin: AIOKafkaAdminClient | None = None
+        self._held_since: float | None = None  # since when quiet partitions wait unchecked
+        self._held_logged = 0.0
 
     def lock_for(self, partition: int) -> asyncio.Lock:
         if not self.per_partition:
@@ -132,12 +136,6 @@ class HoleGuard:
     async def sweep(self, actor_idle: bool) -> None:
         """Fill partitions whose delivery stopped short of the end of the log."""
         self._new_generation()
-        if (
-            not actor_idle
-            or faust_internals.rebalancing(self.app)
-            or faust_internals.recovering(self.app)
-        ):
-            return
         now = time.monotonic()
         mine = [tp.partition for tp in self.app.consumer.assignment() if tp.topic == self.topic]
         quiet = [
@@ -145,8 +143,16 @@ class HoleGuard:
             for p in mine
             if now - max(self.seen_at.get(p, 0.0), self.generation_at) >= self.idle_s
         ]
-        if not quiet:
+        held = (
+            "Faust is rebalancing" if faust_internals.rebalancing(self.app)
+            else "Faust is recovering tables" if faust_internals.recovering(self.app)
+            else None
+        )
+        if held is not None and quiet:  # said now and then: it should not last
+            self._held(held, quiet, now)
+        if held is not None or not actor_idle or not quiet:
             return
+        self._held_since = None
         async with self._reader_lock:
             ends = await (await self.reader()).end_offsets(
                 [TopicPartition(self.topic, p) for p in quiet]
@@ -166,6 +172,16 @@ class HoleGuard:
                 await self._fill(p, start, end)
                 self.expected[p] = end
                 self.seen_at[p] = time.monotonic()
+
+    def _held(self, why: str, quiet: list[int], now: float) -> None:
+        """Say (every ``HELD_LOG_S``) why quiet partitions are not checked."""
+        if self._held_since is None:
+            self._held_since = self._held_logged = now
+        elif now - self._held_logged >= HELD_LOG_S:
+            self._held_logged = now
+            log.warning("%s: partitions %s quiet, not checked for %.0fs: %s (queued: %s)",
+                        self.topic, quiet, now - self._held_since, why,
+                        [q.qsize() for q in self.queues])
 
     async def _fill(self, partition: int, start: int, end: int) -> None:
         """Read and handle ``[start, end)`` of the partition, in order, retrying while
@@ -231,8 +247,7 @@ class HoleGuard:
 
     async def _committed_waiting(self, partition: int) -> int | None:
         """:meth:`_committed`, asked again while the broker is away (an outage delays
-        the agent; it does not leave a record unchecked). None: the group has no offset
-        (a new group starts where Faust's reset policy says), or the partition was
+        the agent; it does not leave a record unchecked). None: the partition was
         reassigned while waiting (the new assignment notes its own)."""
         generation, delay = self.generation, 0.2
         while True:
@@ -247,11 +262,15 @@ class HoleGuard:
                 delay = min(delay * 2, 5.0)
 
     async def _committed(self, partition: int) -> int | None:
-        """The group's committed offset for the partition (the next record to process),
-        or None when the group has none."""
+        """Where the group resumes the partition: see :meth:`_committed_many`."""
         return (await self._committed_many([partition])).get(partition)
 
     async def _committed_many(self, partitions: list[int]) -> dict[int, int]:
+        """The group's committed offset of each partition (the next record to process).
+        A partition the group never committed starts at the log's start: the app's
+        reset policy is "earliest" (streams/runtime/app.py). A worker killed before its
+        first commit leaves exactly that, and a restarted Faust was seen to deliver
+        nothing of such a partition: the guard must read it from the start."""
         if not partitions:
             return {}
         async with self._admin_lock:  # actors of several partitions may ask at once
@@ -265,7 +284,13 @@ class HoleGuard:
             self.settings.faust_app_id,
             partitions=[TopicPartition(self.topic, p) for p in partitions],
         )
-        return {tp.partition: meta.offset for tp, meta in got.items() if meta.offset >= 0}
+        offsets = {tp.partition: meta.offset for tp, meta in got.items() if meta.offset >= 0}
+        never = [TopicPartition(self.topic, p) for p in partitions if p not in offsets]
+        if never:
+            async with self._reader_lock:
+                starts = await (await self.reader()).beginning_offsets(never)
+            offsets.update({tp.partition: offset for tp, offset in starts.items()})
+        return offsets
 
     async def close(self) -> None:
         if self._reader is not None:

@@ -245,6 +245,39 @@ async def test_first_record_waits_until_the_committed_offset_can_be_read(
         await guard.close()
 
 
+async def test_a_partition_the_group_never_committed_is_read_from_the_log_start(
+        system: System) -> None:
+    """A worker killed before its first commit leaves a group with no offsets; the
+    restarted Faust was seen delivering nothing of such a partition (the kill -9 test
+    stalled). The app resets to "earliest", so the guard reads it from the start."""
+    settings = Settings.from_env(system.env)
+    topic = system.topic(topics.INBOUND)
+    await _produce(system.bootstrap, topic, 5)
+    handled: list[int] = []
+
+    async def handle(key: bytes | None, value: bytes | None, hdrs: Any, o: Origin) -> None:
+        handled.append(o.offset)
+
+    guard = HoleGuard(_app(topic), settings, topic, handle)
+    try:
+        await guard.on_assigned({TopicPartition(topic, 0)})
+        assert guard.expected == {0: 0}
+        guard.idle_s = 0.0
+        await guard.sweep(actor_idle=True)  # nothing was delivered: all of it is read
+        assert handled == [0, 1, 2, 3, 4]
+        assert guard.expected == {0: 5}
+
+        handled.clear()  # the actor's first record, past records Faust skipped
+        other = HoleGuard(_app(topic), settings, topic, handle)
+        try:
+            await other.before(0, 3)
+            assert handled == [0, 1, 2]
+        finally:
+            await other.close()
+    finally:
+        await guard.close()
+
+
 async def test_records_read_again_after_a_restart_are_dead_lettered_once(
         system: System) -> None:
     """A restarted worker reads again what it had handled but not committed, and a

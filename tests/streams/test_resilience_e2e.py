@@ -41,7 +41,8 @@ def _marker(body: dict) -> str:  # type: ignore[type-arg]
     ids = c.row_ids(body)
     if ids:
         return ids[0]
-    return "location" if body["interactive"]["type"] == "location_request_message" else "?"
+    kind = body.get("interactive", {}).get("type") or body.get("type")
+    return "location" if kind == "location_request_message" else f"? {kind}"
 
 
 async def _send(system, events: list[InboundEvent]) -> None:  # type: ignore[no-untyped-def]
