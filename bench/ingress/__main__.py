@@ -197,9 +197,10 @@ async def _main(seconds: float, connections: list[int], rounds: int, generator: 
                 "WASTREAM_PARTITIONS": "4"})
     bench_settings = Settings.from_env(env)
     await ensure_topics(bench_settings)
-    conn = await asyncpg.connect(settings.database_url)
-    await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-    await conn.close()
+    if with_seed:  # only the seed server writes to PostgreSQL (and needs CREATE there)
+        conn = await asyncpg.connect(settings.database_url)
+        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        await conn.close()
     servers = {
         "a": ("(a) bare aiohttp 200", ["-m", "bench.ingress.servers", "bare"]),
         "b": ("(b) wastream ingress (Kafka acks)", ["-m", "wastream.cli", "ingress"]),
@@ -245,9 +246,10 @@ async def _main(seconds: float, connections: list[int], rounds: int, generator: 
                     _stop(proc)
     finally:
         await delete_prefixed(settings.kafka_bootstrap_servers, prefix)
-        conn = await asyncpg.connect(settings.database_url)
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await conn.close()
+        if with_seed:
+            conn = await asyncpg.connect(settings.database_url)
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            await conn.close()
     _summary(servers, runs, cpu, connections, with_floor, with_seed)
     return 0
 
