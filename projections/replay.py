@@ -148,6 +148,9 @@ class Replay:
         self.shadow = shadow or shadow_name(settings.db_schema, projection)
         self.consumer: AIOKafkaConsumer | None = None
         self.progress: Progress | None = None
+        # Seconds of each phase of the last build and swap, for benchmarks and the log:
+        # shadow (made while loading), load, indexes, swap.
+        self.timings: dict[str, float] = {}
 
     async def _consumer(self) -> AIOKafkaConsumer:
         if self.consumer is None:
@@ -206,13 +209,11 @@ class Replay:
         return {key[tp]: (found[tp].offset if found.get(tp) else end[key[tp]]) for tp in tps}
 
     async def build(self, plan: Plan) -> Store:
-        """Fresh shadow schema, then every record of the plan projected into it."""
-        admin = await connect(self.settings)
-        try:
-            await admin.execute(f"DROP SCHEMA IF EXISTS {quote_ident(self.shadow)} CASCADE")
-        finally:
-            await admin.close()
-        await migrate(self.settings, schema=self.shadow)
+        """Fresh shadow schema, then every record of the plan projected into it.
+
+        The shadow is made (dropped, migrated, its plain indexes dropped) while the reader
+        already fetches and decodes the first records: the database's DDL and Python's
+        decoding overlap instead of running one after the other."""
         # Not durable: the shadow is rebuilt from scratch if anything fails, and the swap's
         # (synchronous) commit flushes the WAL of every earlier commit.
         store = Store(self.settings, [self.projection], schema=self.shadow, durable=False)
@@ -221,11 +222,35 @@ class Replay:
         c.assign(tps)
         for tp in tps:
             c.seek(tp, plan.start.get((self._logical(tp.topic), tp.partition), 0))
-        deferred = await self._defer_indexes()
         self.progress = Progress(plan.total)
-        await self._consume_until(store, plan.end)
+        self.timings = {}
+        t0 = time.monotonic()
+        shadow = asyncio.create_task(self._make_shadow())
+        try:
+            await self._consume_until(store, plan.end, ready=shadow)
+            deferred = await shadow
+        finally:
+            if not shadow.done():
+                shadow.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await shadow
+        t1 = time.monotonic()
         await self._restore_indexes(deferred)
+        self.timings.update(load=t1 - t0, indexes=time.monotonic() - t1)
         return store
+
+    async def _make_shadow(self) -> list[str]:
+        """Drop any old shadow, migrate a fresh one, defer its indexes (their DDL)."""
+        t0 = time.monotonic()
+        admin = await connect(self.settings)
+        try:
+            await admin.execute(f"DROP SCHEMA IF EXISTS {quote_ident(self.shadow)} CASCADE")
+        finally:
+            await admin.close()
+        await migrate(self.settings, schema=self.shadow)
+        deferred = await self._defer_indexes()
+        self.timings["shadow"] = time.monotonic() - t0
+        return deferred
 
     def _logical(self, physical: str) -> str:
         return next(t for t in self.projection.topics if self.settings.topic(t) == physical)
@@ -233,11 +258,13 @@ class Replay:
     def _ktp(self, tp: TP) -> TopicPartition:
         return TopicPartition(self.settings.topic(tp[0]), tp[1])
 
-    async def _consume_until(self, store: Store, end: dict[TP, int]) -> None:
+    async def _consume_until(self, store: Store, end: dict[TP, int],
+                             ready: asyncio.Future[Any] | None = None) -> None:
         """Project records until every partition's position reaches ``end``. A reader
         task fetches and decodes while the database writes; it hands a batch over as soon
         as the writer has room and otherwise keeps growing it (up to ``BATCH_MAX``), so
-        batches are as large as the database is slow and transactions are few."""
+        batches are as large as the database is slow and transactions are few. The
+        writer starts once ``ready`` is done (the shadow made); the reader does not wait."""
         c = await self._consumer()
         pending = {tp: o for tp, o in end.items() if await c.position(self._ktp(tp)) < o}
         queue: asyncio.Queue[dict[TP, list[Msg]] | None] = asyncio.Queue(maxsize=1)
@@ -246,7 +273,9 @@ class Replay:
             batch: dict[TP, list[Msg]] = {}
             count = 0
             while pending:
-                if count and (not queue.full() or count >= BATCH_MAX):
+                # While the shadow is being made, grow the first batch instead.
+                writer_free = not queue.full() and (ready is None or ready.done())
+                if count and (writer_free or count >= BATCH_MAX):
                     await queue.put(batch)
                     batch, count = {}, 0
                 got = await c.getmany(*[self._ktp(tp) for tp in pending],
@@ -288,6 +317,8 @@ class Replay:
                 batch = getter.result()
                 if batch is None:
                     break
+                if ready is not None and not ready.done():
+                    await ready
                 result = await store.apply(batch)
                 if result.seeks:  # the shadow is fed in order: a gap here is a bug
                     raise ReplayError(f"replay would skip records at {result.seeks}")

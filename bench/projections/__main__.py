@@ -111,7 +111,7 @@ async def raw_copy(settings: Settings, n: int) -> float:
     beforehand) into a table shaped and indexed like wa_events."""
     rows = [ev_proj.row(Msg(topics.INBOUND, 0, i, None, None, (), 0), envelope(i))
             for i in range(n)]
-    conn = await asyncpg.connect(settings.database_url,
+    conn = await asyncpg.connect(settings.database_owner_url,
                                  server_settings={"search_path": settings.db_schema})
     try:
         await conn.execute("CREATE TABLE bench_raw_copy (LIKE wa_events INCLUDING ALL)")
@@ -132,7 +132,7 @@ async def db_floor(settings: Settings, n: int) -> float:
     no replay into this database can beat this rate."""
     rows = [ev_proj.row(Msg(topics.INBOUND, 0, i, None, None, (), 0), envelope(i))
             for i in range(n)]
-    conns = [await asyncpg.connect(settings.database_url,
+    conns = [await asyncpg.connect(settings.database_owner_url,
                                    server_settings={"search_path": settings.db_schema,
                                                     "synchronous_commit": "off"})
              for _ in range(2)]
@@ -256,7 +256,7 @@ async def main(n: int) -> None:
     finally:
         await delete_prefixed(settings.kafka_bootstrap_servers, settings.topic_prefix,
                               client_args(settings.kafka))
-        conn = await asyncpg.connect(settings.database_url)
+        conn = await asyncpg.connect(settings.database_owner_url)
         try:
             await conn.execute(f"DROP SCHEMA IF EXISTS {quote_ident(settings.db_schema)} CASCADE")
         finally:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
+
+import pytest
 
 from schemas import topics
 from tests.support import projection_data as pd
@@ -195,3 +198,58 @@ async def test_replay_from_time_rebuilds_from_that_point(system: System) -> None
     assert got == {e.event_id for e in new}
     bad = system.cli("replay", "--projection", "events", "--from-time", "noon", check=False)
     assert bad.returncode == 2
+
+
+async def test_replay_reads_and_decodes_while_the_shadow_is_made(
+        system: System, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shadow's DDL (drop, migrate, defer indexes) and the reader's fetch and decode
+    overlap: the migration here only proceeds once every record was decoded, which
+    deadlocks (and times out) if the build reads only after migrating; no record is
+    written before the shadow exists, and the first write carries everything read."""
+    from projections import replay as replay_mod
+    from projections.store import Store
+    from wastream.config import Settings
+
+    n = 1200
+    inbound = [pd.inbound(i, f"25078{i % 31:07d}") for i in range(n)]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND),
+                     [(e.wa_id, e) for e in inbound])
+    decoded: list[int] = []
+    applied: list[int] = []
+    shadow_done, all_decoded = asyncio.Event(), asyncio.Event()
+    real_migrate, real_prepare, real_apply = replay_mod.migrate, replay_mod.prepare, Store.apply
+
+    def prepare(projections: Any, msgs: Any) -> None:
+        decoded.append(len(msgs))
+        real_prepare(projections, msgs)
+        if sum(decoded) >= n:
+            all_decoded.set()
+
+    async def migrate(settings: Settings, schema: str | None = None) -> list[str]:
+        await asyncio.wait_for(all_decoded.wait(), 30)
+        out = await real_migrate(settings, schema=schema)
+        shadow_done.set()
+        return out
+
+    async def apply(self: Store, batch: Any) -> Any:
+        assert shadow_done.is_set(), "a batch was written before the shadow was made"
+        applied.append(sum(len(v) for v in batch.values()))
+        return await real_apply(self, batch)
+
+    monkeypatch.setattr(replay_mod, "migrate", migrate)
+    monkeypatch.setattr(replay_mod, "prepare", prepare)
+    monkeypatch.setattr(Store, "apply", apply)
+    settings = Settings.from_env(system.env)
+    replay = replay_mod.Replay(settings, "events")
+    try:
+        plan = await replay.plan(from_beginning=True)
+        store = await replay.build(plan)
+        await replay.swap(plan, store)
+        await store.close()
+    finally:
+        await replay.close()
+    assert sum(applied) == n
+    assert applied[0] == n, applied  # the first batch grew while the shadow was made
+    assert set(replay.timings) >= {"shadow", "load", "indexes"}
+    rows = await system.wait_rows("SELECT event_id FROM wa_events", n, 10)
+    assert {r["event_id"] for r in rows} == {e.event_id for e in inbound}
