@@ -202,8 +202,8 @@ async def test_replay_from_time_rebuilds_from_that_point(system: System) -> None
 
 async def test_replay_reads_and_decodes_while_the_shadow_is_made(
         system: System, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The shadow's DDL (drop, migrate, defer indexes) and the reader's fetch and decode
-    overlap: the migration here only proceeds once every record was decoded, which
+    """The shadow's DDL and the reader's fetch and decode overlap: making the shadow
+    here only proceeds once every record was decoded, which
     deadlocks (and times out) if the build reads only after migrating; no record is
     written before the shadow exists, and the first write carries everything read."""
     from projections import replay as replay_mod
@@ -217,7 +217,8 @@ async def test_replay_reads_and_decodes_while_the_shadow_is_made(
     decoded: list[int] = []
     applied: list[int] = []
     shadow_done, all_decoded = asyncio.Event(), asyncio.Event()
-    real_migrate, real_prepare, real_apply = replay_mod.migrate, replay_mod.prepare, Store.apply
+    real_make, real_prepare, real_apply = (replay_mod.Replay._make_shadow, replay_mod.prepare,
+                                           Store.apply)
 
     def prepare(projections: Any, msgs: Any) -> None:
         decoded.append(len(msgs))
@@ -225,9 +226,9 @@ async def test_replay_reads_and_decodes_while_the_shadow_is_made(
         if sum(decoded) >= n:
             all_decoded.set()
 
-    async def migrate(settings: Settings, schema: str | None = None) -> list[str]:
+    async def make_shadow(self: replay_mod.Replay) -> list[str]:
         await asyncio.wait_for(all_decoded.wait(), 30)
-        out = await real_migrate(settings, schema=schema)
+        out = await real_make(self)
         shadow_done.set()
         return out
 
@@ -236,7 +237,7 @@ async def test_replay_reads_and_decodes_while_the_shadow_is_made(
         applied.append(sum(len(v) for v in batch.values()))
         return await real_apply(self, batch)
 
-    monkeypatch.setattr(replay_mod, "migrate", migrate)
+    monkeypatch.setattr(replay_mod.Replay, "_make_shadow", make_shadow)
     monkeypatch.setattr(replay_mod, "prepare", prepare)
     monkeypatch.setattr(Store, "apply", apply)
     settings = Settings.from_env(system.env)
@@ -253,3 +254,46 @@ async def test_replay_reads_and_decodes_while_the_shadow_is_made(
     assert set(replay.timings) >= {"shadow", "load", "indexes"}
     rows = await system.wait_rows("SELECT event_id FROM wa_events", n, 10)
     assert {r["event_id"] for r in rows} == {e.event_id for e in inbound}
+
+
+async def _shape(conn: Any, schema: str, table: str) -> tuple[list[Any], list[Any], list[Any]]:
+    """Columns, constraints and indexes of ``schema.table``, without the schema's name."""
+    rel = f'"{schema}"."{table}"'
+    cols = await conn.fetch(
+        "SELECT attname, format_type(atttypid, atttypmod) AS type, attnotnull, "
+        "pg_get_expr(d.adbin, d.adrelid) AS dflt FROM pg_attribute a LEFT JOIN pg_attrdef d "
+        "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", rel)
+    cons = await conn.fetch("SELECT conname, contype, pg_get_constraintdef(oid) AS def "
+                            "FROM pg_constraint WHERE conrelid = $1::regclass ORDER BY conname",
+                            rel)
+    idx = await conn.fetch("SELECT ic.relname, replace(pg_get_indexdef(i.indexrelid), $2, '') "
+                           "AS def FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+                           "WHERE i.indrelid = $1::regclass ORDER BY ic.relname",
+                           rel, f"{schema}.")
+    return [tuple(r) for r in cols], [tuple(r) for r in cons], [tuple(r) for r in idx]
+
+
+async def test_shadow_has_the_live_shape_for_every_projection(system: System) -> None:
+    """Every projection's shadow (made from the live tables, not by migrating) has the
+    live columns, defaults, constraints and, once its deferred indexes are built, the
+    live indexes under the same names: the swap must not change a table's shape."""
+    from projections import replay as replay_mod
+    from projections.registry import all_projections
+    from wastream.config import Settings
+
+    settings = Settings.from_env(system.env)
+    conn = await system.owner_db()
+    try:
+        for projection in all_projections(settings):
+            replay = replay_mod.Replay(settings, projection.name)
+            deferred = await replay._make_shadow()
+            await replay._restore_indexes(deferred)
+            for table in (*projection.tables, "projection_offsets", "projection_errors"):
+                live = await _shape(conn, system.schema, table)
+                shadow = await _shape(conn, replay.shadow, table)
+                assert live[0], table
+                assert shadow == live, (projection.name, table)
+            await conn.execute(f'DROP SCHEMA "{replay.shadow}" CASCADE')
+    finally:
+        await conn.close()
