@@ -38,8 +38,10 @@ from wastream.config.kafka import client_args
 BATCH_MAX = 20_000
 # Connections building the shadow's deferred indexes at the same time.
 INDEX_BUILDERS = 2
-# Bytes fetched per partition and request (aiokafka: 1 MiB): fewer waits on the broker.
-FETCH_BYTES = 8 * 1024 * 1024
+# Bytes fetched per partition and request. 8 MiB (to wait less on the broker) delayed the
+# first record by ~0.2 s (the broker read 8 MiB per partition before answering) and was
+# no faster after it: aiokafka's default, 1 MiB (bench.projections, decision 0018).
+FETCH_BYTES = 1024 * 1024
 
 _OFFSET = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+):(?P<part>\d+):(?P<offset>\d+)$")
 
@@ -302,21 +304,26 @@ class Replay:
     async def _consume_until(self, store: Store, end: dict[TP, int],
                              ready: asyncio.Future[Any] | None = None) -> None:
         """Project records until every partition's position reaches ``end``. A reader
-        task fetches and decodes while the database writes; it hands a batch over as soon
-        as the writer has room and otherwise keeps growing it (up to ``BATCH_MAX``), so
-        batches are as large as the database is slow and transactions are few. The
-        writer starts once ``ready`` is done (the shadow made); the reader does not wait."""
+        task fetches and decodes while the database writes; it hands a batch over when the
+        writer waits for one and otherwise keeps growing it (up to ``BATCH_MAX``), so
+        batches are as large as the database is slow and transactions are few (a batch
+        handed over while the writer was busy sat in the queue, and a 200-record
+        transaction cost as much as a 10,000-record one's overhead). The writer starts
+        once ``ready`` is done (the shadow made); the reader does not wait."""
         c = await self._consumer()
         pending = {tp: o for tp, o in end.items() if await c.position(self._ktp(tp)) < o}
         queue: asyncio.Queue[dict[TP, list[Msg]] | None] = asyncio.Queue(maxsize=1)
+        writer_idle = asyncio.Event()
 
         async def read() -> None:
             batch: dict[TP, list[Msg]] = {}
             count = 0
             while pending:
                 # While the shadow is being made, grow the first batch instead.
-                writer_free = not queue.full() and (ready is None or ready.done())
+                writer_free = (writer_idle.is_set() and queue.empty()
+                               and (ready is None or ready.done()))
                 if count and (writer_free or count >= BATCH_MAX):
+                    writer_idle.clear()  # here: the writer wakes a few loop turns later
                     await queue.put(batch)
                     batch, count = {}, 0
                 got = await c.getmany(*[self._ktp(tp) for tp in pending],
@@ -350,6 +357,7 @@ class Replay:
         try:
             while True:
                 getter = asyncio.create_task(queue.get())
+                writer_idle.set()
                 await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
                 if not getter.done():
                     getter.cancel()

@@ -297,3 +297,46 @@ async def test_shadow_has_the_live_shape_for_every_projection(system: System) ->
             await conn.execute(f'DROP SCHEMA "{replay.shadow}" CASCADE')
     finally:
         await conn.close()
+
+
+async def test_replay_hands_a_batch_over_only_to_a_waiting_writer(
+        system: System, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the writer is busy, the reader keeps growing its batch: a batch put in the
+    queue while the writer was busy would be a small extra transaction. With a writer
+    slower than the whole read, the first batch goes alone and the rest follows as one."""
+    from aiokafka import TopicPartition
+
+    from projections import replay as replay_mod
+    from projections.store import Store
+    from wastream.config import Settings
+
+    n = 1500
+    inbound = [pd.inbound(i, f"25078{i % 31:07d}") for i in range(n)]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND),
+                     [(e.wa_id, e) for e in inbound])
+    applied: list[int] = []
+    real_apply = Store.apply
+
+    async def slow_apply(self: Store, batch: Any) -> Any:
+        applied.append(sum(len(v) for v in batch.values()))
+        await asyncio.sleep(3.0)  # longer than reading and decoding 1,500 records
+        return await real_apply(self, batch)
+
+    monkeypatch.setattr(Store, "apply", slow_apply)
+    settings = Settings.from_env(system.env)
+    replay = replay_mod.Replay(settings, "events")
+    store = Store(replay.settings, [replay.projection], schema=replay.shadow, durable=False)
+    try:
+        plan = await replay.plan(from_beginning=True)
+        await replay._make_shadow()  # ready before the first record is read
+        consumer = await replay._consumer()
+        tps = [TopicPartition(system.topic(t), p) for t, p in plan.end]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        await replay._consume_until(store, plan.end)
+    finally:
+        await store.close()
+        await replay.close()
+    assert sum(applied) == n
+    assert len(applied) == 2, applied
+    assert applied[0] <= replay_mod.CHUNK
