@@ -273,6 +273,8 @@ class Replay:
                     "WHERE i.indrelid = ANY($1::regclass[]) AND NOT EXISTS "
                     "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid "
                     "AND c.conrelid = i.indrelid) ORDER BY i.indexrelid", names)
+                # Not durable, as the shadow's batches (see ``build``).
+                await conn.execute("SET LOCAL synchronous_commit = off")
                 await conn.execute(f"DROP SCHEMA IF EXISTS {shadow} CASCADE")
                 await conn.execute(f"CREATE SCHEMA {shadow}")
                 for table in tables:
