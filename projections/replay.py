@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from projections import analytics
 from projections.base import Msg, prepare, ts
-from projections.migrations import connect, migrate, quote_ident
+from projections.migrations import connect, quote_ident
 from projections.projector import CHUNK, to_msg
 from projections.registry import by_name
 from projections.store import TP, Store
@@ -38,8 +38,10 @@ from wastream.config.kafka import client_args
 BATCH_MAX = 20_000
 # Connections building the shadow's deferred indexes at the same time.
 INDEX_BUILDERS = 2
-# Bytes fetched per partition and request (aiokafka: 1 MiB): fewer waits on the broker.
-FETCH_BYTES = 8 * 1024 * 1024
+# Bytes fetched per partition and request. 8 MiB (to wait less on the broker) delayed the
+# first record by ~0.2 s (the broker read 8 MiB per partition before answering) and was
+# no faster after it: aiokafka's default, 1 MiB (bench.projections, decision 0018).
+FETCH_BYTES = 1024 * 1024
 
 _OFFSET = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+):(?P<part>\d+):(?P<offset>\d+)$")
 
@@ -148,6 +150,9 @@ class Replay:
         self.shadow = shadow or shadow_name(settings.db_schema, projection)
         self.consumer: AIOKafkaConsumer | None = None
         self.progress: Progress | None = None
+        # Seconds of each phase of the last build and swap, for benchmarks and the log:
+        # shadow (made while loading), load, indexes, swap.
+        self.timings: dict[str, float] = {}
 
     async def _consumer(self) -> AIOKafkaConsumer:
         if self.consumer is None:
@@ -206,13 +211,11 @@ class Replay:
         return {key[tp]: (found[tp].offset if found.get(tp) else end[key[tp]]) for tp in tps}
 
     async def build(self, plan: Plan) -> Store:
-        """Fresh shadow schema, then every record of the plan projected into it."""
-        admin = await connect(self.settings)
-        try:
-            await admin.execute(f"DROP SCHEMA IF EXISTS {quote_ident(self.shadow)} CASCADE")
-        finally:
-            await admin.close()
-        await migrate(self.settings, schema=self.shadow)
+        """Fresh shadow schema, then every record of the plan projected into it.
+
+        The shadow is made (``_make_shadow``) while the reader already fetches and
+        decodes the first records: the database's DDL and Python's decoding overlap
+        instead of running one after the other."""
         # Not durable: the shadow is rebuilt from scratch if anything fails, and the swap's
         # (synchronous) commit flushes the WAL of every earlier commit.
         store = Store(self.settings, [self.projection], schema=self.shadow, durable=False)
@@ -221,11 +224,78 @@ class Replay:
         c.assign(tps)
         for tp in tps:
             c.seek(tp, plan.start.get((self._logical(tp.topic), tp.partition), 0))
-        deferred = await self._defer_indexes()
         self.progress = Progress(plan.total)
-        await self._consume_until(store, plan.end)
+        self.timings = {}
+        t0 = time.monotonic()
+        shadow = asyncio.create_task(self._make_shadow())
+        try:
+            await self._consume_until(store, plan.end, ready=shadow)
+            deferred = await shadow
+        finally:
+            if not shadow.done():
+                shadow.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await shadow
+        t1 = time.monotonic()
         await self._restore_indexes(deferred)
+        self.timings.update(load=t1 - t0, indexes=time.monotonic() - t1)
         return store
+
+    async def _make_shadow(self) -> list[str]:
+        """A fresh shadow schema holding the projection's tables, ``projection_offsets``
+        and ``projection_errors``, each shaped as the live one (``LIKE … INCLUDING ALL``:
+        columns in the same order, defaults, checks) with the live constraints and unique
+        indexes under the same names; returns the DDL of the plain indexes, built after
+        the load (bulk loading then indexing once is much cheaper than maintaining them
+        row by row). Copying the live tables' shape instead of running every migration
+        into the shadow (all read models' tables, the views, the grants, under the
+        migrations' global lock) took the shadow from 0.25-0.8 s to a few DDL statements."""
+        t0 = time.monotonic()
+        live, shadow = quote_ident(self.settings.db_schema), quote_ident(self.shadow)
+        tables = [*self.projection.tables, "projection_offsets", "projection_errors"]
+        names = [f"{live}.{quote_ident(t)}" for t in tables]
+        conn = await connect(self.settings)
+        deferred: list[str] = []
+        try:
+            async with conn.transaction():
+                constraints = await conn.fetch(
+                    "SELECT t.relname AS tbl, c.conname, pg_get_constraintdef(c.oid) AS def "
+                    "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+                    "WHERE c.conrelid = ANY($1::regclass[]) AND c.contype IN ('p', 'u', 'x') "
+                    "ORDER BY c.conrelid, c.contype, c.conname", names)
+                # pg_get_indexdef names the live table: "CREATE [UNIQUE] INDEX n ON s.t
+                # USING btree (…)"; the part from USING on is re-aimed at the shadow's.
+                indexes = await conn.fetch(
+                    "SELECT ic.relname AS name, t.relname AS tbl, i.indisunique AS uniq, "
+                    "pg_get_indexdef(i.indexrelid) AS ddl FROM pg_index i "
+                    "JOIN pg_class ic ON ic.oid = i.indexrelid "
+                    "JOIN pg_class t ON t.oid = i.indrelid "
+                    "WHERE i.indrelid = ANY($1::regclass[]) AND NOT EXISTS "
+                    "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid "
+                    "AND c.conrelid = i.indrelid) ORDER BY i.indexrelid", names)
+                # Not durable, as the shadow's batches (see ``build``).
+                await conn.execute("SET LOCAL synchronous_commit = off")
+                await conn.execute(f"DROP SCHEMA IF EXISTS {shadow} CASCADE")
+                await conn.execute(f"CREATE SCHEMA {shadow}")
+                for table in tables:
+                    await conn.execute(f"CREATE TABLE {shadow}.{quote_ident(table)} (LIKE "
+                                       f"{live}.{quote_ident(table)} INCLUDING ALL "
+                                       "EXCLUDING INDEXES)")
+                for c in constraints:
+                    await conn.execute(f"ALTER TABLE {shadow}.{quote_ident(c['tbl'])} ADD "
+                                       f"CONSTRAINT {quote_ident(c['conname'])} {c['def']}")
+                for i in indexes:
+                    ddl = (f"CREATE {'UNIQUE ' if i['uniq'] else ''}INDEX "
+                           f"{quote_ident(i['name'])} ON {shadow}.{quote_ident(i['tbl'])} USING "
+                           + i["ddl"].split(" USING ", 1)[1])
+                    if i["uniq"]:  # the upserts need them while loading
+                        await conn.execute(ddl)
+                    else:
+                        deferred.append(ddl)
+        finally:
+            await conn.close()
+        self.timings["shadow"] = time.monotonic() - t0
+        return deferred
 
     def _logical(self, physical: str) -> str:
         return next(t for t in self.projection.topics if self.settings.topic(t) == physical)
@@ -233,20 +303,29 @@ class Replay:
     def _ktp(self, tp: TP) -> TopicPartition:
         return TopicPartition(self.settings.topic(tp[0]), tp[1])
 
-    async def _consume_until(self, store: Store, end: dict[TP, int]) -> None:
+    async def _consume_until(self, store: Store, end: dict[TP, int],
+                             ready: asyncio.Future[Any] | None = None) -> None:
         """Project records until every partition's position reaches ``end``. A reader
-        task fetches and decodes while the database writes; it hands a batch over as soon
-        as the writer has room and otherwise keeps growing it (up to ``BATCH_MAX``), so
-        batches are as large as the database is slow and transactions are few."""
+        task fetches and decodes while the database writes; it hands a batch over when the
+        writer waits for one and otherwise keeps growing it (up to ``BATCH_MAX``), so
+        batches are as large as the database is slow and transactions are few (a batch
+        handed over while the writer was busy sat in the queue, and a 200-record
+        transaction cost as much as a 10,000-record one's overhead). The writer starts
+        once ``ready`` is done (the shadow made); the reader does not wait."""
         c = await self._consumer()
         pending = {tp: o for tp, o in end.items() if await c.position(self._ktp(tp)) < o}
         queue: asyncio.Queue[dict[TP, list[Msg]] | None] = asyncio.Queue(maxsize=1)
+        writer_idle = asyncio.Event()
 
         async def read() -> None:
             batch: dict[TP, list[Msg]] = {}
             count = 0
             while pending:
-                if count and (not queue.full() or count >= BATCH_MAX):
+                # While the shadow is being made, grow the first batch instead.
+                writer_free = (writer_idle.is_set() and queue.empty()
+                               and (ready is None or ready.done()))
+                if count and (writer_free or count >= BATCH_MAX):
+                    writer_idle.clear()  # here: the writer wakes a few loop turns later
                     await queue.put(batch)
                     batch, count = {}, 0
                 got = await c.getmany(*[self._ktp(tp) for tp in pending],
@@ -280,6 +359,7 @@ class Replay:
         try:
             while True:
                 getter = asyncio.create_task(queue.get())
+                writer_idle.set()
                 await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
                 if not getter.done():
                     getter.cancel()
@@ -288,6 +368,8 @@ class Replay:
                 batch = getter.result()
                 if batch is None:
                     break
+                if ready is not None and not ready.done():
+                    await ready
                 result = await store.apply(batch)
                 if result.seeks:  # the shadow is fed in order: a gap here is a bug
                     raise ReplayError(f"replay would skip records at {result.seeks}")
@@ -297,25 +379,6 @@ class Replay:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
-
-    async def _defer_indexes(self) -> list[str]:
-        """Drop the shadow tables' plain secondary indexes (bulk loading then indexing
-        once is much cheaper than maintaining them row by row); returns their DDL.
-        Primary keys and unique indexes stay: the upserts need them."""
-        conn = await connect(self.settings, self.shadow)
-        try:
-            rows = await conn.fetch(
-                "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS ddl "
-                "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
-                "JOIN pg_namespace n ON n.oid = t.relnamespace "
-                "WHERE n.nspname = $1 AND t.relname = ANY($2::text[]) "
-                "AND NOT i.indisprimary AND NOT i.indisunique",
-                self.shadow, list(self.projection.tables))
-            for r in rows:
-                await conn.execute(f"DROP INDEX {r['name']}")
-            return [r["ddl"] for r in rows]
-        finally:
-            await conn.close()
 
     async def _restore_indexes(self, ddl: list[str]) -> None:
         """Build the deferred indexes, a few at a time: CREATE INDEX takes a SHARE lock,
@@ -333,25 +396,18 @@ class Replay:
 
         await asyncio.gather(*(builder() for _ in range(min(INDEX_BUILDERS, len(todo)))))
 
-    async def live_offsets(self) -> dict[TP, int]:
-        live = Store(self.settings, [self.projection])
-        try:
-            stored = await live.offsets()
-        finally:
-            await live.close()
-        return {(t, p): o for (_n, t, p), o in stored.items()}
-
     async def swap(self, plan: Plan, shadow_store: Store) -> None:
         """Catch up with the live projector under its partition locks, then swap."""
-        if not plan.bounded:  # catch up without locks first, so the locked part is short
-            for _ in range(3):
-                live_now = await self.live_offsets()
-                target = {tp: max(o, plan.end.get(tp, 0)) for tp, o in live_now.items()}
-                await self._consume_until(shadow_store, target)
-        conn = await connect(self.settings)
+        t0 = time.monotonic()
         live, shadow = quote_ident(self.settings.db_schema), quote_ident(self.shadow)
         retired = quote_ident(f"{self.settings.db_schema}__retired"[:63])
+        conn = await connect(self.settings)
         try:
+            if not plan.bounded:  # catch up without locks first, so the locked part is short
+                for _ in range(3):
+                    live_now = await self.live_offsets_on(conn)
+                    target = {tp: max(o, plan.end.get(tp, 0)) for tp, o in live_now.items()}
+                    await self._consume_until(shadow_store, target)
             async with conn.transaction():
                 for t, p in sorted(plan.end):  # the live projector's lock order
                     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
@@ -383,6 +439,7 @@ class Replay:
             await analytics.grant(conn, self.settings.db_schema)
         finally:
             await conn.close()
+        self.timings["swap"] = time.monotonic() - t0
 
     async def live_offsets_on(self, conn: asyncpg.Connection) -> dict[TP, int]:
         rows = await conn.fetch(

@@ -111,7 +111,7 @@ async def raw_copy(settings: Settings, n: int) -> float:
     beforehand) into a table shaped and indexed like wa_events."""
     rows = [ev_proj.row(Msg(topics.INBOUND, 0, i, None, None, (), 0), envelope(i))
             for i in range(n)]
-    conn = await asyncpg.connect(settings.database_url,
+    conn = await asyncpg.connect(settings.database_owner_url,
                                  server_settings={"search_path": settings.db_schema})
     try:
         await conn.execute("CREATE TABLE bench_raw_copy (LIKE wa_events INCLUDING ALL)")
@@ -132,7 +132,7 @@ async def db_floor(settings: Settings, n: int) -> float:
     no replay into this database can beat this rate."""
     rows = [ev_proj.row(Msg(topics.INBOUND, 0, i, None, None, (), 0), envelope(i))
             for i in range(n)]
-    conns = [await asyncpg.connect(settings.database_url,
+    conns = [await asyncpg.connect(settings.database_owner_url,
                                    server_settings={"search_path": settings.db_schema,
                                                     "synchronous_commit": "off"})
              for _ in range(2)]
@@ -195,10 +195,10 @@ async def project(settings: Settings, n: int) -> tuple[float, int]:
         await conn.close()
 
 
-async def replay(settings: Settings) -> tuple[float, int, float, float]:
+async def replay(settings: Settings) -> tuple[float, int, float, float, dict[str, float]]:
     """(seconds of the whole replay: shadow schema, build, indexes, catch-up, swap;
     records; rate of the build phase alone as its progress bar shows it; process CPU
-    seconds of the whole replay)."""
+    seconds of the whole replay; seconds of each phase)."""
     r = Replay(settings, "events")
     try:
         plan = await r.plan(from_beginning=True)
@@ -208,7 +208,8 @@ async def replay(settings: Settings) -> tuple[float, int, float, float]:
         build_rate = r.progress.rate
         await r.swap(plan, store)
         await store.close()
-        return time.perf_counter() - t0, plan.total, build_rate, time.process_time() - cpu0
+        return (time.perf_counter() - t0, plan.total, build_rate, time.process_time() - cpu0,
+                dict(r.timings))
     finally:
         await r.close()
 
@@ -227,7 +228,7 @@ async def main(n: int) -> None:
         proj_s, proj_n = await project(settings, n)
         consume_s, consume_cpu = await raw_consume(settings, n)
         decode_s, decode_cpu = await raw_consume(settings, n, decode=True)
-        replay_s, replay_n, build_rate, replay_cpu = await replay(settings)
+        replay_s, replay_n, build_rate, replay_cpu, phases = await replay(settings)
         out = io.StringIO()
         copy_rate, proj_rate = n / copy_s, proj_n / proj_s
         consume_rate, replay_rate = n / consume_s, replay_n / replay_s
@@ -252,11 +253,19 @@ async def main(n: int) -> None:
         print(f"CPU per record in this process: raw consume {consume_cpu / n * 1e6:.1f} us, "
               f"+ decode {decode_cpu / n * 1e6:.1f} us, replay {replay_cpu / replay_n * 1e6:.1f}"
               " us (the database's share runs on the other core)", file=out)
+        print("replay phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items())
+              + f" (the shadow is made during the load; floor {floor_s:.2f} s)", file=out)
+        busy = replay_cpu / replay_s
+        load1 = os.getloadavg()[0]
+        regime = ("Python-bound (this process busy nearly all the time)" if busy > 0.85 else
+                  "bound by the database or by other processes (this process often idle)")
+        print(f"regime: this process busy {busy:.0%} of the replay's wall time; load average "
+              f"{load1:.1f} on {os.cpu_count()} cores; {regime}", file=out)
         print(out.getvalue(), end="")
     finally:
         await delete_prefixed(settings.kafka_bootstrap_servers, settings.topic_prefix,
                               client_args(settings.kafka))
-        conn = await asyncpg.connect(settings.database_url)
+        conn = await asyncpg.connect(settings.database_owner_url)
         try:
             await conn.execute(f"DROP SCHEMA IF EXISTS {quote_ident(settings.db_schema)} CASCADE")
         finally:

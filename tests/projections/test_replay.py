@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
+
+import pytest
 
 from schemas import topics
 from tests.support import projection_data as pd
@@ -195,3 +198,145 @@ async def test_replay_from_time_rebuilds_from_that_point(system: System) -> None
     assert got == {e.event_id for e in new}
     bad = system.cli("replay", "--projection", "events", "--from-time", "noon", check=False)
     assert bad.returncode == 2
+
+
+async def test_replay_reads_and_decodes_while_the_shadow_is_made(
+        system: System, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shadow's DDL and the reader's fetch and decode overlap: making the shadow
+    here only proceeds once every record was decoded, which
+    deadlocks (and times out) if the build reads only after migrating; no record is
+    written before the shadow exists, and the first write carries everything read."""
+    from projections import replay as replay_mod
+    from projections.store import Store
+    from wastream.config import Settings
+
+    n = 1200
+    inbound = [pd.inbound(i, f"25078{i % 31:07d}") for i in range(n)]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND),
+                     [(e.wa_id, e) for e in inbound])
+    decoded: list[int] = []
+    applied: list[int] = []
+    shadow_done, all_decoded = asyncio.Event(), asyncio.Event()
+    real_make, real_prepare, real_apply = (replay_mod.Replay._make_shadow, replay_mod.prepare,
+                                           Store.apply)
+
+    def prepare(projections: Any, msgs: Any) -> None:
+        decoded.append(len(msgs))
+        real_prepare(projections, msgs)
+        if sum(decoded) >= n:
+            all_decoded.set()
+
+    async def make_shadow(self: replay_mod.Replay) -> list[str]:
+        await asyncio.wait_for(all_decoded.wait(), 30)
+        out = await real_make(self)
+        shadow_done.set()
+        return out
+
+    async def apply(self: Store, batch: Any) -> Any:
+        assert shadow_done.is_set(), "a batch was written before the shadow was made"
+        applied.append(sum(len(v) for v in batch.values()))
+        return await real_apply(self, batch)
+
+    monkeypatch.setattr(replay_mod.Replay, "_make_shadow", make_shadow)
+    monkeypatch.setattr(replay_mod, "prepare", prepare)
+    monkeypatch.setattr(Store, "apply", apply)
+    settings = Settings.from_env(system.env)
+    replay = replay_mod.Replay(settings, "events")
+    try:
+        plan = await replay.plan(from_beginning=True)
+        store = await replay.build(plan)
+        await replay.swap(plan, store)
+        await store.close()
+    finally:
+        await replay.close()
+    assert sum(applied) == n
+    assert applied[0] == n, applied  # the first batch grew while the shadow was made
+    assert set(replay.timings) >= {"shadow", "load", "indexes"}
+    rows = await system.wait_rows("SELECT event_id FROM wa_events", n, 10)
+    assert {r["event_id"] for r in rows} == {e.event_id for e in inbound}
+
+
+async def _shape(conn: Any, schema: str, table: str) -> tuple[list[Any], list[Any], list[Any]]:
+    """Columns, constraints and indexes of ``schema.table``, without the schema's name."""
+    rel = f'"{schema}"."{table}"'
+    cols = await conn.fetch(
+        "SELECT attname, format_type(atttypid, atttypmod) AS type, attnotnull, "
+        "pg_get_expr(d.adbin, d.adrelid) AS dflt FROM pg_attribute a LEFT JOIN pg_attrdef d "
+        "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", rel)
+    cons = await conn.fetch("SELECT conname, contype, pg_get_constraintdef(oid) AS def "
+                            "FROM pg_constraint WHERE conrelid = $1::regclass ORDER BY conname",
+                            rel)
+    idx = await conn.fetch("SELECT ic.relname, replace(pg_get_indexdef(i.indexrelid), $2, '') "
+                           "AS def FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+                           "WHERE i.indrelid = $1::regclass ORDER BY ic.relname",
+                           rel, f"{schema}.")
+    return [tuple(r) for r in cols], [tuple(r) for r in cons], [tuple(r) for r in idx]
+
+
+async def test_shadow_has_the_live_shape_for_every_projection(system: System) -> None:
+    """Every projection's shadow (made from the live tables, not by migrating) has the
+    live columns, defaults, constraints and, once its deferred indexes are built, the
+    live indexes under the same names: the swap must not change a table's shape."""
+    from projections import replay as replay_mod
+    from projections.registry import all_projections
+    from wastream.config import Settings
+
+    settings = Settings.from_env(system.env)
+    conn = await system.owner_db()
+    try:
+        for projection in all_projections(settings):
+            replay = replay_mod.Replay(settings, projection.name)
+            deferred = await replay._make_shadow()
+            await replay._restore_indexes(deferred)
+            for table in (*projection.tables, "projection_offsets", "projection_errors"):
+                live = await _shape(conn, system.schema, table)
+                shadow = await _shape(conn, replay.shadow, table)
+                assert live[0], table
+                assert shadow == live, (projection.name, table)
+            await conn.execute(f'DROP SCHEMA "{replay.shadow}" CASCADE')
+    finally:
+        await conn.close()
+
+
+async def test_replay_hands_a_batch_over_only_to_a_waiting_writer(
+        system: System, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the writer is busy, the reader keeps growing its batch: a batch put in the
+    queue while the writer was busy would be a small extra transaction. With a writer
+    slower than the whole read, the first batch goes alone and the rest follows as one."""
+    from aiokafka import TopicPartition
+
+    from projections import replay as replay_mod
+    from projections.store import Store
+    from wastream.config import Settings
+
+    n = 1500
+    inbound = [pd.inbound(i, f"25078{i % 31:07d}") for i in range(n)]
+    await pd.produce(system.bootstrap, system.topic(topics.INBOUND),
+                     [(e.wa_id, e) for e in inbound])
+    applied: list[int] = []
+    real_apply = Store.apply
+
+    async def slow_apply(self: Store, batch: Any) -> Any:
+        applied.append(sum(len(v) for v in batch.values()))
+        await asyncio.sleep(3.0)  # longer than reading and decoding 1,500 records
+        return await real_apply(self, batch)
+
+    monkeypatch.setattr(Store, "apply", slow_apply)
+    settings = Settings.from_env(system.env)
+    replay = replay_mod.Replay(settings, "events")
+    store = Store(replay.settings, [replay.projection], schema=replay.shadow, durable=False)
+    try:
+        plan = await replay.plan(from_beginning=True)
+        await replay._make_shadow()  # ready before the first record is read
+        consumer = await replay._consumer()
+        tps = [TopicPartition(system.topic(t), p) for t, p in plan.end]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        await replay._consume_until(store, plan.end)
+    finally:
+        await store.close()
+        await replay.close()
+    assert sum(applied) == n
+    assert len(applied) == 2, applied
+    assert applied[0] <= replay_mod.CHUNK
