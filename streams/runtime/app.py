@@ -17,6 +17,7 @@ import faust
 
 from schemas import topics
 from streams.engine.model import Options
+from streams.runtime import faust_internals
 from wastream.config import Settings
 from wastream.config.kafka import faust_credentials
 
@@ -67,6 +68,8 @@ def create_app(settings: Settings) -> Runtime:
     brokers = [
         f"kafka://{b.strip()}" for b in settings.kafka_bootstrap_servers.split(",") if b.strip()
     ]
+    if w.table_store == "rocksdb":
+        faust_internals.file_writes_by_key()
     ddir = data_dir(settings)
     ddir.mkdir(parents=True, exist_ok=True)
     app = faust.App(

@@ -16,6 +16,8 @@ so that an upgrade is one module to re-read, not a hunt through the agents:
   before its client has fetched metadata; the public API has no way to ask for it.
 - :func:`stop_deadline`: mode's ``Worker`` stops its services in order on SIGINT/SIGTERM
   and waits for each, for ever when the broker is away; a second signal is ignored.
+- :func:`file_writes_by_key`: Faust's RocksDB store files a table write under the
+  partition of the event being processed, and refuses one made outside an event.
 """
 
 from __future__ import annotations
@@ -98,3 +100,40 @@ def stop_deadline(worker: Any, seconds: float) -> None:
         schedule(signum)
 
     worker._schedule_shutdown = _schedule
+
+
+def file_writes_by_key() -> None:
+    """Make Faust's RocksDB store file a write to a ``use_partitioner`` table under the
+    key's own changelog partition, event or not.
+
+    ``faust.stores.rocksdb.Store._set`` asserts that a Faust event is being processed
+    and files the key under that event's partition. Our tables (``chat_state`` and the
+    owned tables, all ``use_partitioner``) are written after their events: a group is
+    settled once for many users' events, by a timer, or by the hole guard's sweep,
+    which has no event at all. The sweep's writes failed the assertion, every record it
+    read was dead-lettered (dead-lettering writes a table too) and the worker answered
+    nobody (bench.scale --store rocksdb). And a key filed under another user's partition
+    vanishes from this worker when that partition is revoked. The key's partition is
+    the one its changelog record goes to: the table's ``partition_for_key`` (an owned
+    table's owner), else murmur2 of the stored key, as the producer's partitioner."""
+    from aiokafka.partitioner import murmur2
+    from faust.stores import rocksdb
+
+    store: Any = rocksdb.Store
+    if getattr(store._set, "by_key", False):
+        return
+    faust_set = store._set
+
+    def _set(self: Any, key: bytes, value: bytes | None) -> None:
+        table = self.table
+        if not table.use_partitioner:
+            faust_set(self, key, value)
+            return
+        partition = table.partition_for_key(self._decode_key(key))
+        if partition is None:
+            partition = (murmur2(key) & 0x7FFFFFFF) % table.partitions
+        self._key_index[key] = partition
+        self._db_for_partition(partition).put(key, value)
+
+    _set.by_key = True  # type: ignore[attr-defined]
+    store._set = _set
