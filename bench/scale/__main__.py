@@ -9,7 +9,8 @@ runs it, with the health endpoint for ``/metrics``). In one run:
 
 1. the floors: the worker started on empty tables, the time from its start to the
    first reply to a new user and its RSS then; then a kill -9 and a start again on
-   the empty tables (the dead member's session timeout is in every restart);
+   the empty tables (a dynamic member's restart waits for its dead self's session
+   timeout; a static one, ``--membership static``, the default, replaces it at once);
 2. the burst: ``--conversations`` new users each saying "hi", produced straight to
    ``wa.inbound``; the worker's RSS once every one of them has a reply on
    ``wa.outbound``, and again 10 s later (what the burst left behind), with the peak;
