@@ -291,9 +291,10 @@ class ConversationProcessor:
         """Note the last acknowledged offset of each ``chat_seen`` changelog batch (one
         batch is one topic-partition; its future gives the batch's first offset)."""
         for (_, recs), r in zip(pending, results, strict=True):
-            if recs and recs[0][0] == self._seen_changelog and not isinstance(r, BaseException):
-                last = r.offset + len(recs) - 1
-                ends[r.partition] = max(ends.get(r.partition, -1), last)
+            # (r: a RecordMetadata, or the exception; a stand-in producer gives None)
+            offset = getattr(r, "offset", None)
+            if recs and recs[0][0] == self._seen_changelog and offset is not None:
+                ends[r.partition] = max(ends.get(r.partition, -1), offset + len(recs) - 1)
 
     def _persist_seen_ends(self, local: Any, ends: dict[int, int]) -> None:
         """What Faust does for the tables it writes itself (``Table._on_changelog_sent``):
