@@ -1,6 +1,7 @@
 """Benchmark: one worker with many live conversations (issue 17, part 4).
 
     .venv/bin/python -m bench.scale [--conversations 100000] [--store memory|rocksdb]
+                                    [--membership static|dynamic] [--log-level INFO]
 
 One fresh topic prefix on the dev broker, 4 partitions, the conversation worker of
 ``bench/scale/worker.py`` (the conversation agent and its timers, as ``bench.workflows``
@@ -8,7 +9,8 @@ runs it, with the health endpoint for ``/metrics``). In one run:
 
 1. the floors: the worker started on empty tables, the time from its start to the
    first reply to a new user and its RSS then; then a kill -9 and a start again on
-   the empty tables (the dead member's session timeout is in every restart);
+   the empty tables (a dynamic member's restart waits for its dead self's session
+   timeout; a static one, ``--membership static``, the default, replaces it at once);
 2. the burst: ``--conversations`` new users each saying "hi", produced straight to
    ``wa.inbound``; the worker's RSS once every one of them has a reply on
    ``wa.outbound``, and again 10 s later (what the burst left behind), with the peak;
@@ -207,7 +209,7 @@ async def _ask_dump(dump: Path | None, label: str, timeout_s: float = 300.0) -> 
 
 
 async def main(n: int, store: str, timeout_s: float, dump: Path | None,
-               trace: bool, trim: bool) -> int:
+               trace: bool, trim: bool, membership: str, log_level: str) -> int:
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     settings0 = Settings.from_env()
     home = Path(tempfile.mkdtemp(prefix="wastream-scale-"))
@@ -216,7 +218,9 @@ async def main(n: int, store: str, timeout_s: float, dump: Path | None,
     env.update({"KAFKA_BOOTSTRAP_SERVERS": settings0.kafka_bootstrap_servers,
                 "WASTREAM_TOPIC_PREFIX": prefix, "WASTREAM_PARTITIONS": "4",
                 "WASTREAM_HOME": str(home), "WASTREAM_TABLE_STORE": store,
-                "WASTREAM_HEALTH_PORT": str(health_port), "PYTHONUNBUFFERED": "1"})
+                "WASTREAM_HEALTH_PORT": str(health_port), "PYTHONUNBUFFERED": "1",
+                "WASTREAM_WORKER_ID": "scale", "WASTREAM_LOG_LEVEL": log_level,
+                "WASTREAM_STATIC_MEMBERSHIP": str(membership == "static").lower()})
     if dump is not None:
         env["BENCH_SCALE_DUMP"] = str(dump)
     if trace:
@@ -229,8 +233,8 @@ async def main(n: int, store: str, timeout_s: float, dump: Path | None,
     worker = Worker(env, log, health_port)
     replies = Replies(settings)
     await replies.start()
-    print(f"bench.scale: {n:,} conversations, store {store}, 4 partitions; worker log {log}",
-          flush=True)
+    print(f"bench.scale: {n:,} conversations, store {store}, 4 partitions, {membership} "
+          f"group membership; worker log {log}", flush=True)
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores",
           flush=True)
     try:
@@ -241,14 +245,15 @@ async def main(n: int, store: str, timeout_s: float, dump: Path | None,
         print(f"floor (empty tables): start to first reply {_fmt(floor_s, 's')}, "
               f"RSS {floor_rss:.0f} MB, longest loop block {_block(floor_block)}",
               flush=True)
-        # A kill -9 leaves the dead member in the consumer group until its session times
-        # out (WASTREAM_SESSION_TIMEOUT_S): a restart waits for that whatever the tables.
+        # A kill -9 leaves the dead member in the consumer group: a dynamic member's restart
+        # waits for its session to time out (WASTREAM_SESSION_TIMEOUT_S) whatever the
+        # tables; a static one (WASTREAM_STATIC_MEMBERSHIP) replaces it at once.
         worker.kill9()
         worker.start()
         floor_restart_s = await _first_reply(worker, replies, settings, "255900000002",
                                              timeout_s)
         print(f"floor (kill -9, start on empty tables): start to first reply "
-              f"{_fmt(floor_restart_s, 's')} (session timeout "
+              f"{_fmt(floor_restart_s, 's')} ({membership} member, session timeout "
               f"{settings.worker.session_timeout_s:.0f} s)", flush=True)
         await _ask_dump(dump, "idle")
 
@@ -321,6 +326,13 @@ if __name__ == "__main__":
     ap.add_argument("--trim", action="store_true",
                     help="with --dump: after each dump, glibc's malloc_trim(0) in the worker, "
                          "and its RSS before and after (changes the figures that follow)")
+    ap.add_argument("--membership", choices=["static", "dynamic"], default="static",
+                    help="the worker's consumer group membership (WASTREAM_STATIC_MEMBERSHIP): "
+                         "a dynamic member's restart after kill -9 waits for its dead self's "
+                         "session timeout")
+    ap.add_argument("--log-level", default="WARNING",
+                    help="the worker's WASTREAM_LOG_LEVEL (INFO: its group joins and table "
+                         "recoveries, timestamped, in the worker log)")
     a = ap.parse_args()
     sys.exit(asyncio.run(main(a.conversations, a.store, a.timeout, a.dump, a.tracemalloc,
-                              a.trim)))
+                              a.trim, a.membership, a.log_level)))

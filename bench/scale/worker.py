@@ -59,7 +59,8 @@ def _rss_mb() -> float:
 
 def main() -> int:
     settings = Settings.from_env()
-    logs.configure("WARNING", settings.observability.log_format, "worker")
+    level = settings.observability.log_level
+    logs.configure(level, settings.observability.log_format, "worker")
     rt = worker.build(settings, conversation_only=True)
     metrics.install(rt)
     path = os.environ.get("BENCH_SCALE_DUMP")
@@ -72,7 +73,7 @@ def main() -> int:
                 dump(path)
                 ask.unlink()  # noqa: ASYNC240 - the bench waits for this
     asyncio.set_event_loop(asyncio.new_event_loop())
-    return worker.run_app(rt.app, "warning")
+    return worker.run_app(rt.app, level.lower())
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ the changelog topics) via ``settings.faust_app_id``.
 
 from __future__ import annotations
 
+import socket
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -39,6 +40,16 @@ def data_dir(settings: Settings) -> Path:
     worker = settings.worker.worker_id
     name = settings.faust_app_id.replace("/", "_") + (f".{worker}" if worker else "")
     return Path(base) / "faust" / name
+
+
+def group_instance_id(settings: Settings) -> str | None:
+    """The worker's static member name in the consumer group (KIP-345), or None for a
+    dynamic member: with ``WASTREAM_STATIC_MEMBERSHIP``, ``WASTREAM_WORKER_ID`` or else
+    the host name (a StatefulSet pod's name survives its restarts)."""
+    w = settings.worker
+    if not w.static_membership:
+        return None
+    return w.worker_id or socket.gethostname()
 
 
 @dataclass
@@ -93,6 +104,9 @@ def create_app(settings: Settings) -> Runtime:
         # broker's group.min.session.timeout.ms is 6 s by default).
         broker_session_timeout=w.session_timeout_s,
         broker_heartbeat_interval=w.heartbeat_s,
+        # A static member that rejoins under its name replaces its dead self at once; a
+        # dynamic one waits for the dead member's session to time out (decision 0021).
+        consumer_group_instance_id=group_instance_id(settings),
     )
     # use_partitioner: the changelog partition comes from the key (murmur2, as for every
     # record on wa.inbound, which is keyed by wa_id), not from the event being processed:

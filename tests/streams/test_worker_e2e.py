@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -42,6 +43,24 @@ async def test_hi_from_a_new_user_gets_the_main_menu_and_a_state_record(system) 
     assert st.event_id == hi.event_id
 
 
+def _recovery_table(log: Path, title: str, changelog: str) -> dict[int, int]:
+    """Partition -> offset of ``changelog`` in the last table Faust's recovery logged
+    under ``title`` ("Highwater for active", "active offsets at start of reading")."""
+    rows: dict[int, int] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        if title not in line or not line.startswith("{"):
+            continue
+        rows, topic = {}, ""
+        for row in json.loads(line)["msg"].splitlines():
+            cells = [x.strip() for x in row.strip().strip("|").split("|")]
+            if len(cells) != 3 or not cells[1].isdigit():
+                continue
+            topic = topic if cells[0] == "\u3003" else cells[0]
+            if topic.endswith(changelog):
+                rows[int(cells[1])] = int(cells[2])
+    return rows
+
+
 async def test_rocksdb_store_keeps_the_conversation_across_a_restart(system) -> None:  # type: ignore[no-untyped-def]
     """WASTREAM_TABLE_STORE=rocksdb (rocksdict): the production store, same behaviour."""
     import rocksdict  # noqa: F401 - a dev dependency: a missing one fails, never skips
@@ -70,6 +89,13 @@ async def test_rocksdb_store_keeps_the_conversation_across_a_restart(system) -> 
     assert body["interactive"]["type"] == "location_request_message"  # resumed at "pickup"
     ddir = Path(system.env["WASTREAM_HOME"]) / "faust" / f"{system.prefix}wastream"
     assert (ddir / "v1" / "tables" / "chat_state-0.db").is_dir(), list(ddir.rglob("*"))
+    # The dedupe table's changelog (written by the agent, not by Faust's table writes)
+    # is not replayed: its store recorded how far it was applied, as chat_state's does.
+    highwaters = _recovery_table(again.log, "Highwater for active", "chat_seen-changelog")
+    starts = _recovery_table(again.log, "active offsets at start of reading",
+                             "chat_seen-changelog")
+    assert max(highwaters.values()) >= 1, (highwaters, again.tail(100))  # u's two events
+    assert starts == highwaters, (starts, highwaters)
     system.stop_all()
     shutil.rmtree(ddir, ignore_errors=True)
 

@@ -202,7 +202,8 @@ class WorkerSettings(Group):
     worker_id: str = Field(
         "", alias="WASTREAM_WORKER_ID",
         description="suffix of the worker's Faust data directory, when several workers of "
-        "one app share a machine")
+        "one app share a machine; with `WASTREAM_STATIC_MEMBERSHIP`, its name in the "
+        "consumer group")
     stop_timeout_s: float = Field(
         8.0, gt=0, alias="WASTREAM_WORKER_STOP_TIMEOUT_S",
         description="after SIGTERM or SIGINT, exit this long later if the orderly stop has "
@@ -226,6 +227,14 @@ class WorkerSettings(Group):
     heartbeat_s: float = Field(
         3.0, gt=0, alias="WASTREAM_HEARTBEAT_S",
         description="consumer heartbeat interval")
+    static_membership: bool = Field(
+        False, alias="WASTREAM_STATIC_MEMBERSHIP",
+        description="join the consumer group as a static member named "
+        "`WASTREAM_WORKER_ID` (else the host name): restarted under the same name, even "
+        "after a kill -9, the worker takes its partitions back at once instead of after "
+        "the dead member's session timeout; but a worker stopped for good keeps its "
+        "partitions idle until its session times out (no LeaveGroup), and two live "
+        "workers of one name fence each other, so each name must be unique in the group")
     hole_idle_s: float = Field(
         5.0, gt=0, alias="WASTREAM_HOLE_IDLE_S",
         description="hole guard (decision 0006): a partition quiet this long while its log "
