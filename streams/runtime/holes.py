@@ -9,8 +9,8 @@ worker skipped a user's message now and then (tests/streams/test_resilience_e2e.
 ``wa.inbound`` and ``wa.outbound`` have no legitimate holes (not compacted, no
 transactions: offsets are contiguous), so each agent on them (the conversation agent,
 the sender; :func:`install` wires one) checks that it sees every offset of each
-partition, from the group's committed offset on (the sweep: from the log's start where
-the group has committed none), and reads what it missed itself:
+partition, from the group's committed offset on (from the log's start where the group
+has committed none), and reads what it missed itself:
 
 - ``before(partition, offset)``, called by the actor for each record: a record past the
   next expected offset means a hole; the missing records are read with a private
@@ -155,14 +155,9 @@ class HoleGuard:
             return
         self._held_since = None
         async with self._reader_lock:
-            reader = await self.reader()
-            tps = [TopicPartition(self.topic, p) for p in quiet]
-            ends = await reader.end_offsets(tps)
-            # Where a partition the group never committed starts: the worker's consumer
-            # resets to "earliest", and after a restart Faust skips such a partition's
-            # records as any other's (bench.scale: a new user's first "hi" on it went
-            # unanswered for good).
-            firsts = await reader.beginning_offsets(tps)
+            ends = await (await self.reader()).end_offsets(
+                [TopicPartition(self.topic, p) for p in quiet]
+            )
         for p in quiet:
             async with self.lock_for(p):  # the actor may have moved on while we asked
                 if self.generation != faust_internals.generation(self.app):
@@ -172,10 +167,8 @@ class HoleGuard:
                 start = self.expected.get(p)
                 if start is None:
                     start = await self._committed(p)
-                if start is None:
-                    start = firsts[TopicPartition(self.topic, p)]
                 end = ends[TopicPartition(self.topic, p)]
-                if start >= end:
+                if start is None or start >= end:
                     continue
                 await self._fill(p, start, end)
                 self.expected[p] = end

@@ -114,34 +114,6 @@ async def test_guard_reads_holes_in_order_from_the_committed_offset(system: Syst
         await guard.close()
 
 
-async def test_sweep_reads_a_partition_the_group_never_committed_from_its_start(
-    system: System,
-) -> None:
-    """After a restart Faust can skip the records of a partition the group has no
-    committed offset for (a new user's first message: bench.scale's restart), and the
-    worker's consumer starts such a partition at the log's first record: the sweep reads
-    it from there."""
-    settings = Settings.from_env(system.env)
-    topic = system.topic(topics.INBOUND)
-    await _produce(system.bootstrap, topic, 2)
-    handled: list[tuple[int, bytes | None]] = []
-
-    async def handle(key: bytes | None, value: bytes | None, hdrs: Any, o: Origin) -> None:
-        handled.append((o.offset, value))
-
-    guard = HoleGuard(_app(topic), settings, topic, handle)
-    try:
-        await guard.on_assigned({TopicPartition(topic, 0)})
-        assert guard.expected == {}  # no committed offset: nothing noted
-        guard.idle_s = 0.0  # Faust delivered nothing: the partition is quiet at once
-        await guard.sweep(actor_idle=True)
-        assert handled == [(0, b"r0"), (1, b"r1")]
-        await guard.sweep(actor_idle=True)  # read once
-        assert len(handled) == 2
-    finally:
-        await guard.close()
-
-
 async def test_guarded_agent_loop_fills_holes_and_locks_per_partition(system: System) -> None:
     """``guarded`` (the loop of the sender's and the echo worker's agents): each event is
     handled under its partition's lock after the holes before it are filled; the sweep
