@@ -74,6 +74,15 @@ async def test_broker_kill9_under_load_every_200_stored_once_503_never_500(
                 outcome.append((sent, wamid, status, time.monotonic()))
                 await asyncio.sleep(PAUSE_S)
 
+        # A fresh cluster's new topics may take longer than the 2 s deadline to answer
+        # the first produce on a loaded machine (503, rightly): the steady stream starts
+        # once a webhook is accepted, so that "before the kill" means a healthy cluster.
+        warm_until, tries = time.monotonic() + 60, 0
+        while (await ing.post(text_message_body("250700000000", "warm-up",
+                                                wamid=f"wamid.Lwarm{tries}")))[0] != 200:
+            assert time.monotonic() < warm_until, "the ingress never accepted a webhook"
+            tries += 1
+            await asyncio.sleep(0.5)
         posters = [asyncio.create_task(poster(ing)) for _ in range(POSTERS)]
         await asyncio.sleep(3)
         inbound = ing.settings.topic(topics.INBOUND)
