@@ -242,7 +242,8 @@ class ConversationProcessor:
     async def settle(self, group: Group) -> None:
         """Send the group's effects, wait until every one is acknowledged (re-sending
         what the broker refused, with back-off: an outage delays the group, never drops
-        it), then write the group's states to the table."""
+        it), then store the group's states and wait until their changelog records are
+        acknowledged too (the caller acks the group's events after this)."""
         backoff = 0.2
         await self._send_batches(group)
         seen_ends: dict[int, int] = {}  # chat_seen changelog partition -> last acked offset
@@ -281,8 +282,19 @@ class ConversationProcessor:
                 self.sweeper.note(skey, seen.expiry)
         group.seen.clear()
         self._persist_seen_ends(local, seen_ends)
+        # The states are stored before the group's events are acked: Faust's commit
+        # flushes its producer buffer only until 0.1 s pass without a record going out
+        # (faust/transport/producer.py, flush_atmost) and then commits anyway, so a state
+        # left in that buffer could be lost by a crash behind a committed offset, and the
+        # user's next message met an older state (seen in the kill -9 test: re-prompts).
+        states = self.rt.chat_state
+        stored = local_store(states)
+        written = []
         for wkey, conv in group.states.items():
-            self.rt.chat_state[wkey] = conv
+            stored[wkey] = conv
+            written.append(states.send_changelog(None, wkey, conv))
+        if self.wait_acks and written:
+            await asyncio.gather(*written)
         group.states.clear()
         group.events = 0
 

@@ -96,10 +96,22 @@ class _StateTable(dict[bytes, bytes]):
         super().__init__()
         self.producer = producer
         self.sent_at_write: list[int] = []
+        self.changelog: list[tuple[bytes, bytes]] = []
+        self.pending: list[asyncio.Future[None]] = []
+        self.ack_at_once = True
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         self.sent_at_write.append(len(self.producer.sent))
         super().__setitem__(key, value)
+
+    def send_changelog(self, partition: int | None, key: bytes, value: bytes) -> Any:
+        """Faust's: the record goes out later; its future resolves when acknowledged."""
+        self.changelog.append((key, value))
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.ack_at_once:
+            fut.set_result(None)
+        self.pending.append(fut)
+        return fut
 
 
 def _agent(changelog: str | None = None) -> tuple[ConversationProcessor, _Producer,
@@ -201,6 +213,26 @@ async def test_a_dedupe_entry_is_sent_with_the_effects_before_the_state_is_writt
     # every record, the entry's included, was handed over (and acknowledged: the fake
     # acknowledges at once) before the state was written
     assert proc.rt.chat_state.sent_at_write == [len(producer.sent)]  # type: ignore[attr-defined]
+
+
+async def test_the_events_wait_until_their_states_are_acknowledged() -> None:
+    """Faust's commit does not wait for its producer buffer (it gives up after 0.1 s
+    without progress): a state still in it when the worker dies would be lost behind a
+    committed offset. The settle returns (and the events are acked) only once the
+    states' changelog records are acknowledged."""
+    proc, _, _ = _agent(changelog="chat_seen-changelog")
+    states: Any = proc.rt.chat_state
+    states.ack_at_once = False
+    hi = c.text(U, "hi")
+    processing = asyncio.ensure_future(_run(proc, hi, 5))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert [key for key, _ in states.changelog] == [U.encode()]
+    assert not processing.done()  # the state's record is not acknowledged yet
+    for fut in states.pending:
+        fut.set_result(None)
+    await asyncio.wait_for(processing, 1)
+    assert U.encode() in states
 
 
 def test_the_sweep_deletes_expired_entries_a_batch_at_a_time() -> None:
