@@ -48,7 +48,6 @@ from tests.support.webhooks import text_message_body
 from wastream.dev import procs
 from wastream.dev.cluster import KafkaCluster
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 STALL_S = float(os.environ.get("CHAOS_STALL_S", "60"))
 # What is killed (kill -9), in order, once the given share of the events is handled.
 KILLS = tuple(os.environ.get("CHAOS_KILLS", "worker,broker,projector,worker").split(","))
@@ -56,6 +55,9 @@ SHARES = (0.15, 0.3, 0.45, 0.6)[:len(KILLS)]
 
 EVENTS = int(os.environ.get("CHAOS_EVENTS", "200"))
 USERS = int(os.environ.get("CHAOS_USERS", "40"))
+# Two runs (clean, chaos) of EVENTS each: 20 min at the default size; at the issue's size
+# about 0.8 s an event on 2 shared cores.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(max(1200, int(EVENTS * 0.8)))]
 # Tokens in a message's text that the injected faults match: a record fails the same way
 # after any restart and in the clean run.
 FAULTS = [
@@ -119,10 +121,11 @@ def configure(system: System, stub: GraphStub, cluster: KafkaCluster) -> None:
     assert system.bootstrap == cluster.bootstrap
 
 
-async def post_all(system: System, msgs: list[Msg], stop: asyncio.Event | None = None,
+async def post_all(system: System, msgs: list[Msg], posted_at: list[float],
                    concurrency: int = 8) -> Counter[int]:
     """Post every message through the ingress, each user's in order (a user's next one
-    only after the last was answered 200; a 503 is retried, as Meta does)."""
+    only after the last was answered 200; a 503 is retried, as Meta does); then note
+    when in ``posted_at``."""
     by_user: dict[str, list[Msg]] = {}
     for m in msgs:
         by_user.setdefault(m.wa_id, []).append(m)
@@ -145,6 +148,7 @@ async def post_all(system: System, msgs: list[Msg], stop: asyncio.Event | None =
                 await asyncio.sleep(0.5)
 
     await asyncio.gather(*(one_user(u) for u in users))
+    posted_at.append(time.monotonic())
     return answers
 
 
@@ -175,11 +179,14 @@ async def outcome(system: System, stub: GraphStub, msgs: list[Msg]) -> dict[str,
     ids = {m.event_id for m in msgs}
     dead: Counter[str] = Counter()
     letters: dict[str, set[bytes]] = {}
+    recovers: dict[str, str] = {}  # recovery event id → the event whose dead letter it follows
     for r in dlq:
         eid = orjson.loads(r.value or b"{}").get("event_id")
         if eid in ids:
             dead[eid] += 1
-            letters.setdefault(eid, set()).add(r.headers.get(h.DLQ_ID, b""))
+            dlq_id = r.headers.get(h.DLQ_ID, b"")
+            letters.setdefault(eid, set()).add(dlq_id)
+            recovers[f"recovery:{dlq_id.decode()}"] = eid
     # distinct outbound messages (a replay re-writes the same id: one message) per body
     messages = {m.outbound_id: m for m in (OutboundMessage.from_bytes(r.value or b"")
                                            for r in out)}
@@ -193,6 +200,7 @@ async def outcome(system: System, stub: GraphStub, msgs: list[Msg]) -> dict[str,
         if d.status == "failed" and d.outbound_id:
             failed.setdefault(d.outbound_id, []).append(str((d.error or {}).get("class")))
     return {"dlq_records": dead, "dlq_letters": {e: len(v) for e, v in letters.items()},
+            "recovers": recovers,
             "receipts": receipts(stub), "messages": messages, "failed": failed,
             "in_doubt": {o for o, classes in failed.items() if "InDoubt" in classes},
             "expected_bodies": expected_bodies, "posted": posted,
@@ -288,7 +296,8 @@ def report_and_check(name: str, got: dict[str, Any], msgs: list[Msg]) -> None:
           f"POSTs {sum(rec.values())}), dead-lettered {sum(1 for e in doomed_ids if dead[e])} "
           f"(records {sum(dead.values())}, letters {sum(letters.values())}); outbound ids "
           f"{len(got['messages'])}, duplicate POSTs {dup_posts}, in doubt "
-          f"{len(in_doubt)} {sorted(in_doubt)}; wa.state records {len(got['state'])}")
+          f"{len(in_doubt)} {sorted(in_doubt)}; wa.state records {len(got['state'])} (of "
+          f"recoveries {sum(1 for st in got['state'] if st.event_id in got['recovers'])})")
     for line in got["log"]:
         print(f"    {line}")
     if name == "clean":
@@ -310,8 +319,13 @@ def report_and_check(name: str, got: dict[str, Any], msgs: list[Msg]) -> None:
     # every outbound id POSTed at most once (bodies counted against distinct ids)
     over = {b: c for b, c in got["posted"].items() if c > got["expected_bodies"][b]}
     assert over == {}, f"{name}: {len(over)} bodies POSTed more often than written"
-    # per user, wa.state's transitions (by seq, replays folded) in the user's order
+    # per user, wa.state's transitions (by seq, replays folded) in the user's order; a
+    # recovery event (the reset after a dead letter, streams/failure/recovery.py) takes its
+    # dead letter's place in that order, and no other event may appear
     order = {m.event_id: m.n for m in msgs}
+    stray = {st.event_id for st in got["state"]} - set(order)
+    assert {e for e in stray if e not in got["recovers"]} == set(), name
+    order.update({rid: order[eid] for rid, eid in got["recovers"].items()})
     by_user: dict[str, dict[int, str]] = {}
     for st in got["state"]:
         seen = by_user.setdefault(st.wa_id, {})
@@ -339,7 +353,8 @@ async def test_chaos_on_the_production_path(kafka_cluster: KafkaCluster,
             await asyncio.to_thread(system.start_ingress)
             worker, projector = system.start_worker(), system.start_projector()
             t0 = time.monotonic()
-            posting = asyncio.create_task(post_all(system, msgs))
+            posted_at: list[float] = []  # when the last event was answered 200
+            posting = asyncio.create_task(post_all(system, msgs, posted_at))
             log: list[str] = []
             if run == "chaos":
                 # kill at shares of the handled events: worker, broker, projector, worker
@@ -377,11 +392,13 @@ async def test_chaos_on_the_production_path(kafka_cluster: KafkaCluster,
                                         f"was killed; kills so far: {log}; "
                                         f"{await dump_tasks(worker)}")
                         await asyncio.sleep(0.1)
-                    log.append(f"{what} killed at {at:.0f}s with {n_kill} handled; events "
+                    log.append(f"{what} killed at {at:.0f}s with {n_kill} handled"
+                               f"{'' if posted_at else ' (posting still running)'}; events "
                                f"handled again {time.monotonic() - killed:.1f}s after the kill")
                     if restart is not None:
                         await restart
             answers = await posting
+            log.append(f"all {len(msgs)} events answered 200 at {posted_at[0] - t0:.0f}s")
             done_at = await wait_done(system, stub, msgs, worker, projector)
             await asyncio.sleep(5)  # anything that should NOT come (a late duplicate) can
             got = await outcome(system, stub, msgs)
