@@ -55,6 +55,10 @@ SHARES = (0.15, 0.3, 0.45, 0.6)[:len(KILLS)]
 
 EVENTS = int(os.environ.get("CHAOS_EVENTS", "200"))
 USERS = int(os.environ.get("CHAOS_USERS", "40"))
+# Posting keeps at most this many events ahead of the handled ones, so that webhooks still
+# come in while the faults land (unpaced, the ingress took all 5,000 in 31 s, before the
+# first kill, and the worker took 5 min to handle them).
+BACKLOG = int(os.environ.get("CHAOS_BACKLOG", str(max(40, EVENTS // 10))))
 # Two runs (clean, chaos) of EVENTS each: 20 min at the default size; at the issue's size
 # about 0.8 s an event on 2 shared cores.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(max(1200, int(EVENTS * 0.8)))]
@@ -123,33 +127,52 @@ def configure(system: System, stub: GraphStub, cluster: KafkaCluster) -> None:
     assert system.bootstrap == cluster.bootstrap
 
 
-async def post_all(system: System, msgs: list[Msg], posted_at: list[float],
-                   concurrency: int = 8) -> Counter[int]:
+async def post_all(system: System, stub: GraphStub, msgs: list[Msg],
+                   posted_at: list[float], concurrency: int = 8) -> Counter[int]:
     """Post every message through the ingress, each user's in order (a user's next one
-    only after the last was answered 200; a 503 is retried, as Meta does); then note
-    when in ``posted_at``."""
+    only after the last was answered 200; a 503 is retried, as Meta does), at most
+    ``BACKLOG`` ahead of the handled ones; then note when in ``posted_at``."""
     by_user: dict[str, list[Msg]] = {}
     for m in msgs:
         by_user.setdefault(m.wa_id, []).append(m)
     answers: Counter[int] = Counter()
     users = list(by_user.values())
     slots = asyncio.Semaphore(concurrency)
+    ahead, handled = [0], [0]  # events to be handled posted, and handled (receipts)
+    room = asyncio.Condition()
+
+    def has_room() -> bool:
+        return ahead[0] - handled[0] < BACKLOG
+
+    async def count_handled() -> None:
+        while True:
+            handled[0] = len(receipts(stub))
+            async with room:
+                room.notify_all()
+            await asyncio.sleep(0.5)
 
     async def one_user(mine: list[Msg]) -> None:
         for m in mine:
             body = text_message_body(m.wa_id, m.text, wamid=m.event_id, ts=BASE_TS + m.n)
             while True:
                 async with slots:
+                    async with room:
+                        await room.wait_for(has_room)
                     try:
                         status, _ = await system.post_webhook(body)
                     except OSError:
                         status = 0  # connection refused/reset: retried like a 503
                 answers[status] += 1
                 if status == 200:
+                    ahead[0] += m.fate == "handled"
                     break
                 await asyncio.sleep(0.5)
 
-    await asyncio.gather(*(one_user(u) for u in users))
+    counting = asyncio.create_task(count_handled())
+    try:
+        await asyncio.gather(*(one_user(u) for u in users))
+    finally:
+        counting.cancel()
     posted_at.append(time.monotonic())
     return answers
 
@@ -380,7 +403,7 @@ async def test_chaos_on_the_production_path(kafka_cluster: KafkaCluster,
             worker, projector = system.start_worker(), system.start_projector()
             t0 = time.monotonic()
             posted_at: list[float] = []  # when the last event was answered 200
-            posting = asyncio.create_task(post_all(system, msgs, posted_at))
+            posting = asyncio.create_task(post_all(system, stub, msgs, posted_at))
             log: list[str] = []
             if run == "chaos":
                 # kill at shares of the handled events: worker, broker, projector, worker
