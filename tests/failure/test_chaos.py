@@ -127,11 +127,12 @@ def configure(system: System, stub: GraphStub, cluster: KafkaCluster) -> None:
     assert system.bootstrap == cluster.bootstrap
 
 
-async def post_all(system: System, stub: GraphStub, msgs: list[Msg],
+async def post_all(system: System, stub: GraphStub, msgs: list[Msg], posted: list[Msg],
                    posted_at: list[float], concurrency: int = 8) -> Counter[int]:
     """Post every message through the ingress, each user's in order (a user's next one
     only after the last was answered 200; a 503 is retried, as Meta does), at most
-    ``BACKLOG`` ahead of the handled ones; then note when in ``posted_at``."""
+    ``BACKLOG`` ahead of the handled ones; each one answered 200 is noted in ``posted``,
+    and when all were in ``posted_at``."""
     by_user: dict[str, list[Msg]] = {}
     for m in msgs:
         by_user.setdefault(m.wa_id, []).append(m)
@@ -165,6 +166,7 @@ async def post_all(system: System, stub: GraphStub, msgs: list[Msg],
                 answers[status] += 1
                 if status == 200:
                     ahead[0] += m.fate == "handled"
+                    posted.append(m)
                     break
                 await asyncio.sleep(0.5)
 
@@ -189,6 +191,14 @@ async def dump_tasks(worker: Service) -> str:
 def receipts(stub: GraphStub) -> Counter[str]:
     """POSTs of read receipts per event id (accepted by the stand-in)."""
     return Counter(s.body["message_id"] for s in stub.accepted if s.body.get("status") == "read")
+
+
+def unhandled(stub: GraphStub, posted: list[Msg]) -> str:
+    """The events answered 200 that should have been handled and have no receipt yet
+    (where a stall is)."""
+    got = receipts(stub)
+    waiting = [m.event_id for m in posted if m.fate == "handled" and not got[m.event_id]]
+    return f"{len(waiting)} posted events not handled: {waiting[:12]}"
 
 
 def fingerprint(body: Any) -> bytes:
@@ -403,8 +413,13 @@ async def test_chaos_on_the_production_path(kafka_cluster: KafkaCluster,
             worker, projector = system.start_worker(), system.start_projector()
             t0 = time.monotonic()
             posted_at: list[float] = []  # when the last event was answered 200
-            posting = asyncio.create_task(post_all(system, stub, msgs, posted_at))
+            posted: list[Msg] = []
+            posting = asyncio.create_task(post_all(system, stub, msgs, posted, posted_at))
             log: list[str] = []
+            # the killed broker's restart, awaited after the last kill: awaiting it before
+            # the next one let the default size finish its events first (the projector and
+            # the second worker were killed with every event handled)
+            restarts: list[asyncio.Task[None]] = []
             if run == "chaos":
                 # kill at shares of the handled events: worker, broker, projector, worker
                 for share, what in zip(SHARES, KILLS, strict=True):
@@ -415,11 +430,12 @@ async def test_chaos_on_the_production_path(kafka_cluster: KafkaCluster,
                             progress, since = n, time.monotonic()
                         if time.monotonic() - since >= STALL_S:
                             pytest.fail(f"stalled at {n} handled before killing the {what}; "
-                                        f"kills so far: {log}; {await dump_tasks(worker)}")
+                                        f"kills so far: {log}; {unhandled(stub, posted)}; "
+                                        f"{await dump_tasks(worker)}")
                         await asyncio.sleep(0.2)
                     killed, n_kill = time.monotonic(), n
                     at = killed - t0
-                    restart: asyncio.Task[None] | None = None
+                    assert n_kill < len(handled_ids), f"the {what} kill came after the work"
                     if what == "worker":
                         worker.kill9()
                         worker = system.start_worker()
@@ -428,7 +444,7 @@ async def test_chaos_on_the_production_path(kafka_cluster: KafkaCluster,
                         projector = system.start_projector()
                     else:
                         node_id = await asyncio.to_thread(kill9_node, cluster, 1)
-                        restart = asyncio.create_task(restart_later(cluster, 5.0))
+                        restarts.append(asyncio.create_task(restart_later(cluster, 5.0)))
                         what = f"broker {node_id} (down 5 s)"
                     # time to recover: until an event is handled that was not already in
                     # flight at the kill (a killed worker's last POST may land just after)
@@ -439,13 +455,14 @@ async def test_chaos_on_the_production_path(kafka_cluster: KafkaCluster,
                         if time.monotonic() - killed >= STALL_S:
                             pytest.fail(f"nothing handled for {STALL_S:.0f}s after the {what} "
                                         f"was killed; kills so far: {log}; "
+                                        f"{unhandled(stub, posted)}; "
                                         f"{await dump_tasks(worker)}")
                         await asyncio.sleep(0.1)
                     log.append(f"{what} killed at {at:.0f}s with {n_kill} handled"
                                f"{'' if posted_at else ' (posting still running)'}; events "
                                f"handled again {time.monotonic() - killed:.1f}s after the kill")
-                    if restart is not None:
-                        await restart
+            for restart in restarts:
+                await restart
             answers = await posting
             log.append(f"all {len(msgs)} events answered 200 at {posted_at[0] - t0:.0f}s")
             done_at = await wait_done(system, stub, msgs, worker, projector)
