@@ -19,7 +19,7 @@ Afterwards, asserted as counts (never sets):
 Size: ``CHAOS_EVENTS`` events from ``CHAOS_USERS`` users, 200 from 40 by default: on 2
 shared cores one run of 200 takes 20-55 s and the test (a clean run, a chaos run, a
 cluster) about 4-6 min, the most ``make test``'s budget leaves. The issue's size:
-``make chaos-full`` (``CHAOS_EVENTS=5000 CHAOS_USERS=500``), 9-11 min here;
+``make chaos-full`` (``CHAOS_EVENTS=5000 CHAOS_USERS=500``), 6.5-11 min here;
 ``CHAOS_KILLS=worker,projector,worker`` leaves the broker alone.
 """
 
