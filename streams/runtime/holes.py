@@ -17,7 +17,8 @@ has committed none), and reads what it missed itself:
   consumer and handled first, in order.
 - ``sweep()``, from a timer: a partition whose records stopped arriving while the log
   has more (dropped records at the end of the log) is filled the same way, once Faust
-  is not rebalancing or recovering and the actor is idle.
+  is not rebalancing or recovering and the actor is idle; only records that were
+  already there at the previous sweep, so that Faust has had its chance to deliver them.
 
 Handling a record twice is harmless (the conversation recognises a record at or before
 its place and an event id it has applied, and output ids are deterministic; the sender's
@@ -68,6 +69,7 @@ class HoleGuard:
         self.idle_s = settings.worker.hole_idle_s
         self.expected: dict[int, int] = {}  # partition → next offset the agent must see
         self.seen_at: dict[int, float] = {}  # partition → when it last delivered a record
+        self.waiting: dict[int, int] = {}  # partition → the log's end at the previous sweep
         self.generation = -1
         self.generation_at = time.monotonic()
         self.lock = asyncio.Lock()  # held by the actor while it works on an event
@@ -108,6 +110,7 @@ class HoleGuard:
             self.generation, self.generation_at = gen, time.monotonic()
             self.expected.clear()
             self.seen_at.clear()
+            self.waiting.clear()
 
     async def on_assigned(self, assigned: Any) -> None:
         """Faust's ``on_partitions_assigned``: note where each new partition starts (the
@@ -167,8 +170,12 @@ class HoleGuard:
                 start = self.expected.get(p)
                 if start is None:
                     start = await self._committed(p)
-                end = ends[TopicPartition(self.topic, p)]
-                if start is None or start >= end:
+                # Only records already in the log at the previous sweep: a record that
+                # just arrived is Faust's to deliver (reading it too would handle it
+                # twice, e.g. a partition's first record right after a start).
+                end = self.waiting.get(p)
+                self.waiting[p] = ends[TopicPartition(self.topic, p)]
+                if start is None or end is None or start >= end:
                     continue
                 await self._fill(p, start, end)
                 self.expected[p] = end
