@@ -116,10 +116,15 @@ class HoleGuard:
         """Faust's ``on_partitions_assigned``: note where each new partition starts (the
         group's committed offsets) before Faust fetches or commits anything in it."""
         self._new_generation()
+        generation = self.generation
         mine = sorted(tp.partition for tp in assigned if tp.topic == self.topic)
         try:
-            for p, offset in (await self._committed_many(mine)).items():
-                self.expected[p] = offset
+            starts = await self._committed_many(mine)
+            if generation == faust_internals.generation(self.app):
+                for p, offset in starts.items():
+                    # An actor may have handled records while we asked: its place stands
+                    # (overwriting it read them again: a dead-lettered reply went out).
+                    self.expected.setdefault(p, offset)
         except Exception:  # the broker is away: before() waits for them instead
             log.warning("%s: committed offsets unknown at assignment; the first record of "
                         "each partition waits for them", self.topic, exc_info=True)

@@ -310,6 +310,46 @@ async def test_the_sweep_leaves_a_record_that_just_arrived_to_faust(system: Syst
         await guard.close()
 
 
+async def test_an_assignment_answered_late_keeps_where_the_actor_got_to(
+        system: System) -> None:
+    """Faust starts the actor before ``on_partitions_assigned``'s question about the
+    committed offsets is answered; the late answer must not rewind what the actor has
+    already handled (it did: a dead-lettered reply was read again and sent)."""
+    settings = Settings.from_env(system.env)
+    topic = system.topic(topics.INBOUND)
+    await _produce(system.bootstrap, topic, 3)
+    handled: list[int] = []
+
+    async def handle(key: bytes | None, value: bytes | None, hdrs: Any, o: Origin) -> None:
+        handled.append(o.offset)
+
+    guard = HoleGuard(_app(topic), settings, topic, handle)
+    real = guard._committed_many
+    answer = asyncio.Event()
+    calls = 0
+
+    async def late_for_the_assignment(partitions: list[int]) -> dict[int, int]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # the assignment's question
+            await answer.wait()
+        return await real(partitions)
+
+    guard._committed_many = late_for_the_assignment  # type: ignore[method-assign]
+    try:
+        assigning = asyncio.ensure_future(guard.on_assigned({TopicPartition(topic, 0)}))
+        await asyncio.sleep(0)
+        await guard.before(0, 0)  # the actor handles 0 and 1 meanwhile
+        await guard.before(0, 1)
+        answer.set()
+        await assigning
+        await guard.before(0, 2)
+        assert handled == []  # nothing read again
+        assert guard.expected == {0: 3}
+    finally:
+        await guard.close()
+
+
 async def test_records_read_again_after_a_restart_are_dead_lettered_once(
         system: System) -> None:
     """A restarted worker reads again what it had handled but not committed, and a
