@@ -23,6 +23,7 @@ from streams.engine.model import Conv, Options
 from streams.failure.records import Origin
 from streams.runtime.tables import owner_partition
 from tests.support import conversations as c
+from tests.support.tables import StateTable
 from wastream.config import Settings
 
 U = "250788000333"
@@ -87,31 +88,17 @@ class _Producer:
         return fut
 
 
-class _StateTable(dict[bytes, bytes]):
+class _StateTable(StateTable):
     """chat_state; notes how many records the producer had been handed at each write."""
-
-    changelog_topic = SimpleNamespace(get_topic_name=lambda: "chat_state-changelog")
 
     def __init__(self, producer: _Producer) -> None:
         super().__init__()
         self.producer = producer
         self.sent_at_write: list[int] = []
-        self.changelog: list[tuple[bytes, bytes]] = []
-        self.pending: list[asyncio.Future[None]] = []
-        self.ack_at_once = True
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         self.sent_at_write.append(len(self.producer.sent))
         super().__setitem__(key, value)
-
-    def send_changelog(self, partition: int | None, key: bytes, value: bytes) -> Any:
-        """Faust's: the record goes out later; its future resolves when acknowledged."""
-        self.changelog.append((key, value))
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if self.ack_at_once:
-            fut.set_result(None)
-        self.pending.append(fut)
-        return fut
 
 
 def _agent(changelog: str | None = None) -> tuple[ConversationProcessor, _Producer,

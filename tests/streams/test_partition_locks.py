@@ -24,6 +24,7 @@ from streams.engine.model import Options
 from streams.failure import router
 from streams.runtime import holes
 from tests.support import conversations as c
+from tests.support.tables import StateTable
 from wastream.config import Settings
 
 SLOW, FAST = "250788100001", "250788100002"  # their acks are held / given at once
@@ -98,10 +99,6 @@ class _App:
         return {}
 
 
-class _Table(dict[bytes, bytes]):
-    changelog_topic = SimpleNamespace(get_topic_name=lambda: "chat_state-changelog")
-
-
 class _Stream:
     """One actor's stream: events put by the test, acks recorded. ``more_fetched``: Faust
     has more for this actor, so the actor keeps its group open after an event."""
@@ -152,7 +149,7 @@ def agent(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], Any]:
     monkeypatch.setattr(holes.HoleGuard, "_fill", fill)
     # The dedupe and parked tables, as dicts (a Faust table needs a real app).
     for module in (conversation, router):
-        monkeypatch.setattr(module, "owned_table", lambda *_, **__: _Table())
+        monkeypatch.setattr(module, "owned_table", lambda *_, **__: StateTable())
 
     def build(isolated: bool) -> Any:
         guards: list[holes.HoleGuard] = []
@@ -166,7 +163,7 @@ def agent(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], Any]:
         app = _App(_Producer())
         topic = SimpleNamespace(get_topic_name=lambda: "wa.x")
         rt = SimpleNamespace(
-            app=app, opts=Options(), chat_state=_Table(), inbound=topic, outbound=topic,
+            app=app, opts=Options(), chat_state=StateTable(), inbound=topic, outbound=topic,
             state=topic, domain=topic, delivery=topic, recovery=topic,
             settings=Settings.from_env({"WASTREAM_ISOLATED_PARTITIONS": "1" if isolated else "0",
                                         "WASTREAM_GROUP_LINGER_MS": "600000",

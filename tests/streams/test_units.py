@@ -19,6 +19,7 @@ from streams.domains.rides.index import RidesIndex
 from streams.engine.domains import Domains
 from streams.engine.model import Conv
 from streams.runtime.read_models import apply_record
+from tests.support.tables import StateTable
 from wastream.config import Settings
 
 CONF = SimpleNamespace(producer_max_request_size=1_000_000)  # the Faust app's conf
@@ -166,12 +167,11 @@ class _Producer:
         return fut
 
 
-class _Table(dict[bytes, bytes]):
+class _Table(StateTable):
     def __init__(self, producer: _Producer) -> None:
         super().__init__()
         self.producer = producer
         self.unacked_at_write: list[int] = []
-        self.changelog_topic = SimpleNamespace(get_topic_name=lambda: "chat_state-changelog")
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         self.unacked_at_write.append(sum(not f.done() for f in self.producer.futures))
