@@ -31,6 +31,16 @@ def _app(topic: str) -> Any:
     )
 
 
+def _offsets() -> tuple[list[int], Any]:
+    """A handler for the guard that records the offsets it is given, and that list."""
+    handled: list[int] = []
+
+    async def handle(key: bytes | None, value: bytes | None, hdrs: Any, o: Origin) -> None:
+        handled.append(o.offset)
+
+    return handled, handle
+
+
 async def _produce(bootstrap: str, topic: str, n: int) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
@@ -220,11 +230,7 @@ async def test_first_record_waits_until_the_committed_offset_can_be_read(
         await committer.commit({TopicPartition(topic, 0): 3})
     finally:
         await committer.stop()
-    handled: list[int] = []
-
-    async def handle(key: bytes | None, value: bytes | None, hdrs: Any, o: Origin) -> None:
-        handled.append(o.offset)
-
+    handled, handle = _offsets()
     guard = HoleGuard(_app(topic), settings, topic, handle)
     real = guard._committed_many
     refused = []
@@ -255,11 +261,7 @@ async def test_a_partition_the_group_never_committed_is_read_from_the_log_start(
     settings = Settings.from_env(system.env)
     topic = system.topic(topics.INBOUND)
     await _produce(system.bootstrap, topic, 5)
-    handled: list[int] = []
-
-    async def handle(key: bytes | None, value: bytes | None, hdrs: Any, o: Origin) -> None:
-        handled.append(o.offset)
-
+    handled, handle = _offsets()
     guard = HoleGuard(_app(topic), settings, topic, handle)
     try:
         await guard.on_assigned({TopicPartition(topic, 0)})
@@ -288,11 +290,7 @@ async def test_the_sweep_leaves_a_record_that_just_arrived_to_faust(system: Syst
     Faust delivered it too: a media download ran twice)."""
     settings = Settings.from_env(system.env)
     topic = system.topic(topics.INBOUND)
-    handled: list[int] = []
-
-    async def handle(key: bytes | None, value: bytes | None, hdrs: Any, o: Origin) -> None:
-        handled.append(o.offset)
-
+    handled, handle = _offsets()
     guard = HoleGuard(_app(topic), settings, topic, handle)
     try:
         await guard.on_assigned({TopicPartition(topic, 0)})
@@ -318,11 +316,7 @@ async def test_an_assignment_answered_late_keeps_where_the_actor_got_to(
     settings = Settings.from_env(system.env)
     topic = system.topic(topics.INBOUND)
     await _produce(system.bootstrap, topic, 3)
-    handled: list[int] = []
-
-    async def handle(key: bytes | None, value: bytes | None, hdrs: Any, o: Origin) -> None:
-        handled.append(o.offset)
-
+    handled, handle = _offsets()
     guard = HoleGuard(_app(topic), settings, topic, handle)
     real = guard._committed_many
     answer = asyncio.Event()
