@@ -19,6 +19,7 @@ from projections.base import Msg, Projection
 from projections.metrics import ERRORS
 from projections.migrations import connect
 from schemas import headers as h
+from streams.failure.errors import DB_CONNECTION_ERRORS
 from wastream.config import Settings
 from wastream.observability import logs
 
@@ -31,13 +32,9 @@ def record_ids(m: Msg) -> tuple[str | None, str | None]:
     """The correlation id (header) and event id of a record, for its log lines."""
     return h.from_headers(m.headers).get(h.CORRELATION_ID), logs.id_of(m.value)
 
-# Errors that mean "the database is away", to be waited out, never skipped.
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    OSError, ConnectionError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError,
-    asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.ConnectionDoesNotExistError,
-    TimeoutError,
-)
+# Errors that mean "the database is away", to be waited out on a new connection, never
+# skipped: the sender's classification (streams.failure.errors), one list for both.
+CONNECTION_ERRORS = DB_CONNECTION_ERRORS
 
 
 # Errors after which the same transaction may simply succeed when run again.
@@ -130,6 +127,15 @@ class Store:
             await self.conn.close()
         self.conn = None
 
+    def lost(self, exc: BaseException) -> StoreUnavailable:
+        """The connection failed with ``exc`` (one of ``CONNECTION_ERRORS``): drop it
+        without a round trip (the server may be gone, or the protocol stuck consuming
+        its last error), so that the next call connects afresh."""
+        if self.conn is not None:
+            self.conn.terminate()
+        self.conn = None
+        return StoreUnavailable(describe(exc))
+
     async def offsets(self) -> dict[tuple[str, str, int], int]:
         """Stored next offsets: (projection, logical topic, partition) -> offset."""
         conn = await self.connect()
@@ -140,7 +146,7 @@ class Store:
                                     "FROM projection_offsets WHERE projection = ANY($1::text[])",
                                     names)
         except CONNECTION_ERRORS as exc:
-            raise StoreUnavailable(describe(exc)) from exc
+            raise self.lost(exc) from exc
         return {(r["projection"], back[r["topic"]], r["partition"]): r["offset"]
                 for r in rows if r["topic"] in back}
 
@@ -164,8 +170,7 @@ class Store:
                 async with conn.transaction():
                     return await self._apply(conn, batch)
             except CONNECTION_ERRORS as exc:
-                await self.close()
-                raise StoreUnavailable(describe(exc)) from exc
+                raise self.lost(exc) from exc
             except RERUN_ERRORS as exc:
                 # A replay swapped a table under a prepared statement (asyncpg dropped
                 # its cache), or a deadlock/serialisation failure: simply run it again.
@@ -200,8 +205,7 @@ class Store:
                             async with conn.transaction():
                                 one = await self._apply(conn, {tp: [m]}, [p])
                     except CONNECTION_ERRORS as exc:
-                        await self.close()
-                        raise StoreUnavailable(describe(exc)) from exc
+                        raise self.lost(exc) from exc
                     except RECORD_ERRORS as exc:
                         if not about_the_data(exc):
                             raise StoreUnavailable(describe(exc)) from exc
@@ -238,8 +242,7 @@ class Store:
                     'SET "offset" = greatest(projection_offsets."offset", EXCLUDED."offset"), '
                     "updated_at = now()", p.name, topic, m.partition, m.offset + 1)
         except CONNECTION_ERRORS as err:
-            await self.close()
-            raise StoreUnavailable(describe(err)) from err
+            raise self.lost(err) from err
 
     async def skip_deleted(self, tp: TP, start: int, end: int) -> int:
         """Records ``[start, end)`` of the partition are gone from the log (retention
@@ -274,8 +277,7 @@ class Store:
                         'EXCLUDED."offset"), updated_at = now()', p.name, topic, tp[1], end)
                     skipped += 1
         except CONNECTION_ERRORS as exc:
-            await self.close()
-            raise StoreUnavailable(str(exc)) from exc
+            raise self.lost(exc) from exc
         self._gap_sought.pop(tp, None)
         return skipped
 

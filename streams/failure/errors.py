@@ -24,6 +24,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import asyncpg
+from asyncpg.exceptions import _base as apg
+
 
 class StreamError(Exception):
     """Root of every error raised by our stream processing; permanent unless a subclass
@@ -273,23 +276,29 @@ _TRANSIENT_BUILTINS: tuple[type[BaseException], ...] = (
 )
 
 
-def is_db_connection_error(exc: BaseException) -> bool:
-    """PostgreSQL (asyncpg) is away or restarting, not refusing the statement: the
-    connection was lost or refused (``PostgresConnectionError``, ``OSError``), the server
-    is shutting down or starting (class 57, ``OperatorInterventionError``: 57P01 admin
-    shutdown, 57P03 cannot connect now), or a pooled connection that the server closed
-    was handed out before asyncpg saw it close (``InterfaceError``, e.g. "cannot switch
-    to state 15; another operation (2) is in progress": the unsolicited FATAL left its
-    protocol consuming an error). Retrying on a new connection is safe for all of them."""
-    import asyncpg
-    from asyncpg.exceptions import _base as apg
+#: What PostgreSQL (asyncpg) raises when it is away or restarting, not refusing the
+#: statement: the connection was lost or refused (``PostgresConnectionError``,
+#: ``OSError``), the server is shutting down or starting (class 57,
+#: ``OperatorInterventionError``: 57P01 admin shutdown, 57P03 cannot connect now) or full
+#: (53300 too many connections), or a connection that the server closed was used before
+#: asyncpg saw it close (``InternalClientError`` "cannot switch to state 15; another
+#: operation (2) is in progress": the server's unsolicited FATAL, read while idle, left
+#: the protocol consuming an error until the end of the socket arrives). Retrying on a
+#: new connection is safe for all of them. ``is_db_connection_error`` is the exact test.
+DB_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    *_TRANSIENT_BUILTINS, asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError, asyncpg.TooManyConnectionsError,
+    apg.InterfaceError, apg.InternalClientError,
+)
 
+
+def is_db_connection_error(exc: BaseException) -> bool:
+    """One of ``DB_CONNECTION_ERRORS``, less ``InterfaceError``'s subclasses that are
+    our mistakes (a value of the wrong type, an unsupported feature), not an outage."""
     if isinstance(exc, (apg.DataError, apg.ClientConfigurationError,
                         apg.UnsupportedClientFeatureError, apg.UnsupportedServerFeatureError)):
-        return False  # InterfaceError's subclasses that are our mistakes, not an outage
-    return isinstance(exc, (*_TRANSIENT_BUILTINS, asyncpg.PostgresConnectionError,
-                            asyncpg.exceptions.OperatorInterventionError,
-                            apg.InterfaceError, apg.InternalClientError))
+        return False
+    return isinstance(exc, DB_CONNECTION_ERRORS)
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -16,6 +16,7 @@ from streams.failure.errors import is_db_connection_error, is_transient
     asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
     apg.InternalClientError("cannot switch to state 15; another operation (2) is in progress"),
     apg.InterfaceError("connection is closed"),
+    asyncpg.TooManyConnectionsError("sorry, too many clients already"),
     ConnectionRefusedError(111, "Connect call failed"),
 ])
 def test_connection_errors_are_transient(exc: BaseException) -> None:

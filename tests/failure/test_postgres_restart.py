@@ -113,8 +113,8 @@ async def test_postgres_restart_while_sender_drains_and_projector_projects(
         assert dlq == [], f"dead letters: {dict(classes)}"
         assert set(posts) == set(ids), f"{len(set(ids) - set(posts))} replies never accepted"
         assert {o: c for o, c in posts.items() if c > 1} == {}, "accepted more than once"
-        assert {r["outbound_id"] for r in rows} == set(ids)
         assert worker.alive(), worker.tail()
         assert projector.alive(), projector.tail()
+        assert {r["outbound_id"] for r in rows} == set(ids)
     finally:
         await stub.stop()

@@ -16,6 +16,11 @@ class TcpProxy:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        #: While set, the end of the server's stream is not passed on: the client has
+        #: read everything the server sent before closing, but not yet the close (a FIN
+        #: late on a loaded machine). ``release_eof()`` passes the held ones on.
+        self.hold_eof = False
+        self._held: list[asyncio.StreamWriter] = []
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port,
@@ -31,15 +36,19 @@ class TcpProxy:
             return
         self._writers.update((writer, up_w))
 
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter,
+                       from_server: bool) -> None:
             with contextlib.suppress(OSError, asyncio.IncompleteReadError):
                 while data := await src.read(65536):
                     dst.write(data)
                     await dst.drain()
+            if from_server and self.hold_eof:
+                self._held.append(dst)
+                return
             with contextlib.suppress(OSError):
                 dst.close()
 
-        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
+        await asyncio.gather(pipe(reader, up_w, False), pipe(up_r, writer, True))
         self._writers.difference_update((writer, up_w))
 
     async def cut(self) -> None:
@@ -51,6 +60,14 @@ class TcpProxy:
             with contextlib.suppress(Exception):
                 w.transport.abort()
         self._writers.clear()
+
+    def release_eof(self) -> None:
+        """Pass on the server's closes held by ``hold_eof`` (and stop holding)."""
+        self.hold_eof = False
+        for w in self._held:
+            with contextlib.suppress(OSError):
+                w.close()
+        self._held.clear()
 
     async def restore(self) -> None:
         """Accept connections again on the same port."""
