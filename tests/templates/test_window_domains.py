@@ -1,7 +1,8 @@
-"""The broker's, the jobs' and the rentals' notifications to a quiet user (decision 0015):
-each goes as the template its domain names, its quick replies carry the interactive
-version's ids in order, and a press (a ``button`` message) goes on with the flow as the
-interactive tap does. Rides and the farmer market: ``test_window.py``."""
+"""The notifications to a quiet user (decision 0015) that ``test_window.py`` does not
+follow: each goes as the template its domain names, its quick replies carry the
+interactive version's ids in order, and a press (a ``button`` message) goes on with the
+flow as the interactive tap does. ``test_window.py`` has the ride request, the trip
+reminder and the farmer market's two."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import dataclasses
 from typing import Any
 
 from streams.domains.broker.events import BrokerAccepted
+from streams.domains.broker.options import BrokerOptions
 from streams.domains.jobs.events import ApplicantContacted, JobExpired
 from streams.domains.rentals.events import RentalContacted, RentalExpired, RentalRenewed
+from streams.domains.rides.options import RidesOptions
 from streams.engine import messages as m
 from streams.engine import window
 from streams.engine.model import Conv
@@ -20,6 +23,7 @@ from tests.domains.rentals import test_rentals as rentals
 from tests.support import conversations as c
 from tests.support.engine_harness import Harness
 from tests.templates.test_window import DAY, template_button
+from tests.workflows import test_rides as rides
 
 
 def quiet(reply: dict[str, Any], conv: Conv) -> dict[str, Any]:
@@ -120,3 +124,34 @@ def test_an_inquiry_its_answer_a_renewal_and_an_expiry_go_as_templates_when_quie
     expired = [b for b in h.to(rentals.OW, mark) if m.TEMPLATE in b]
     assert [name(quiet(b, h.conv(rentals.OW))) for b in expired] == [
         "rentals_renew", "rentals_listing_expired"]
+
+
+def test_a_closed_request_and_a_drivers_offer_go_as_templates_when_quiet() -> None:
+    h = Harness(options={"rides": RidesOptions(ride_timeout_s=300)})
+    rides._online(h, rides.D, "moto", *rides.KIGALI)
+    rides._search(h)
+    mark = len(h.sent)
+    h.pick(rides.P, f"driver:{rides.D}")
+    h.advance(301)  # the driver did not answer: the request is closed on their side
+    closed = [b for b in h.to(rides.D, mark) if m.TEMPLATE in b]
+    assert [name(quiet(b, h.conv(rides.D))) for b in closed] == [
+        "ride_request", "ride_request_closed"]
+
+    h = Harness(options={"broker": BrokerOptions(request_timeout_s=60)})
+    rides._search(h, "cab")  # a passenger waits; a cab driver sees them and offers
+    rides._online(h, rides.D, "cab", *rides.KIGALI)
+    mark = len(h.sent)
+    h.pick(rides.D, f"passenger:{rides.P}")
+    (offer,) = h.to(rides.P, mark)
+    assert name(quiet(offer, h.conv(rides.P))) == "ride_offer"
+
+    broker._vendors(h)
+    h.say(broker.U, "hi")
+    h.pick(broker.U, "menu:broker")
+    h.say(broker.U, "plumber in Kicukiro")
+    mark = len(h.sent)
+    h.pick(broker.U, f"vendor:{broker.V2}")
+    h.advance(61)  # the vendor did not answer
+    told = [b for b in h.to(broker.V2, mark) if m.TEMPLATE in b]
+    assert [name(quiet(b, h.conv(broker.V2))) for b in told] == [
+        "broker_vendor_request", "broker_request_closed"]
