@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import orjson
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from tests.support.system import System
@@ -99,3 +99,25 @@ async def test_a_replication_factor_the_cluster_cannot_hold_is_refused(system: S
     assert result.stderr.count("\n") == 1, result.stderr
     assert "needs 3 brokers" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_a_keyed_topic_partitioned_unlike_inbound_is_reported(system: System) -> None:
+    # Topics made by hand under a prefix of their own (inside the system's, so that its
+    # teardown deletes them): wa.outbound with one partition more than wa.inbound.
+    prefix = f"{system.prefix}cp."
+    inbound, outbound = f"{prefix}wa.inbound", f"{prefix}wa.outbound"
+    admin = AIOKafkaAdminClient(bootstrap_servers=system.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(inbound, system.partitions, 1),
+                                   NewTopic(outbound, system.partitions + 1, 1)])
+    finally:
+        await admin.close()
+    system.env_overrides["WASTREAM_TOPIC_PREFIX"] = prefix
+    checked = await asyncio.to_thread(system.cli, "topics", "--check", "--json", check=False)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    copart = [d for d in orjson.loads(checked.stdout)["drift"] if d["what"] == "co-partitioning"]
+    assert copart == [{"topic": outbound, "what": "co-partitioning",
+                       "have": f"{system.partitions + 1} partitions",
+                       "want": f"{system.partitions} (as wa.inbound)", "action": "report",
+                       "why": "keyed by wa_id: must match wa.inbound"}]

@@ -1,6 +1,7 @@
 """``wastream dev up --brokers 3``: a three-node KRaft cluster on its own home and ports
-(the shared stack stays untouched). Topics get RF 3 and min.insync.replicas 2; status,
-env and down see every node; a node killed with kill -9 is reported down and rejoins."""
+(the shared stack stays untouched). Topics get RF 3 and min.insync.replicas 2, and RF 1
+only with --allow-low-replication; status, env and down see every node; a node killed
+with kill -9 is reported down and rejoins."""
 
 from __future__ import annotations
 
@@ -105,6 +106,16 @@ def test_dev_up_three_brokers_status_env_kill9_rejoin_down(tmp_path: Path) -> No
         assert made.returncode == 0, made.stdout + made.stderr
         for topic in ("c.wa.inbound", "c.wa.state", "c.wa.retry.1m"):
             assert asyncio.run(_replication(bootstrap, topic)) == ({3}, "2"), topic
+
+        # RF 1 on these three brokers: refused in one line, unless told to accept it
+        low_env = dict(topic_env, WASTREAM_TOPIC_PREFIX="l.", WASTREAM_REPLICATION_FACTOR="1")
+        refused = _cli(low_env, "topics")
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert "--allow-low-replication" in refused.stderr
+        allowed = _cli(low_env, "topics", "--allow-low-replication")
+        assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+        assert asyncio.run(_replication(bootstrap, "l.wa.inbound")) == ({1}, "1")
 
         # kill -9 the second node: status names it down, `up` restarts it and it rejoins
         pid = int((home / "kafka-2" / "kafka.pid").read_text())

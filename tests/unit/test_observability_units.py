@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import socket
 from collections.abc import Iterator
 
 import orjson
@@ -16,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from projections.metrics import ProjectorLag
 from wastream.config import ConfigError, Settings
 from wastream.observability import logs
-from wastream.observability.health import HealthEndpoint
+from wastream.observability.health import HealthEndpoint, start_from
 
 
 @pytest.fixture
@@ -118,6 +119,28 @@ async def test_health_endpoint_answers_ready_only_when_every_check_passes() -> N
     endpoint.checks = {"db": broken}
     async with TestClient(TestServer(endpoint.app())) as client, client.get("/readyz") as r:
         assert (r.status, (await r.json())["db"]) == (503, False)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(("env", "bound"), [({}, "127.0.0.1"),
+                                            ({"WASTREAM_HEALTH_HOST": "127.0.0.2"}, "127.0.0.2")])
+async def test_the_endpoint_binds_loopback_unless_configured(env: dict[str, str],
+                                                             bound: str) -> None:
+    assert not await start_from(Settings.from_env(env), HealthEndpoint("svc"))  # port unset
+    port = _free_port()
+    endpoint = HealthEndpoint("svc")
+    assert await start_from(Settings.from_env({**env, "WASTREAM_HEALTH_PORT": str(port)}),
+                            endpoint)
+    try:
+        assert endpoint._runner is not None
+        assert endpoint._runner.addresses == [(bound, port)]
+    finally:
+        await endpoint.stop()
 
 
 class _P:
