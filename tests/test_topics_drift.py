@@ -121,3 +121,24 @@ async def test_a_keyed_topic_partitioned_unlike_inbound_is_reported(system: Syst
                        "have": f"{system.partitions + 1} partitions",
                        "want": f"{system.partitions} (as wa.inbound)", "action": "report",
                        "why": "keyed by wa_id: must match wa.inbound"}]
+
+
+async def test_check_changes_nothing_and_reports_missing_topics(system: System) -> None:
+    # A prefix with no topic at all, inside the system's (its teardown deletes whatever
+    # a failing run creates): --check must create none of them, and say so.
+    prefix = f"{system.prefix}chk."
+    system.env_overrides["WASTREAM_TOPIC_PREFIX"] = prefix
+    plan = orjson.loads((await asyncio.to_thread(system.cli, "topics", "--list", "--json")).stdout)
+    checked = await asyncio.to_thread(system.cli, "topics", "--check", "--json", check=False)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    report = orjson.loads(checked.stdout)
+    assert report["created"] == []
+    assert sorted(report["missing"]) == sorted(t["topic"] for t in plan)
+    admin = AIOKafkaAdminClient(bootstrap_servers=system.bootstrap)
+    await admin.start()
+    try:
+        assert [t for t in await admin.list_topics() if t.startswith(prefix)] == []
+    finally:
+        await admin.close()
+    text = await asyncio.to_thread(system.cli, "topics", "--check", check=False)
+    assert f"missing {prefix}wa.inbound" in text.stdout.splitlines()

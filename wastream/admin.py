@@ -57,9 +57,11 @@ class TopicReport:
     created: list[str] = field(default_factory=list)
     drift: list[Drift] = field(default_factory=list)
     brokers: int = 0
+    #: topics of the plan absent from the cluster and left so (a check, ``fix=False``)
+    missing: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"created": self.created, "brokers": self.brokers,
+        return {"created": self.created, "missing": self.missing, "brokers": self.brokers,
                 "drift": [asdict(d) for d in self.drift]}
 
 
@@ -121,9 +123,10 @@ async def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str
 async def apply_plan(settings: Settings, *, timeout_s: float = 30.0, fix: bool = True,
                      allow_low_rf: bool = False) -> TopicReport:
     """Create the missing topics, then compare every topic with its spec (partitions,
-    co-partitioning, replication, retention, min ISR) and, with ``fix``, alter what can
-    be altered safely. Raises :class:`TopicPlanError` for a replication factor the
-    cluster should not take."""
+    co-partitioning, replication, retention, min ISR) and alter what can be altered
+    safely. Without ``fix`` it is a check that changes nothing: missing topics are
+    reported (``missing``), not created, and drift is reported, not fixed. Raises
+    :class:`TopicPlanError` for a replication factor the cluster should not take."""
     specs = topic_specs(settings)
     admin = AIOKafkaAdminClient(**client_args(settings.kafka),
                                 request_timeout_ms=int(timeout_s * 1000))
@@ -133,6 +136,12 @@ async def apply_plan(settings: Settings, *, timeout_s: float = 30.0, fix: bool =
         check_replication(settings.replication_factor, report.brokers, allow_low_rf)
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
+        present = [s for s in specs if s.name in existing]
+        if not fix:
+            report.missing = [s.name for s in missing]
+            if present:
+                report.drift = await _drift(admin, present, fix=False)
+            return report
         if missing:
             # Another instance may create them between our list and create.
             with contextlib.suppress(TopicAlreadyExistsError):
@@ -146,9 +155,8 @@ async def apply_plan(settings: Settings, *, timeout_s: float = 30.0, fix: bool =
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"topics not visible after {timeout_s}s")
             await asyncio.sleep(0.1)
-        present = [s for s in specs if s.name in existing]
         if present:
-            report.drift = await _drift(admin, present, fix=fix)
+            report.drift = await _drift(admin, present, fix=True)
         return report
     finally:
         await admin.close()

@@ -119,14 +119,17 @@ def _topics(args: argparse.Namespace) -> int:
     else:
         for name in report.created:
             print(f"created {name}")
+        for name in report.missing:
+            print(f"missing {name}")
         if report.drift:
             print(table(["TOPIC", "SETTING", "HAVE", "WANT", "ACTION", "WHY"],
                         [[d.topic, d.what, d.have, d.want, d.action, d.why]
                          for d in report.drift]))
-        print(f"{len(specs)} topics present ({len(report.created)} created, "
+        print(f"{len(specs) - len(report.missing)} of {len(specs)} topics present "
+              f"({len(report.created)} created, {len(report.missing)} missing, "
               f"{len(report.drift)} drifted, {len(unresolved)} not fixed) on "
               f"{report.brokers} broker(s)")
-    return 1 if unresolved else 0
+    return 1 if unresolved or report.missing else 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -281,7 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     topics.add_argument("--list", action="store_true", help="print the plan and create nothing")
     topics.add_argument("--check", action="store_true",
-                        help="create missing topics and report drift, but fix nothing")
+                        help="change nothing: report missing topics and drift (exit 1 "
+                        "if there are any)")
     topics.add_argument("--allow-low-replication", action="store_true",
                         help="accept a replication factor below 3 on a cluster of 3 or more "
                         "brokers")

@@ -51,6 +51,12 @@ def test_version() -> None:
     assert out.getvalue().strip() == "wastream 0.1.0"
 
 
+def test_python_m_wastream_is_the_cli() -> None:
+    done = subprocess.run([sys.executable, "-m", "wastream", "--version"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "wastream 0.1.0"), done.stderr
+
+
 def test_no_passwd_entry_and_no_user_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     import pwd
 
