@@ -123,12 +123,20 @@ def viewer_pass(url: str) -> dict[str, Any]:
         return seen
 
 
+def arrive(drv: Any, in_url: str, timeout_s: float = 20) -> None:
+    """Wait for the page a click leads to: the click returns before it has loaded (the
+    search once read the previous page's DOM and found no link)."""
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    WebDriverWait(drv, timeout_s).until(lambda d: in_url in d.current_url and d.execute_script(
+        "return document.readyState") == "complete")
+
+
 OVERVIEW_SETTLED = ("graph closed", "projector: events 0", "dead letters, last 60 min total 1")
 
 
 def operator_pass(url: str, dlq_id: str) -> dict[str, Any]:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.wait import WebDriverWait
 
     out: dict[str, Any] = {}
     with chromium() as drv:
@@ -152,16 +160,18 @@ def operator_pass(url: str, dlq_id: str) -> dict[str, Any]:
         drv.get(f"{url}/conversations")
         drv.find_element(By.ID, "number").send_keys(WA_ID)
         drv.find_element(By.ID, "find").click()
+        arrive(drv, "number=")
         links = drv.find_elements(By.CSS_SELECTOR, "a.conv")
         out["search"] = [a.text for a in links]
         screenshot(drv, "2-conversations")
         links[0].click()
+        arrive(drv, "/conversations/")
         out["timeline"] = kinds(drv)
         screenshot(drv, "3-timeline-before-redrive")
         form = drv.find_element(By.CSS_SELECTOR, "#timeline form.redrive")
         form.find_element(By.NAME, "reason").send_keys("fault fixed, try again")
         form.find_element(By.TAG_NAME, "button").click()
-        WebDriverWait(drv, 60).until(lambda d: "done=" in d.current_url)
+        arrive(drv, "done=", 60)
         out["flash"] = drv.find_element(By.ID, "flash").text
         deadline = time.monotonic() + 60
         text = ""
@@ -175,7 +185,7 @@ def operator_pass(url: str, dlq_id: str) -> dict[str, Any]:
         reset = drv.find_element(By.ID, "reset")
         reset.find_element(By.NAME, "reason").send_keys("user asked to start over")
         reset.find_element(By.TAG_NAME, "button").click()
-        WebDriverWait(drv, 30).until(lambda d: "done=reset" in d.current_url)
+        arrive(drv, "done=reset", 30)
         out["reset_flash"] = drv.find_element(By.ID, "flash").text
         time.sleep(3)
         drv.refresh()
