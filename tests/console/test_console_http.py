@@ -71,6 +71,14 @@ async def test_every_post_needs_the_csrf_token(system: System) -> None:
             async with s.post(url + path, data={**data, "csrf": csrf + "x"},
                               allow_redirects=False) as r:
                 assert r.status == 403, path
+        # Every action says why (the audit's "why"): with the token but no reason, 400.
+        for path, data in [("/dead-letters/some-id/redrive", {"reason": " "}),
+                           ("/dead-letters/some-id/discard", {}),
+                           ("/dead-letters/bulk", {"action": "redrive"}),
+                           ("/conversations/x/reset", {})]:
+            async with s.post(url + path, data={**data, "csrf": csrf},
+                              allow_redirects=False) as r:
+                assert r.status == 400, path
         # Still logged in (the CSRF-less logout did nothing); with the token it works.
         async with s.get(f"{url}/audit", allow_redirects=False) as r:
             assert r.status == 200
