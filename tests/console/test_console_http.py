@@ -17,6 +17,7 @@ from streams.failure.records import Origin, error_headers
 from tests.support import kafka as tk
 from tests.support.console import add_operator, client, http_login, page_csrf
 from tests.support.failure import event
+from tests.support.s3 import ACCESS_KEY, REGION, SECRET, s3_server
 from tests.support.system import System
 from wastream.config import Settings
 from wastream.console.app import create_app
@@ -24,8 +25,10 @@ from wastream.console.reads import Hasher
 
 
 @asynccontextmanager
-async def console(system: System, **kw: bool) -> AsyncIterator[str]:
-    app = create_app(Settings.from_env(system.env), health_interval_s=60, **kw)
+async def console(system: System, env: dict[str, str] | None = None,
+                  **kw: bool) -> AsyncIterator[str]:
+    app = create_app(Settings.from_env({**system.env, **(env or {})}), health_interval_s=60,
+                     **kw)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
@@ -157,3 +160,35 @@ async def test_the_console_hash_is_the_analytics_views_user_hash(system: System)
         await conn.close()
     assert hasher("250788000777") == in_view
     assert hasher("250788000778") != in_view
+
+
+async def test_media_links_open_the_configured_store(system: System) -> None:
+    """With WASTREAM_MEDIA_STORE=s3 a timeline's media link opens the bucket's object
+    (operators only), not a file of the local directory the worker never wrote."""
+    await asyncio.to_thread(add_operator, system, "alice", "operator-pass-1", "operator")
+    await asyncio.to_thread(add_operator, system, "bob", "viewer-pass-1", "viewer")
+    with s3_server() as s3:
+        bucket = s3.bucket()
+        store = s3.store(bucket)
+        try:
+            key = await store.put(b"a photo of the shop", "image/jpeg")
+        finally:
+            await store.close()
+        env = {"WASTREAM_MEDIA_STORE": "s3", "WASTREAM_MEDIA_S3_BUCKET": bucket,
+               "WASTREAM_MEDIA_S3_ENDPOINT_URL": s3.endpoint_url,
+               "WASTREAM_MEDIA_S3_REGION": REGION,
+               "WASTREAM_MEDIA_S3_ACCESS_KEY_ID": ACCESS_KEY,
+               "WASTREAM_MEDIA_S3_SECRET_ACCESS_KEY": SECRET}
+        async with console(system, env) as url:
+            async with client() as s:
+                assert await http_login(s, url, "alice", "operator-pass-1") == 303
+                async with s.get(f"{url}/media/{key}") as r:
+                    assert r.status == 200
+                    assert r.content_type == "image/jpeg"
+                    assert await r.read() == b"a photo of the shop"
+                async with s.get(f"{url}/media/{'0' * 64}") as r:
+                    assert r.status == 404
+            async with client() as s:
+                assert await http_login(s, url, "bob", "viewer-pass-1") == 303
+                async with s.get(f"{url}/media/{key}") as r:
+                    assert r.status == 403

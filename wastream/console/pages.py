@@ -218,14 +218,16 @@ async def audit_page(request: web.Request) -> web.Response:
 async def media(request: web.Request) -> web.Response:
     """A stored media object (operators only: media is the user's own content)."""
     require_operator(request)
-    from streams.media.store import LocalStore, StoreError
+    from streams.media.store import StoreError, from_settings
 
-    store = LocalStore.from_settings(console(request).settings)
+    store = from_settings(console(request).settings)  # the directory or the bucket
     try:
         key = request.match_info["key"]
         data, mime = await store.get(key), await store.mime_type(key)
     except StoreError as exc:
         raise web.HTTPNotFound() from exc
+    finally:
+        await store.close()
     if data is None:
         raise web.HTTPNotFound()
     return web.Response(body=data, content_type=mime or "application/octet-stream",
