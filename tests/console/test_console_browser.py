@@ -12,6 +12,7 @@ decision with the operator's name) and resets the conversation (an event on
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -194,7 +195,14 @@ def operator_pass(url: str, dlq_id: str) -> dict[str, Any]:
         drv.get(f"{url}/dead-letters")
         screenshot(drv, "6-dead-letters")
         drv.get(f"{url}/analytics")
+        # The views are read every 5 minutes: the reading on screen is the console's first,
+        # from before the conversation. "read now" reads them again, as an operator would.
+        drv.find_element(By.LINK_TEXT, "read now").click()
+        arrive(drv, "refresh=1", 60)
         out["analytics_charts"] = len(drv.find_elements(By.CSS_SELECTOR, "svg.chart"))
+        out["analytics_text"] = drv.find_element(By.TAG_NAME, "main").text
+        out["delivery"] = drv.find_element(By.ID, "delivery").get_attribute("innerHTML")
+        out["latency_rows"] = len(drv.find_elements(By.CSS_SELECTOR, "#latency tr"))
         screenshot(drv, "7-funnels-and-delivery")
         drv.get(f"{url}/audit")
         out["audit"] = drv.find_element(By.ID, "audit").text
@@ -268,6 +276,15 @@ async def test_console_in_a_browser(system: System) -> None:
     assert "by alice (fault fixed, try again)" in seen["dead_text"]
     assert seen["reset_flash"] == "reset"
     assert seen["analytics_charts"] >= 2
+    # The funnels page shows this conversation: a workflow's funnel, one active user,
+    # the replies in the delivery funnel (one read, one failed), their latency.
+    analytics = seen["analytics_text"]
+    assert "Funnel: " in analytics, analytics
+    assert "users per day total 1," in analytics, analytics
+    for stage, n in (("read", 1), ("failed", 1)):
+        assert re.search(f">{stage}</text><rect [^>]*>(</rect>)?<text [^>]*>{n}</text>",
+                         seen["delivery"]), seen["delivery"]
+    assert seen["latency_rows"] >= 2
     assert "dlq_redrive" in seen["audit"]
     assert "reset_to_menu" in seen["audit"]
     assert "alice" in seen["audit"]
