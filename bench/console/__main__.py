@@ -144,6 +144,8 @@ def pages(users: int, refs: dict[str, str]) -> list[tuple[str, str]]:
             ("conversations by number", f"/conversations?number={wa(u)}"),
             ("conversations by flow", "/conversations?flow=jobs_find"),
             ("conversations by flow+step", "/conversations?flow=jobs_find&step=place"),
+            ("conversations by step", "/conversations?step=place"),
+            ("conversations by step, none", "/conversations?step=no_such_step"),  # worst
             ("conversations errored 1h", "/conversations?errored=1"),
             ("timeline (1 conversation)", f"/conversations/{refs[wa(u)]}"),
             ("dead letters", "/dead-letters"),

@@ -20,6 +20,7 @@ from tests.support.failure import event
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET, s3_server
 from tests.support.system import System
 from wastream.config import Settings
+from wastream.console import reads
 from wastream.console.app import create_app
 from wastream.console.reads import Hasher
 
@@ -192,3 +193,25 @@ async def test_media_links_open_the_configured_store(system: System) -> None:
                 assert await http_login(s, url, "bob", "viewer-pass-1") == 303
                 async with s.get(f"{url}/media/{key}") as r:
                     assert r.status == 403
+
+
+async def test_conversations_by_flow_and_step(system: System) -> None:
+    """The search form's flow and step, each alone or both: a step typed without a flow
+    selects that step in every flow (it was ignored: every conversation came back)."""
+    conn = await system.db()
+    try:
+        await conn.executemany(
+            "INSERT INTO chat_state (wa_id, seq, flow, step, event_id, at) "
+            "VALUES ($1, 1, $2, $3, 'e', now())",
+            [("250788000001", "menu", "main"), ("250788000002", "jobs_find", "place"),
+             ("250788000003", "rentals_find", "place"), ("250788000004", "jobs_find", "title")])
+
+        async def found(**kw: str) -> list[str]:
+            return sorted(r["wa_id"] for r in await reads.conversations(conn, **kw))
+
+        assert await found(flow="jobs_find") == ["250788000002", "250788000004"]
+        assert await found(flow="jobs_find", step="place") == ["250788000002"]
+        assert await found(step="place") == ["250788000002", "250788000003"]
+        assert len(await found()) == 4
+    finally:
+        await conn.close()
