@@ -5,6 +5,8 @@ of a filtered set of dead letters attributed to the operator on ``wa.dlq.ops``."
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,7 +20,7 @@ from tests.support import kafka as tk
 from tests.support.console import add_operator, client, http_login, page_csrf
 from tests.support.failure import event
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET, s3_server
-from tests.support.system import System
+from tests.support.system import REPO, System
 from wastream.config import Settings
 from wastream.console import reads
 from wastream.console.app import create_app
@@ -215,3 +217,17 @@ async def test_conversations_by_flow_and_step(system: System) -> None:
         assert len(await found()) == 4
     finally:
         await conn.close()
+
+
+def test_console_commands_ask_for_migrate_on_a_schema_without_tables(system: System) -> None:
+    """``wastream console`` and ``add-operator`` on a schema never migrated: exit 2 and
+    what to run, no traceback (the first thing a new operator types)."""
+    env = {**system.env, "WASTREAM_DB_SCHEMA": f"{system.schema}_never_migrated"}
+    for args, stdin in ((["console", "--port", "0"], ""),
+                        (["console", "add-operator", "carol"], "carol-pass-1\n")):
+        result = subprocess.run([sys.executable, "-m", "wastream.cli", *args], input=stdin,
+                                env=env, capture_output=True, text=True, timeout=60,
+                                cwd=REPO, check=False)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "run `wastream migrate` first" in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr, (args, result.stderr)

@@ -19,9 +19,7 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO)
     settings = Settings.from_env()
     if not asyncio.run(_migrated(settings)):
-        print(f"wastream console: schema {settings.db_schema} has no console tables; run "
-              "`wastream migrate` first", file=sys.stderr)
-        return 2
+        return _not_migrated(settings.db_schema)
     app = create_app(settings, ingress_metrics_url=args.ingress_metrics_url or None,
                      worker_metrics_url=args.worker_metrics_url or None,
                      secure_cookies=args.secure_cookies)
@@ -30,24 +28,39 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _not_migrated(schema: str) -> int:
+    print(f"wastream console: schema {schema} has no console tables; run "
+          "`wastream migrate` first", file=sys.stderr)
+    return 2
+
+
+async def _has_tables(conn: Any) -> bool:
+    return bool(await conn.fetchval("SELECT to_regclass('console_operators') IS NOT NULL"))
+
+
 async def _migrated(settings: Any) -> bool:
     from projections.migrations import connect
 
     conn = await connect(settings)
     try:
-        return bool(await conn.fetchval("SELECT to_regclass('console_operators') IS NOT NULL"))
+        return await _has_tables(conn)
     finally:
         await conn.close()
 
 
-async def _add(name: str, password: str, role: str) -> None:
+async def _add(name: str, password: str, role: str) -> str | None:
+    """Save the operator; the schema's name when it has no console tables yet."""
     from projections.migrations import connect
     from wastream.config import Settings
     from wastream.console.auth import add_operator
 
-    conn = await connect(Settings.from_env())
+    settings = Settings.from_env()
+    conn = await connect(settings)
     try:
+        if not await _has_tables(conn):
+            return settings.db_schema
         await add_operator(conn, name, password, role)
+        return None
     finally:
         await conn.close()
 
@@ -62,10 +75,12 @@ def _add_operator(args: argparse.Namespace) -> int:
     else:
         password = sys.stdin.readline().rstrip("\n")
     try:
-        asyncio.run(_add(args.name, password, args.role))
+        unmigrated = asyncio.run(_add(args.name, password, args.role))
     except ValueError as exc:
         print(f"wastream console add-operator: {exc}", file=sys.stderr)
         return 2
+    if unmigrated is not None:
+        return _not_migrated(unmigrated)
     print(f"operator {args.name} ({args.role}) saved")
     return 0
 
