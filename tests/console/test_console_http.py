@@ -150,6 +150,35 @@ async def test_bulk_discard_of_a_filtered_set(system: System) -> None:
     assert [r["message_id"] for r in open_] == [ids["b"]]
 
 
+async def test_bulk_redrive_of_a_filtered_set(system: System) -> None:
+    """Each letter of the filter re-published to where it was read, once, the decisions
+    on ``wa.dlq.ops`` naming the operator and why; the letter outside it stays open."""
+    await asyncio.to_thread(add_operator, system, "alice", "operator-pass-1", "operator")
+    ids = await seed_letters(system)
+    system.start_projector()
+    await system.wait_rows("SELECT 1 FROM wa_dead_letter_queue", 3, 60)
+    async with console(system) as url, client() as s:
+        assert await http_login(s, url, "alice", "operator-pass-1") == 303
+        csrf = await page_csrf(s, f"{url}/dead-letters?error_class=Transient")
+        async with s.post(f"{url}/dead-letters/bulk",
+                          data={"csrf": csrf, "action": "redrive", "reason": "graph is back",
+                                "error_class": "Transient"}, allow_redirects=False) as r:
+            assert r.status == 303
+            assert r.headers["Location"] == "/dead-letters?done=bulk-redriven:2"
+    ops = await system.read("wa.dlq.ops", min_count=4, timeout_s=20, settle_s=1)
+    decisions = sorted((d.dlq_id, d.action, d.by, d.reason)
+                       for d in (DlqDecision.from_bytes(r.value or b"") for r in ops))
+    assert decisions == sorted([(ids["a"], "redrive", "alice", "graph is back"),
+                                (ids["a"], "redriven", "alice", ""),
+                                (ids["c"], "redrive", "alice", "graph is back"),
+                                (ids["c"], "redriven", "alice", "")])
+    again = await system.read("wa.inbound", min_count=2, timeout_s=20, settle_s=1)
+    assert sorted(r.key for r in again) == [b"a", b"c"]
+    rows = await system.wait_rows(
+        "SELECT message_id FROM wa_dead_letter_queue WHERE status = 'redrive'", 2, 30)
+    assert sorted(r["message_id"] for r in rows) == sorted([ids["a"], ids["c"]])
+
+
 async def test_the_console_hash_is_the_analytics_views_user_hash(system: System) -> None:
     conn = await system.db()
     try:
