@@ -1,15 +1,20 @@
 """The console's guards over HTTP, in this process against the real PostgreSQL and Kafka:
-CSRF on every POST, the login limit, cookie flags, the log-in gate, and a bulk discard
-of a filtered set of dead letters attributed to the operator on ``wa.dlq.ops``."""
+CSRF on every POST, a reason for every action, the login limit, cookie flags (Secure over
+TLS), the log-in gate, bulk discard and redrive of a filtered set of dead letters
+attributed to the operator on ``wa.dlq.ops``, media from the configured store, the
+search by flow and step, and the commands' answer on a schema not yet migrated."""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import aiohttp
 from aiohttp.test_utils import TestServer
 
 from schemas import headers as h
@@ -20,11 +25,12 @@ from tests.support import kafka as tk
 from tests.support.console import add_operator, client, http_login, page_csrf
 from tests.support.failure import event
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET, s3_server
-from tests.support.system import REPO, System
+from tests.support.system import REPO, System, free_port
 from wastream.config import Settings
 from wastream.console import reads
 from wastream.console.app import create_app
 from wastream.console.reads import Hasher
+from wastream.dev.secure import SecureFiles
 
 
 @asynccontextmanager
@@ -260,3 +266,31 @@ def test_console_commands_ask_for_migrate_on_a_schema_without_tables(system: Sys
         assert result.returncode == 2, (args, result.stderr)
         assert "run `wastream migrate` first" in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr, (args, result.stderr)
+
+
+async def test_served_over_tls_its_cookies_are_secure(system: System, tmp_path: Path) -> None:
+    """``wastream console --tls-cert --tls-key`` serves HTTPS, and a page served so sets
+    Secure cookies without being told (the issue: Secure when served over TLS)."""
+    tls = SecureFiles(tmp_path / "tls")
+    tls.make("127.0.0.1")  # a CA and a certificate for 127.0.0.1 signed by it (openssl)
+    port = free_port()
+    svc = system.start("console", "console", "--port", str(port), "--tls-cert",
+                       str(tls.tls_dir / "broker.pem"), "--tls-key",
+                       str(tls.tls_dir / "broker.key"))
+    trust = ssl.create_default_context(cafile=str(tls.ca))
+    url = f"https://127.0.0.1:{port}"
+    async with client() as s:
+        for _ in range(150):
+            assert svc.alive(), svc.tail()
+            try:
+                async with s.get(f"{url}/login", ssl=trust) as r:
+                    assert r.status == 200
+                    cookie = r.headers["Set-Cookie"]
+                    break
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.2)
+        else:
+            raise AssertionError(f"no HTTPS on {url}:\n{svc.tail()}")
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
