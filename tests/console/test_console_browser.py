@@ -158,6 +158,14 @@ def operator_pass(url: str, dlq_id: str) -> dict[str, Any]:
         out["charts"] = len(drv.find_elements(By.CSS_SELECTOR, "svg.chart"))
         out["overview_text"] = text
         screenshot(drv, "1-overview")
+        # The page refreshes itself (static/refresh.js, every 10 s): a newer reading
+        # appears with no reload.
+        as_of = drv.find_element(By.ID, "as-of").text
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and out.get("as_of_later", as_of) == as_of:
+            time.sleep(1)
+            out["as_of_later"] = settled(lambda: drv.find_element(By.ID, "as-of").text)
+        out["as_of"] = as_of
         drv.get(f"{url}/conversations")
         drv.find_element(By.ID, "number").send_keys(WA_ID)
         drv.find_element(By.ID, "find").click()
@@ -255,6 +263,7 @@ async def test_console_in_a_browser(system: System) -> None:
     assert seen["cookie"]["httpOnly"] is True
     assert seen["cookie"]["sameSite"] == "Strict"
     assert seen["charts"] == 3
+    assert seen["as_of_later"] != seen["as_of"], seen["as_of"]
     overview = seen["overview_text"]
     for line in ("worker on wa.inbound 0", "worker on wa.outbound 0", "projector: events 0",
                  "projector: dead_letters 0", "graph closed", "503s: 0"):
