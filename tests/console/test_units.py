@@ -171,7 +171,8 @@ def test_viewers_never_read_a_number_in_an_operators_reason_or_an_audit_target()
 
 def test_what_an_event_caused_carries_its_correlation_id() -> None:
     """Transitions and recovery records keep no correlation id of their own: the page
-    shows their cause's, so that every line of the timeline has one."""
+    shows their cause's, so that every line of the timeline has one (a domain event
+    without one too)."""
     from wastream.console.app import _templates
 
     ev = Item("inbound", T0, "corr-of-hi", {"type": "message.text", "offset": "0:1",
@@ -180,15 +181,17 @@ def test_what_an_event_caused_carries_its_correlation_id() -> None:
               parent="e1", seq=1)
     rec = Item("recovery", T0, "", {"recovery_id": "e1", "action": "reset_to_menu",
                                     "status": "completed", "details": {}}, parent="e1")
+    dom = Item("domain", T0, "", {"name": "job.posted", "data": {}}, parent="e1")
     orphan = Item("transition", T0 + timedelta(seconds=5), "",
                   {"before": "a/b", "after": "c/d", "seq": 2},
                   parent="not-on-page", seq=2)
-    items = timeline.order([orphan, rec, tr, ev])
-    assert [i.correlation_id for i in items] == ["corr-of-hi"] * 3 + [""]
+    items = timeline.order([orphan, rec, dom, tr, ev])
+    assert [i.correlation_id for i in items] == ["corr-of-hi"] * 4 + [""]
     html = _templates().get_template("conversation.html").render(
         op=auth.Operator("alice", "operator", "t"), path="/", ref="h", who="w", state=None,
         flash=None, items=items)
     rows = html.split('data-kind="')[1:]
-    assert [r.split('"')[0] for r in rows] == ["inbound", "transition", "recovery",
+    assert [r.split('"')[0] for r in rows] == ["inbound", "transition", "domain", "recovery",
                                               "transition"]
-    assert ["corr corr-of-hi" in r for r in rows] == [True, True, True, False]
+    assert ["corr corr-of-hi" in r for r in rows] == [True, True, True, True, False]
+    assert "★ job.posted" in rows[2]
