@@ -34,7 +34,7 @@ import orjson
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from projections.migrations import migrate, quote_ident
+from projections.migrations import connect, migrate, quote_ident
 from wastream.config import Settings
 from wastream.console.app import CONSOLE, create_app
 from wastream.console.auth import add_operator
@@ -144,6 +144,8 @@ def pages(users: int, refs: dict[str, str]) -> list[tuple[str, str]]:
             ("conversations by number", f"/conversations?number={wa(u)}"),
             ("conversations by flow", "/conversations?flow=jobs_find"),
             ("conversations by flow+step", "/conversations?flow=jobs_find&step=place"),
+            ("conversations by step", "/conversations?step=place"),
+            ("conversations by step, none", "/conversations?step=no_such_step"),  # worst
             ("conversations errored 1h", "/conversations?errored=1"),
             ("timeline (1 conversation)", f"/conversations/{refs[wa(u)]}"),
             ("dead letters", "/dead-letters"),
@@ -222,9 +224,13 @@ async def run(args: argparse.Namespace) -> int:
               + " (every 5 s and every 5 min)")
         return 0
     finally:
-        if not args.keep:
-            await conn.execute(f"DROP SCHEMA {quote_ident(schema)} CASCADE")
         await conn.close()
+        if not args.keep:  # as the owner: the services' role may not drop the schema
+            owner = await connect(settings, owner=True)
+            try:
+                await owner.execute(f"DROP SCHEMA {quote_ident(schema)} CASCADE")
+            finally:
+                await owner.close()
 
 
 def main() -> int:

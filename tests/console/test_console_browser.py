@@ -12,6 +12,7 @@ decision with the operator's name) and resets the conversation (an event on
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -123,12 +124,20 @@ def viewer_pass(url: str) -> dict[str, Any]:
         return seen
 
 
+def arrive(drv: Any, in_url: str, timeout_s: float = 20) -> None:
+    """Wait for the page a click leads to: the click returns before it has loaded (the
+    search once read the previous page's DOM and found no link)."""
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    WebDriverWait(drv, timeout_s).until(lambda d: in_url in d.current_url and d.execute_script(
+        "return document.readyState") == "complete")
+
+
 OVERVIEW_SETTLED = ("graph closed", "projector: events 0", "dead letters, last 60 min total 1")
 
 
 def operator_pass(url: str, dlq_id: str) -> dict[str, Any]:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.wait import WebDriverWait
 
     out: dict[str, Any] = {}
     with chromium() as drv:
@@ -149,19 +158,29 @@ def operator_pass(url: str, dlq_id: str) -> dict[str, Any]:
         out["charts"] = len(drv.find_elements(By.CSS_SELECTOR, "svg.chart"))
         out["overview_text"] = text
         screenshot(drv, "1-overview")
+        # The page refreshes itself (static/refresh.js, every 10 s): a newer reading
+        # appears with no reload.
+        as_of = drv.find_element(By.ID, "as-of").text
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and out.get("as_of_later", as_of) == as_of:
+            time.sleep(1)
+            out["as_of_later"] = settled(lambda: drv.find_element(By.ID, "as-of").text)
+        out["as_of"] = as_of
         drv.get(f"{url}/conversations")
         drv.find_element(By.ID, "number").send_keys(WA_ID)
         drv.find_element(By.ID, "find").click()
+        arrive(drv, "number=")
         links = drv.find_elements(By.CSS_SELECTOR, "a.conv")
         out["search"] = [a.text for a in links]
         screenshot(drv, "2-conversations")
         links[0].click()
+        arrive(drv, "/conversations/")
         out["timeline"] = kinds(drv)
         screenshot(drv, "3-timeline-before-redrive")
         form = drv.find_element(By.CSS_SELECTOR, "#timeline form.redrive")
         form.find_element(By.NAME, "reason").send_keys("fault fixed, try again")
         form.find_element(By.TAG_NAME, "button").click()
-        WebDriverWait(drv, 60).until(lambda d: "done=" in d.current_url)
+        arrive(drv, "done=", 60)
         out["flash"] = drv.find_element(By.ID, "flash").text
         deadline = time.monotonic() + 60
         text = ""
@@ -175,7 +194,7 @@ def operator_pass(url: str, dlq_id: str) -> dict[str, Any]:
         reset = drv.find_element(By.ID, "reset")
         reset.find_element(By.NAME, "reason").send_keys("user asked to start over")
         reset.find_element(By.TAG_NAME, "button").click()
-        WebDriverWait(drv, 30).until(lambda d: "done=reset" in d.current_url)
+        arrive(drv, "done=reset", 30)
         out["reset_flash"] = drv.find_element(By.ID, "flash").text
         time.sleep(3)
         drv.refresh()
@@ -184,7 +203,14 @@ def operator_pass(url: str, dlq_id: str) -> dict[str, Any]:
         drv.get(f"{url}/dead-letters")
         screenshot(drv, "6-dead-letters")
         drv.get(f"{url}/analytics")
+        # The views are read every 5 minutes: the reading on screen is the console's first,
+        # from before the conversation. "read now" reads them again, as an operator would.
+        drv.find_element(By.LINK_TEXT, "read now").click()
+        arrive(drv, "refresh=1", 60)
         out["analytics_charts"] = len(drv.find_elements(By.CSS_SELECTOR, "svg.chart"))
+        out["analytics_text"] = drv.find_element(By.TAG_NAME, "main").text
+        out["delivery"] = drv.find_element(By.ID, "delivery").get_attribute("innerHTML")
+        out["latency_rows"] = len(drv.find_elements(By.CSS_SELECTOR, "#latency tr"))
         screenshot(drv, "7-funnels-and-delivery")
         drv.get(f"{url}/audit")
         out["audit"] = drv.find_element(By.ID, "audit").text
@@ -237,6 +263,7 @@ async def test_console_in_a_browser(system: System) -> None:
     assert seen["cookie"]["httpOnly"] is True
     assert seen["cookie"]["sameSite"] == "Strict"
     assert seen["charts"] == 3
+    assert seen["as_of_later"] != seen["as_of"], seen["as_of"]
     overview = seen["overview_text"]
     for line in ("worker on wa.inbound 0", "worker on wa.outbound 0", "projector: events 0",
                  "projector: dead_letters 0", "graph closed", "503s: 0"):
@@ -258,6 +285,15 @@ async def test_console_in_a_browser(system: System) -> None:
     assert "by alice (fault fixed, try again)" in seen["dead_text"]
     assert seen["reset_flash"] == "reset"
     assert seen["analytics_charts"] >= 2
+    # The funnels page shows this conversation: a workflow's funnel, one active user,
+    # the replies in the delivery funnel (one read, one failed), their latency.
+    analytics = seen["analytics_text"]
+    assert "Funnel: " in analytics, analytics
+    assert "users per day total 1," in analytics, analytics
+    for stage, n in (("read", 1), ("failed", 1)):
+        assert re.search(f">{stage}</text><rect [^>]*>(</rect>)?<text [^>]*>{n}</text>",
+                         seen["delivery"]), seen["delivery"]
+    assert seen["latency_rows"] >= 2
     assert "dlq_redrive" in seen["audit"]
     assert "reset_to_menu" in seen["audit"]
     assert "alice" in seen["audit"]

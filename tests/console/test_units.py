@@ -136,3 +136,62 @@ def test_the_timeline_template_draws_locations_and_links_media_for_operators() -
         assert "-1.94410, 30.06190" in html
         assert (f'href="/media/{"ab" * 32}"' in html) is link
         assert ('id="reset"' in html) is link  # the reset form is an operator's
+
+
+def test_viewers_never_read_a_number_in_an_operators_reason_or_an_audit_target() -> None:
+    """Operators type reasons ("250788123456 asked to stop"), and a bulk action's target
+    is its filters (a wa_id among them): each page that shows one masks it for a viewer."""
+    from wastream.console.app import _templates
+
+    number = "250788123456"
+    why = f"user {number} asked to stop"
+    letter = {"dlq_id": "t.wa.inbound:0:1", "error_class": "E", "error_kind": "permanent",
+              "error_message": "", "retries": 0, "status": "discard", "decided_by": "alice",
+              "reason": why, "decided_at": T0}
+    row = {"message_id": "t.wa.inbound:0:1", "ref": "h", "who": "w", "type": "message.text",
+           "error_class": "E", "error_kind": "permanent", "error_message": "",
+           "retry_count": 0, "status": "discard", "failed_at": T0, "decided_by": "alice",
+           "decision_reason": why}
+    audit = {"at": T0, "operator": "alice", "action": "dlq_bulk_discard",
+             "target": str({"wa_id": number, "status": "open"}), "reason": why, "result": {}}
+    env = _templates()
+    for op, shown in ((auth.Operator("alice", "operator", "t"), True),
+                      (auth.Operator("bob", "viewer", "t"), False)):
+        pages = {
+            "conversation": env.get_template("conversation.html").render(
+                op=op, path="/", ref="h", who="w", state=None, flash=None,
+                items=[Item("dead_letter", T0, "c1", letter)]),
+            "dead letters": env.get_template("dead_letters.html").render(
+                op=op, path="/", rows=[row], q={}, flash=None, bulk_max=200),
+            "audit": env.get_template("audit.html").render(op=op, path="/", rows=[audit]),
+        }
+        for name, html in pages.items():
+            assert (number in html) is shown, (name, op.role)
+
+
+def test_what_an_event_caused_carries_its_correlation_id() -> None:
+    """Transitions and recovery records keep no correlation id of their own: the page
+    shows their cause's, so that every line of the timeline has one (a domain event
+    without one too)."""
+    from wastream.console.app import _templates
+
+    ev = Item("inbound", T0, "corr-of-hi", {"type": "message.text", "offset": "0:1",
+                                            "shape": "text", "text": "hi"}, event_id="e1")
+    tr = Item("transition", T0, "", {"before": "∅/∅", "after": "menu/main", "seq": 1},
+              parent="e1", seq=1)
+    rec = Item("recovery", T0, "", {"recovery_id": "e1", "action": "reset_to_menu",
+                                    "status": "completed", "details": {}}, parent="e1")
+    dom = Item("domain", T0, "", {"name": "job.posted", "data": {}}, parent="e1")
+    orphan = Item("transition", T0 + timedelta(seconds=5), "",
+                  {"before": "a/b", "after": "c/d", "seq": 2},
+                  parent="not-on-page", seq=2)
+    items = timeline.order([orphan, rec, dom, tr, ev])
+    assert [i.correlation_id for i in items] == ["corr-of-hi"] * 4 + [""]
+    html = _templates().get_template("conversation.html").render(
+        op=auth.Operator("alice", "operator", "t"), path="/", ref="h", who="w", state=None,
+        flash=None, items=items)
+    rows = html.split('data-kind="')[1:]
+    assert [r.split('"')[0] for r in rows] == ["inbound", "transition", "domain", "recovery",
+                                              "transition"]
+    assert ["corr corr-of-hi" in r for r in rows] == [True, True, True, True, False]
+    assert "★ job.posted" in rows[2]

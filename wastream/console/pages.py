@@ -130,8 +130,8 @@ def _reason(form: Any) -> str:
 async def reset(request: web.Request) -> web.StreamResponse:
     op = require_operator(request)
     c = console(request)
-    wa_id = await _wa_id(request)
     reason = _reason(await request.post())
+    wa_id = await _wa_id(request)
     res = await c.actions.reset(wa_id, op.name, reason, f"console-{uuid.uuid4().hex[:12]}")
     async with c.pool.acquire() as conn:
         await audit.record(conn, op.name, "reset_to_menu", target=request.match_info["ref"],
@@ -159,7 +159,7 @@ async def dlq_action(request: web.Request) -> web.StreamResponse:
     c = console(request)
     action, dlq_id = request.match_info["action"], request.match_info["dlq_id"]
     form = await request.post()
-    reason = _reason(form) if action == "discard" else str(form.get("reason", "")).strip()
+    reason = _reason(form)  # every action is audited with why, a redrive too
     if action == "redrive":
         res = await c.actions.redrive(dlq_id, op.name, reason)
     elif action == "discard":
@@ -218,14 +218,16 @@ async def audit_page(request: web.Request) -> web.Response:
 async def media(request: web.Request) -> web.Response:
     """A stored media object (operators only: media is the user's own content)."""
     require_operator(request)
-    from streams.media.store import LocalStore, StoreError
+    from streams.media.store import StoreError, from_settings
 
-    store = LocalStore.from_settings(console(request).settings)
+    store = from_settings(console(request).settings)  # the directory or the bucket
     try:
         key = request.match_info["key"]
         data, mime = await store.get(key), await store.mime_type(key)
     except StoreError as exc:
         raise web.HTTPNotFound() from exc
+    finally:
+        await store.close()
     if data is None:
         raise web.HTTPNotFound()
     return web.Response(body=data, content_type=mime or "application/octet-stream",

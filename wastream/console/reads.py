@@ -90,8 +90,8 @@ CONV_COLUMNS = "c.wa_id, c.flow, c.step, c.language, c.at, c.seq"
 async def conversations(conn: asyncpg.Connection, *, wa_id: str | None = None,
                         flow: str | None = None, step: str | None = None,
                         errored: bool = False) -> list[asyncpg.Record]:
-    """Conversations by number, by flow (and step), errored in the last hour, or the most
-    recently active; newest first, at most LIST_LIMIT."""
+    """Conversations by number, by flow (and step), by step alone, errored in the last
+    hour, or the most recently active; newest first, at most LIST_LIMIT."""
     if wa_id:
         return list(await conn.fetch(f"SELECT {CONV_COLUMNS} FROM chat_state c WHERE c.wa_id = $1",
                                      wa_id))
@@ -111,6 +111,10 @@ async def conversations(conn: asyncpg.Connection, *, wa_id: str | None = None,
         return list(await conn.fetch(
             f"SELECT {CONV_COLUMNS} FROM chat_state c WHERE c.flow = $1 "
             f"AND c.at IS NOT NULL ORDER BY c.at DESC LIMIT {LIST_LIMIT}", flow))
+    if step:  # a step of any flow: the latest rows by chat_state_at_idx, filtered
+        return list(await conn.fetch(
+            f"SELECT {CONV_COLUMNS} FROM chat_state c WHERE c.step = $1 "
+            f"AND c.at IS NOT NULL ORDER BY c.at DESC LIMIT {LIST_LIMIT}", step))
     # `at IS NOT NULL ... DESC`: chat_state_at_idx read backwards, no sort of the table
     return list(await conn.fetch(f"SELECT {CONV_COLUMNS} FROM chat_state c "
                                  f"WHERE c.at IS NOT NULL ORDER BY c.at DESC "

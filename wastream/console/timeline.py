@@ -188,6 +188,8 @@ def order(items: list[Item]) -> list[Item]:
         # A dead letter keeps its own time: a redriven event may fail again much later.
         cause = by_event.get(i.parent or "") if i.kind in ANCHORED else None
         i.sort_at = (cause.at if cause is not None else i.at) or _EPOCH
+        if cause is not None and not i.correlation_id:
+            i.correlation_id = cause.correlation_id  # transitions, recoveries keep none
 
     def key(i: Item) -> tuple[datetime, int, int, datetime]:
         anchored = i.kind in ANCHORED and (i.parent or "") in by_event
