@@ -17,6 +17,7 @@ from projections.produce_listings import ProduceListingsProjection
 from projections.produce_matches import ProduceMatchesProjection
 from projections.recovery import RecoveryProjection
 from projections.rentals import RentalsProjection
+from projections.retries import RetriesProjection
 from projections.templates import MessageTemplatesProjection
 from projections.vendors import VendorsProjection
 from projections.webhook_logs import WebhookLogsProjection
@@ -33,7 +34,7 @@ def all_projections(settings: Settings) -> list[Projection]:
             RecoveryProjection(), DomainEventsProjection(), JobsProjection(),
             RentalsProjection(), VendorsProjection(), BrokerRequestsProjection(),
             ProduceListingsProjection(), ProduceMatchesProjection(), MediaProjection(),
-            MessageTemplatesProjection()]
+            MessageTemplatesProjection(), RetriesProjection(settings.failure.retry_delays)]
 
 
 def by_name(settings: Settings, names: list[str] | None = None) -> list[Projection]:

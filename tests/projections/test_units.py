@@ -9,7 +9,14 @@ from typing import Any
 import orjson
 import pytest
 
-from projections import agent_sessions, dead_letters, interactions, outbound, webhook_logs
+from projections import (
+    agent_sessions,
+    dead_letters,
+    interactions,
+    outbound,
+    retries,
+    webhook_logs,
+)
 from projections.base import Msg, ts
 from projections.registry import all_projections
 from projections.replay import Plan, Progress, ReplayError, parse_offsets, shadow_name
@@ -81,9 +88,11 @@ def test_agent_flows_and_retries_come_from_the_settings() -> None:
     got = built({"WASTREAM_AGENT_FLOWS": "a, b,", "WASTREAM_RETRY_DELAYS": "1s,2s,3s,4s"})
     assert got["agent_sessions"].flows == frozenset({"a", "b"})
     assert got["dead_letters"].max_retries == 4
+    assert got["retries"].topics == ("wa.retry.1s", "wa.retry.2s", "wa.retry.3s", "wa.retry.4s")
     default = built({})
     assert default["agent_sessions"].flows == frozenset({"general_broker", "farmer_market"})
     assert default["dead_letters"].max_retries == 3
+    assert default["retries"].topics == ("wa.retry.1m", "wa.retry.2m", "wa.retry.4m")
 
 
 def test_delivery_row_ranks_and_error_code() -> None:
@@ -158,3 +167,48 @@ def test_only_errors_about_the_data_are_set_aside() -> None:
     assert not about_the_data(asyncpg.exceptions.DiskFullError("full"))  # 53100: wait
     assert not about_the_data(asyncpg.exceptions.ReadOnlySQLTransactionError("failover"))
     assert not about_the_data(asyncpg.exceptions.UndefinedTableError("not migrated"))
+
+
+def test_retry_row_maps_the_routers_headers() -> None:
+    """One wa_retries row per tier record: the router's head token identifies it, the
+    original event's id and correlation id come from the record, the error is cut short
+    and its trace (which may quote the record) is not kept."""
+    ev = pd.inbound(3, "250780000003")
+    head = "p.wa.inbound:2:41@1@1767607260000"
+    hdrs = (*h.to_headers({h.ORIGINAL_TOPIC: "p.wa.inbound", h.ORIGINAL_PARTITION: 2,
+                           h.ORIGINAL_OFFSET: 41, h.ATTEMPT: 1, h.DUE_AT: 1767607260000,
+                           h.ERROR_CLASS: "streams.failure.errors.InjectedTransient",
+                           h.ERROR_KIND: "transient", h.ERROR_MESSAGE: "x" * 5000,
+                           h.ERROR_TRACE: "Traceback ... 250780000003", h.HEAD: head}),
+            (h.CORRELATION_ID, b"corr-3"))
+    msg = _msg(ev.to_bytes(), ev.wa_id.encode(), hdrs, topic="wa.retry.1m", offset=12)
+    row = dict(zip(retries.COLUMNS, retries.retry_row(msg, {"wa.retry.1m": 60}), strict=True))
+    assert row["retry_id"] == head
+    assert (row["wa_id"], row["event_id"], row["outbound_id"]) == (ev.wa_id, ev.event_id, None)
+    assert (row["original_topic"], row["original_partition"], row["original_offset"]) == (
+        "p.wa.inbound", 2, 41)
+    assert (row["tier"], row["delay_s"], row["attempt"]) == ("wa.retry.1m", 60, 1)
+    assert row["error_class"] == "streams.failure.errors.InjectedTransient"
+    assert row["error_kind"] == "transient"
+    assert row["error"] == "x" * retries.ERROR_CHARS
+    assert "250780000003" not in "".join(str(v) for v in row.values() if v != ev.wa_id)
+    assert row["correlation_id"] == "corr-3"
+    assert row["at"] == datetime(2026, 1, 5, 10, tzinfo=UTC)  # the tier record's timestamp
+    assert row["due_at"] == datetime(2026, 1, 5, 10, 1, tzinfo=UTC)
+    assert (row["kafka_partition"], row["kafka_offset"]) == (1, 12)
+
+
+def test_retry_row_of_a_reply_and_of_a_bare_record() -> None:
+    """A reply the sender retries names its own id and the event it answers; a record
+    without the router's headers still gets a row, identified by its place in the tier."""
+    reply = orjson.dumps({"outbound_id": "e9:1", "wa_id": "u9", "phone_number_id": "p",
+                          "body": {}, "in_reply_to": "e9", "correlation_id": "c9"})
+    row = dict(zip(retries.COLUMNS, retries.retry_row(
+        _msg(reply, b"u9", tuple(h.to_headers({h.ATTEMPT: 2})), topic="wa.retry.2m"),
+        {"wa.retry.2m": 120}), strict=True))
+    assert (row["wa_id"], row["event_id"], row["outbound_id"]) == ("u9", "e9", "e9:1")
+    assert (row["correlation_id"], row["attempt"], row["due_at"]) == ("c9", 2, None)
+    bare = dict(zip(retries.COLUMNS, retries.retry_row(
+        _msg(b"\x00\xff", b"u", (), topic="wa.retry.2m", offset=9), {}), strict=True))
+    assert (bare["retry_id"], bare["wa_id"], bare["event_id"]) == ("wa.retry.2m:1:9", "u", None)
+    assert (bare["attempt"], bare["delay_s"], bare["error"]) == (0, None, "")
