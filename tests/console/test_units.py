@@ -195,3 +195,47 @@ def test_what_an_event_caused_carries_its_correlation_id() -> None:
                                               "transition"]
     assert ["corr corr-of-hi" in r for r in rows] == [True, True, True, True, False]
     assert "★ job.posted" in rows[2]
+
+
+def test_a_retry_stands_between_its_event_and_the_events_reply_or_dead_letter() -> None:
+    """A retry of an inbound record follows its event (in attempt order, before what the
+    successful attempt caused), whatever its own later time; a retry of a redriven copy
+    (another offset) or of a reply keeps its own time. Its line shows time, attempt,
+    tier, error class and correlation id; a viewer reads no number in its error."""
+    from wastream.console.app import _templates
+
+    ev = Item("inbound", T0, "corr-1", {"type": "message.text", "offset": "0:1",
+                                        "shape": "text", "text": "hi"}, event_id="e1")
+    ev2 = Item("inbound", T0 + timedelta(seconds=5), "corr-2",
+               {"type": "message.text", "offset": "0:2", "shape": "text", "text": "yo"},
+               event_id="e2")
+
+    def retry(attempt: int, secs: int, offset: str | None, parent: str = "e1") -> Item:
+        return Item("retry", T0 + timedelta(seconds=secs), "corr-1",
+                    {"attempt": attempt, "tier": "wa.retry.1s", "delay_s": 1,
+                     "error_class": "streams.failure.errors.InjectedTransient",
+                     "error": "graph said no to +250780000001", "offset": offset},
+                    parent=parent, seq=attempt)
+    r1, r2 = retry(1, 60, "0:1"), retry(2, 120, "0:1")
+    tr = Item("transition", T0 + timedelta(seconds=121), "",
+              {"before": "∅/∅", "after": "menu/main", "seq": 1}, parent="e1", seq=1)
+    rep = Item("reply", T0 + timedelta(seconds=121), "corr-1",
+               {"outbound_id": "e1:1", "text": "hello", "options": [], "status": "sent",
+                "error_code": None, "flow": "menu", "statuses": []}, parent="e1")
+    dead = Item("dead_letter", T0 + timedelta(seconds=300), "corr-1", parent="e1")
+    again = retry(1, 400, "0:9")  # the redriven copy of e1, at another offset
+    reply_retry = retry(1, 200, None)
+    got = timeline.order([dead, again, reply_retry, rep, tr, r2, ev2, r1, ev])
+    assert got == [ev, r1, r2, tr, rep, ev2, reply_retry, dead, again]
+
+    for role, shown in [("operator", True), ("viewer", False)]:
+        html = _templates().get_template("conversation.html").render(
+            op=auth.Operator("alice", role, "t"), path="/", ref="h", who="w", state=None,
+            flash=None, items=[ev, r1])
+        rows = html.split('data-kind="')[1:]
+        assert [r.split('"')[0] for r in rows] == ["inbound", "retry"]
+        line = rows[1].split("</div></div>")[0]
+        for part in ("attempt 1", "wa.retry.1s", "InjectedTransient", "corr corr-1",
+                     "2026-01-01 00:01:00"):
+            assert part in line, (part, line)
+        assert ("250780000001" in line) is shown, role

@@ -1,9 +1,10 @@
-"""One conversation as a timeline: inbound events, replies with their delivery statuses,
-state transitions, domain events, dead letters, decisions and recoveries, in log order.
+"""One conversation as a timeline: inbound events, retries, replies with their delivery
+statuses, state transitions, domain events, dead letters, decisions and recoveries, in
+log order.
 
-Each table keeps the time it learnt of its fact; what an event caused (its replies, its
-transition, its domain events) is placed right after that event, whatever the clocks
-say, so the page reads in the order the worker handled them."""
+Each table keeps the time it learnt of its fact; what an event caused (its retries, its
+replies, its transition, its domain events) is placed right after that event, whatever
+the clocks say, so the page reads in the order the worker handled them."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ import orjson
 PER_KIND = 300  # the most recent items of each kind on one page
 
 # Sub-order of what one event caused, after the event itself.
-_RANK = {"inbound": 0, "transition": 1, "reply": 2, "domain": 3, "dead_letter": 4,
-         "recovery": 5}
+_RANK = {"inbound": 0, "retry": 1, "transition": 2, "reply": 3, "domain": 4, "dead_letter": 5,
+         "recovery": 6}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ANCHORED = frozenset({"transition", "reply", "domain", "recovery"})  # placed after their cause
 
@@ -35,6 +36,7 @@ class Item:
     event_id: str | None = None  # for inbound events: their own id
     sort_at: datetime = _EPOCH
     seq: int = 0
+    anchored: bool = False  # placed right after its cause (set by ``order``)
 
 
 def _json(v: Any) -> Any:
@@ -169,6 +171,19 @@ async def load(conn: asyncpg.Connection, wa_id: str) -> list[Item]:
                            "decided_at": r["decided_at"]},
                           parent=str(payload.get("event_id") or "") or None))
     for r in await conn.fetch(
+            "SELECT event_id, outbound_id, original_topic, original_partition, "
+            "original_offset, tier, delay_s, attempt, error_class, error, correlation_id, at, "
+            f"due_at FROM wa_retries WHERE wa_id = $1 ORDER BY at DESC LIMIT {PER_KIND}", wa_id):
+        # The offset ties a retry to the wa.inbound record it retries (not a redriven copy).
+        inbound = r["outbound_id"] is None and r["original_offset"] is not None
+        items.append(Item("retry", r["at"], r["correlation_id"],
+                          {"attempt": r["attempt"], "tier": r["tier"], "delay_s": r["delay_s"],
+                           "error_class": r["error_class"], "error": r["error"],
+                           "due_at": r["due_at"], "outbound_id": r["outbound_id"],
+                           "offset": (f"{r['original_partition']}:{r['original_offset']}"
+                                      if inbound else None)},
+                          parent=r["event_id"], seq=int(r["attempt"])))
+    for r in await conn.fetch(
             "SELECT recovery_id, recovery_action, status, details, updated_at FROM "
             f"wa_workflow_recovery WHERE conversation_id = $1 ORDER BY updated_at DESC "
             f"LIMIT {PER_KIND}", wa_id):
@@ -179,20 +194,31 @@ async def load(conn: asyncpg.Connection, wa_id: str) -> list[Item]:
     return order(items)
 
 
+def _cause(i: Item, by_event: dict[str, Item]) -> Item | None:
+    """The inbound event ``i`` is placed after, if any. A dead letter keeps its own time
+    (a redriven event may fail again much later); so does a retry of anything but the
+    event's own wa.inbound record (a redriven copy, a reply the sender retries)."""
+    if i.kind == "retry":
+        cause = by_event.get(i.parent or "")
+        offset = i.data.get("offset")
+        return cause if cause is not None and offset and cause.data.get("offset") == offset \
+            else None
+    return by_event.get(i.parent or "") if i.kind in ANCHORED else None
+
+
 def order(items: list[Item]) -> list[Item]:
-    """Inbound events by time; what handling an event produced (transitions, replies,
-    domain events, recovery records) right after it; dead letters, and anything whose
-    cause is not on the page, by their own time."""
+    """Inbound events by time; what handling an event produced (its retries in attempt
+    order, then transitions, replies, domain events, recovery records) right after it;
+    dead letters, and anything whose cause is not on the page, by their own time."""
     by_event = {i.event_id: i for i in items if i.kind == "inbound" and i.event_id}
     for i in items:
-        # A dead letter keeps its own time: a redriven event may fail again much later.
-        cause = by_event.get(i.parent or "") if i.kind in ANCHORED else None
+        cause = _cause(i, by_event)
+        i.anchored = cause is not None
         i.sort_at = (cause.at if cause is not None else i.at) or _EPOCH
         if cause is not None and not i.correlation_id:
             i.correlation_id = cause.correlation_id  # transitions, recoveries keep none
 
     def key(i: Item) -> tuple[datetime, int, int, datetime]:
-        anchored = i.kind in ANCHORED and (i.parent or "") in by_event
-        return (i.sort_at, 1 if anchored else 0, _RANK[i.kind] * 1_000_000 + i.seq,
+        return (i.sort_at, 1 if i.anchored else 0, _RANK[i.kind] * 1_000_000 + i.seq,
                 i.at or _EPOCH)
     return sorted(items, key=key)
