@@ -2,7 +2,8 @@
 CSRF on every POST, a reason for every action, the login limit, cookie flags (Secure over
 TLS), the log-in gate, bulk discard and redrive of a filtered set of dead letters
 attributed to the operator on ``wa.dlq.ops``, media from the configured store, the
-search by flow and step, and the commands' answer on a schema not yet migrated."""
+search by flow and step, the commands' answer on a schema not yet migrated, and a
+retry that succeeded shown on its conversation's timeline."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+import orjson
 from aiohttp.test_utils import TestServer
 
 from schemas import headers as h
@@ -26,6 +28,7 @@ from tests.support.console import add_operator, client, http_login, page_csrf
 from tests.support.failure import event
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET, s3_server
 from tests.support.system import REPO, System, free_port
+from tests.support.webhooks import text_message_body
 from wastream.config import Settings
 from wastream.console import reads
 from wastream.console.app import create_app
@@ -294,3 +297,59 @@ async def test_served_over_tls_its_cookies_are_secure(system: System, tmp_path: 
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=Strict" in cookie
+
+
+async def test_a_retry_that_succeeded_is_on_the_timeline_before_the_reply(
+        system: System) -> None:
+    """A message that fails transiently once (an injected fault) and then succeeds on its
+    first retry (the 1 s tier): wa_retries holds exactly one row for it, and its
+    conversation page shows the retry line after the message and before the reply."""
+    wa_id = "250788000991"
+    system.env_overrides["WASTREAM_FAULTS"] = orjson.dumps(
+        [{"match": "FLAKY", "kind": "transient", "attempts": 1}]).decode()
+    await asyncio.to_thread(system.start_ingress)
+    system.start_worker()
+    system.start_projector()
+    await asyncio.to_thread(add_operator, system, "alice", "operator-pass-1", "operator")
+    status, answer = await system.post_webhook(text_message_body(wa_id, "hi FLAKY"))
+    assert status == 200, answer
+    corr = answer["correlation_id"]
+    ev = await system.wait_rows("SELECT event_id FROM wa_events WHERE wa_id = $1", 1, 60, wa_id)
+    assert len(ev) == 1, ev
+    event_id = ev[0]["event_id"]
+    replies = await system.wait_rows(
+        "SELECT outbound_id FROM wa_outbound_messages WHERE in_reply_to = $1", 1, 60, event_id)
+    assert replies, "no reply after the retry"
+    # The retry's record was written before the reply's: a second row (a duplicate,
+    # another attempt) would be projected with it or soon after.
+    await system.wait_rows("SELECT 1 FROM wa_retries WHERE wa_id = $1", 1, 10, wa_id)
+    await asyncio.sleep(1)
+    conn = await system.db()
+    try:
+        retried = await conn.fetch("SELECT * FROM wa_retries WHERE wa_id = $1", wa_id)
+        ref = (await Hasher.load(conn))(wa_id)
+    finally:
+        await conn.close()
+    assert len(retried) == 1, retried
+    r = retried[0]
+    assert (r["event_id"], r["attempt"], r["tier"], r["delay_s"]) == (
+        event_id, 1, "wa.retry.1s", 1)
+    assert r["error_class"] == "streams.failure.errors.InjectedTransient"
+    assert r["correlation_id"] == corr
+    assert r["due_at"] is not None
+    assert r["due_at"] > r["at"]
+
+    async with console(system) as url, client() as s:
+        assert await http_login(s, url, "alice", "operator-pass-1") == 303
+        async with s.get(f"{url}/conversations", params={"number": wa_id}) as resp:
+            assert resp.status == 200
+        async with s.get(f"{url}/conversations/{ref}") as resp:
+            assert resp.status == 200
+            page = await resp.text()
+    kinds = [row.split('"')[0] for row in page.split('data-kind="')[1:]]
+    assert kinds.count("retry") == 1, kinds
+    assert "reply" in kinds, kinds
+    assert kinds.index("inbound") < kinds.index("retry") < kinds.index("reply"), kinds
+    line = page.split('data-kind="retry"')[1].split("</div></div>")[0]
+    for part in ("attempt 1", "wa.retry.1s", "InjectedTransient", f"corr {corr}"):
+        assert part in line, (part, line)
