@@ -15,6 +15,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from schemas import topics
+
 PER_KIND = 300  # the most recent items of each kind on one page
 
 # Sub-order of what one event caused, after the event itself.
@@ -175,7 +177,7 @@ async def load(conn: asyncpg.Connection, wa_id: str) -> list[Item]:
             "original_offset, tier, delay_s, attempt, error_class, error, correlation_id, at, "
             f"due_at FROM wa_retries WHERE wa_id = $1 ORDER BY at DESC LIMIT {PER_KIND}", wa_id):
         # The offset ties a retry to the wa.inbound record it retries (not a redriven copy).
-        inbound = r["outbound_id"] is None and r["original_offset"] is not None
+        inbound = (r["original_topic"] or "").endswith(topics.INBOUND)
         items.append(Item("retry", r["at"], r["correlation_id"],
                           {"attempt": r["attempt"], "tier": r["tier"], "delay_s": r["delay_s"],
                            "error_class": r["error_class"], "error": r["error"],
