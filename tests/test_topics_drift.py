@@ -142,3 +142,15 @@ async def test_check_changes_nothing_and_reports_missing_topics(system: System) 
         await admin.close()
     text = await asyncio.to_thread(system.cli, "topics", "--check", check=False)
     assert f"missing {prefix}wa.inbound" in text.stdout.splitlines()
+
+
+async def test_ensure_topics_creates_the_missing_ones(system: System) -> None:
+    # What the benches and the ingress tests start with: unlike --check, it creates.
+    from wastream.admin import ensure_topics, topic_specs
+    from wastream.config import Settings
+
+    prefix = f"{system.prefix}ens."
+    settings = Settings.from_env({**system.env, "WASTREAM_TOPIC_PREFIX": prefix})
+    created = await ensure_topics(settings)
+    assert sorted(created) == sorted(s.name for s in topic_specs(settings))
+    assert await ensure_topics(settings) == []  # the second time, nothing is missing

@@ -57,7 +57,7 @@ class TopicReport:
     created: list[str] = field(default_factory=list)
     drift: list[Drift] = field(default_factory=list)
     brokers: int = 0
-    #: topics of the plan absent from the cluster and left so (a check, ``fix=False``)
+    #: topics of the plan absent from the cluster and left so (``check_only``)
     missing: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -121,11 +121,11 @@ async def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str
 
 
 async def apply_plan(settings: Settings, *, timeout_s: float = 30.0, fix: bool = True,
-                     allow_low_rf: bool = False) -> TopicReport:
+                     allow_low_rf: bool = False, check_only: bool = False) -> TopicReport:
     """Create the missing topics, then compare every topic with its spec (partitions,
-    co-partitioning, replication, retention, min ISR) and alter what can be altered
-    safely. Without ``fix`` it is a check that changes nothing: missing topics are
-    reported (``missing``), not created, and drift is reported, not fixed. Raises
+    co-partitioning, replication, retention, min ISR) and, with ``fix``, alter what can
+    be altered safely. ``check_only`` changes nothing: missing topics are reported
+    (``missing``), not created, and drift is reported, not fixed. Raises
     :class:`TopicPlanError` for a replication factor the cluster should not take."""
     specs = topic_specs(settings)
     admin = AIOKafkaAdminClient(**client_args(settings.kafka),
@@ -137,7 +137,7 @@ async def apply_plan(settings: Settings, *, timeout_s: float = 30.0, fix: bool =
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
         present = [s for s in specs if s.name in existing]
-        if not fix:
+        if check_only:
             report.missing = [s.name for s in missing]
             if present:
                 report.drift = await _drift(admin, present, fix=False)
@@ -156,7 +156,7 @@ async def apply_plan(settings: Settings, *, timeout_s: float = 30.0, fix: bool =
                 raise TimeoutError(f"topics not visible after {timeout_s}s")
             await asyncio.sleep(0.1)
         if present:
-            report.drift = await _drift(admin, present, fix=True)
+            report.drift = await _drift(admin, present, fix=fix)
         return report
     finally:
         await admin.close()

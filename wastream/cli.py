@@ -108,7 +108,7 @@ def _topics(args: argparse.Namespace) -> int:
                      for s in specs]))
         return 0
     try:
-        report = asyncio.run(apply_plan(settings, fix=not args.check,
+        report = asyncio.run(apply_plan(settings, fix=not args.check, check_only=args.check,
                                         allow_low_rf=args.allow_low_replication))
     except TopicPlanError as exc:
         print(f"wastream topics: {exc}", file=sys.stderr)
