@@ -84,7 +84,11 @@ class Replies:
                                     enable_auto_commit=False, auto_offset_reset="earliest")
         await consumer.start()
         parts = consumer.partitions_for_topic(topic)
+        deadline = time.monotonic() + 60
         while not parts:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{topic} does not exist after 60 s")
+            await asyncio.sleep(0.2)
             await consumer._client.force_metadata_update()
             parts = consumer.partitions_for_topic(topic)
         consumer.assign([TopicPartition(topic, p) for p in parts])
