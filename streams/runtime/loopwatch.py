@@ -17,6 +17,7 @@ the loop, its longest ``wastream_event_loop_longest_busy_block_seconds``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -34,6 +35,12 @@ LONGEST = Gauge("wastream_event_loop_longest_block_seconds",
 LONGEST_BUSY = Gauge("wastream_event_loop_longest_busy_block_seconds",
                      "the longest block during which the loop's thread was running "
                      "(the smaller of the lateness and its CPU time meanwhile)")
+GC_LONGEST = Gauge("wastream_gc_longest_pause_seconds",
+                   "the longest garbage collection since the worker started, per generation "
+                   "(a collection holds the event loop and every thread)", ["generation"])
+GC_PAUSES = Histogram("wastream_gc_pause_seconds", "garbage collections, per generation",
+                      ["generation"],
+                      buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0))
 BLOCKS = Histogram("wastream_event_loop_block_seconds",
                    "how late the loop watch woke, per wake-up",
                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
@@ -73,9 +80,46 @@ class LoopWatch:
             self.observe(self.clock() - t0 - self.interval_s, self.cpu_clock() - cpu0)
 
 
+class GcWatch:
+    """How long each garbage collection took (``gc.callbacks``), per generation: a
+    collection is one of the things that hold the loop, and the only one a stack
+    sample cannot name (it holds the GIL throughout). The longest so far per
+    generation is on ``/metrics``; one over ``warn_s`` that is the longest so far is
+    logged at WARNING with what it collected."""
+
+    def __init__(self, warn_s: float = WARN_S,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self.warn_s, self.clock = warn_s, clock
+        self.longest_s: dict[int, float] = {}
+        self._t0: float | None = None
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._t0 = self.clock()
+            return
+        if self._t0 is None:
+            return
+        took, self._t0 = self.clock() - self._t0, None
+        gen = info.get("generation", -1)
+        GC_PAUSES.labels(str(gen)).observe(took)
+        if took > self.longest_s.get(gen, 0.0):
+            self.longest_s[gen] = took
+            GC_LONGEST.labels(str(gen)).set(took)
+            if took > self.warn_s:
+                log.warning("garbage collection held the event loop", extra={
+                    "generation": gen, "pause_ms": round(took * 1000, 1),
+                    "collected": info.get("collected", 0)})
+
+    def install(self) -> None:
+        if self not in gc.callbacks:
+            gc.callbacks.append(self)
+
+
 def install(rt: Any) -> LoopWatch:
-    """``streams.worker`` hook: the watch as a task of the Faust app."""
+    """``streams.worker`` hook: the watch as a task of the Faust app, and the garbage
+    collector's pauses measured."""
     watch = LoopWatch()
+    GcWatch().install()
 
     @rt.app.task  # type: ignore[untyped-decorator]
     async def event_loop_watch() -> None:

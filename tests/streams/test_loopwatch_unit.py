@@ -57,3 +57,36 @@ async def test_a_late_wake_up_is_measured() -> None:
         await task
     assert watch.longest_s == pytest.approx(0.4)
     assert watch.longest_busy_s == pytest.approx(0.25)
+
+
+def test_garbage_collections_are_timed_per_generation(caplog: pytest.LogCaptureFixture) -> None:
+    ticks = iter([10.0, 10.002, 20.0, 20.3, 30.0, 30.1])
+    watch = loopwatch.GcWatch(warn_s=0.05, clock=lambda: next(ticks))
+    with caplog.at_level(logging.WARNING, logger=loopwatch.__name__):
+        watch("start", {"generation": 0})
+        watch("stop", {"generation": 0, "collected": 3})  # 2 ms
+        watch("start", {"generation": 2})
+        watch("stop", {"generation": 2, "collected": 40})  # 300 ms: logged
+        watch("start", {"generation": 2})
+        watch("stop", {"generation": 2, "collected": 1})  # 100 ms: not the longest
+    assert watch.longest_s == pytest.approx({0: 0.002, 2: 0.3})
+    assert REGISTRY.get_sample_value("wastream_gc_longest_pause_seconds",
+                                     {"generation": "2"}) == pytest.approx(0.3)
+    assert [(r.generation, r.pause_ms) for r in caplog.records] == [  # type: ignore[attr-defined]
+        (2, 300.0)]
+
+
+def test_a_real_collection_reaches_the_watch() -> None:
+    import gc
+
+    watch = loopwatch.GcWatch()
+    watch.install()
+    try:
+        before = REGISTRY.get_sample_value("wastream_gc_pause_seconds_count",
+                                           {"generation": "2"}) or 0.0
+        gc.collect()
+        after = REGISTRY.get_sample_value("wastream_gc_pause_seconds_count", {"generation": "2"})
+        assert after == before + 1
+        assert watch.longest_s[2] > 0
+    finally:
+        gc.callbacks.remove(watch)
