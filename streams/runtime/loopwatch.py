@@ -52,8 +52,10 @@ class LoopWatch:
 
     def __init__(self, interval_s: float = INTERVAL_S, warn_s: float = WARN_S,
                  clock: Callable[[], float] = time.monotonic,
-                 cpu_clock: Callable[[], float] = time.thread_time) -> None:
+                 cpu_clock: Callable[[], float] = time.thread_time,
+                 gc_watch: GcWatch | None = None) -> None:
         self.interval_s, self.warn_s = interval_s, warn_s
+        self.gc_watch = gc_watch
         self.clock, self.cpu_clock = clock, cpu_clock
         self.longest_s = self.longest_busy_s = 0.0
 
@@ -78,20 +80,23 @@ class LoopWatch:
             t0, cpu0 = self.clock(), self.cpu_clock()
             await asyncio.sleep(self.interval_s)
             self.observe(self.clock() - t0 - self.interval_s, self.cpu_clock() - cpu0)
+            if self.gc_watch is not None:
+                self.gc_watch.drain()
 
 
 class GcWatch:
     """How long each garbage collection took (``gc.callbacks``), per generation: a
     collection is one of the things that hold the loop, and the only one a stack
     sample cannot name (it holds the GIL throughout). The longest so far per
-    generation is on ``/metrics``; one over ``warn_s`` that is the longest so far is
-    logged at WARNING with what it collected."""
+    generation is on ``/metrics``; each one over ``warn_s`` is logged at WARNING with
+    what it collected (a handful in a 1,000,000-conversation burst)."""
 
     def __init__(self, warn_s: float = WARN_S,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.warn_s, self.clock = warn_s, clock
         self.longest_s: dict[int, float] = {}
         self._t0: float | None = None
+        self._pending: list[tuple[int, float, int]] = []  # logged by drain(), not in here
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -105,10 +110,16 @@ class GcWatch:
         if took > self.longest_s.get(gen, 0.0):
             self.longest_s[gen] = took
             GC_LONGEST.labels(str(gen)).set(took)
-            if took > self.warn_s:
-                log.warning("garbage collection held the event loop", extra={
-                    "generation": gen, "pause_ms": round(took * 1000, 1),
-                    "collected": info.get("collected", 0)})
+        if took > self.warn_s:  # each one: rare, and what a long block is set beside
+            self._pending.append((gen, took, info.get("collected", 0)))
+
+    def drain(self) -> None:
+        """Log the long collections noted since the last call (a callback of the
+        collector is no place to log from: it may run inside a log call)."""
+        pending, self._pending = self._pending, []
+        for gen, took, collected in pending:
+            log.warning("garbage collection held the event loop", extra={
+                "generation": gen, "pause_ms": round(took * 1000, 1), "collected": collected})
 
     def install(self) -> None:
         if self not in gc.callbacks:
@@ -118,8 +129,9 @@ class GcWatch:
 def install(rt: Any) -> LoopWatch:
     """``streams.worker`` hook: the watch as a task of the Faust app, and the garbage
     collector's pauses measured."""
-    watch = LoopWatch()
-    GcWatch().install()
+    gc_watch = GcWatch()
+    gc_watch.install()
+    watch = LoopWatch(gc_watch=gc_watch)
 
     @rt.app.task  # type: ignore[untyped-decorator]
     async def event_loop_watch() -> None:
