@@ -30,7 +30,7 @@ import orjson
 
 from schemas.envelope import InboundEvent
 from streams.runtime import faust_internals
-from streams.runtime.tables import local_store
+from streams.runtime.tables import scan
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def install(rt: Any, cache: DeadlineCache) -> None:
         recovered = state["recovering"] and not recovering
         if assignment != state["assignment"] or recovered or mono - state["scanned"] > rescan_s:
             state["assignment"], state["recovering"] = assignment, recovering
-            await cache.rebuild_in_slices(_table_items(rt.chat_state))
+            await cache.rebuild_in_slices(scan(rt.chat_state, rt.chat_state.items()))
             state["scanned"] = time.monotonic()
         state["recovering"] = recovering
         for wa_id, kind, due in cache.due(time.time()):
@@ -178,10 +178,3 @@ def install(rt: Any, cache: DeadlineCache) -> None:
         if len(cache.fired) > 100_000:
             cache.fired.clear()  # only an optimisation: the dedupe drops re-fired timers
 
-
-def _table_items(table: Any) -> Iterable[tuple[Any, Any]]:
-    """The table's entries to scan across awaits: RocksDB's iterators read a snapshot;
-    the memory store is a dict that the agent changes meanwhile, so it is copied."""
-    items = table.items()
-    return list(items) if isinstance(local_store(table), dict) or isinstance(
-        getattr(local_store(table), "data", None), dict) else items

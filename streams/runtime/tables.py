@@ -15,7 +15,8 @@ none).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 import faust
 from aiokafka.partitioner import murmur2
@@ -62,3 +63,18 @@ def local_store(table: Any) -> Any:
     that produces the changelog record itself (the conversation agent's dedupe entries,
     sent with a group's effects), as Faust's own recovery writes restored records."""
     return getattr(table, "data", table)
+
+
+T = TypeVar("T")
+
+
+def scan(table: Any, view: Iterable[T]) -> Iterator[T]:
+    """``view`` (the table's ``keys()`` or ``items()``) to read a slice at a time across
+    awaits: a RocksDB store's iterators read a snapshot, so they are consumed lazily
+    (listing 1,000,000 keys at once holds the event loop ~0.4 s here); the memory store
+    is a dict that the agent changes meanwhile, so it is copied (a C-level copy, ~10 ms
+    at 1,000,000)."""
+    store = local_store(table)
+    if isinstance(store, dict) or isinstance(getattr(store, "data", None), dict):
+        return iter(list(view))
+    return iter(view)
