@@ -34,6 +34,7 @@ from __future__ import annotations
 import enum
 import heapq
 import logging
+import math
 import time
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
@@ -100,15 +101,27 @@ class Sweeper:
     on RocksDB). An entry is deleted only if the stored one has expired (it may have been
     written again since it was noted)."""
 
-    def __init__(self, table: MutableMapping[bytes, bytes], batch: int = 5000) -> None:
+    def __init__(self, table: MutableMapping[bytes, bytes], batch: int = 5000,
+                 slot_s: float = 60.0) -> None:
         self.table = table
         self.batch = batch
-        self._due: list[tuple[float, bytes]] = []
+        # Noted keys by the slot of ``slot_s`` seconds their expiry falls in (rounded
+        # up), and a heap of those slots: not a heap of (expiry, key) tuples, a list the
+        # garbage collector visits entry by entry (16 ms per collection at 1,000,000;
+        # dicts of bytes it leaves alone). An entry goes at most ``slot_s`` late.
+        self.slot_s = slot_s
+        self._due: dict[int, dict[bytes, None]] = {}
+        self._slots: list[int] = []
         self._unscanned: Iterator[bytes] = iter(())
         self.deleted = 0
 
     def note(self, key: bytes, expiry: float) -> None:
-        heapq.heappush(self._due, (expiry, key))
+        slot = math.ceil(expiry / self.slot_s)
+        bucket = self._due.get(slot)
+        if bucket is None:
+            bucket = self._due[slot] = {}
+            heapq.heappush(self._slots, slot)
+        bucket[key] = None
 
     def rescan(self) -> None:
         self._unscanned = scan(self.table, self.table.keys())
@@ -130,10 +143,16 @@ class Sweeper:
         while budget > 0 and (key := next(self._unscanned, None)) is not None:
             budget -= 1
             deleted += self._expire(key, now)
-        while self._due and self._due[0][0] <= now and budget > 0:
-            budget -= 1
-            _, key = heapq.heappop(self._due)
-            deleted += self._expire(key, now)
+        while self._slots and self._slots[0] * self.slot_s <= now and budget > 0:
+            slot = self._slots[0]
+            bucket = self._due[slot]
+            while bucket and budget > 0:
+                budget -= 1
+                key, _ = bucket.popitem()
+                deleted += self._expire(key, now)
+            if not bucket:
+                heapq.heappop(self._slots)
+                del self._due[slot]
         return deleted
 
 

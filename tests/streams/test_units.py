@@ -51,7 +51,8 @@ def test_deadline_cache_due_fired_and_rebuild() -> None:
     assert sorted(cache.due(60)) == [("u1", "reminder:t1", 50.0)]
     c2 = Conv(wa_id="u3", deadlines={"ride_timeout": 7.0})
     cache.rebuild([(b"u3", c2.to_bytes()), (b"u4", Conv(wa_id="u4").to_bytes()), (b"u5", None)])
-    assert cache.by_user == {"u3": {"ride_timeout": 7.0}}
+    assert [(u, cache.of(u)) for u in ("u1", "u2", "u3", "u4", "u5") if u in cache] == [
+        ("u3", {"ride_timeout": 7.0})]
     ev = timer_event("u3", "ride_timeout", 7.0)
     assert ev.event_id == "timer:u3:ride_timeout:7000"
     assert ev.payload == {"kind": "ride_timeout", "due": 7.0}
@@ -87,10 +88,10 @@ async def test_deadline_cache_rebuild_in_slices_keeps_updates_made_meanwhile() -
         cache.update("u4", {})
 
     await asyncio.gather(cache.rebuild_in_slices(rows, slice_size=100), agent())
-    assert cache.by_user["u3"] == {"idle": 3.0}
-    assert "u4" not in cache.by_user
-    assert "gone" not in cache.by_user
-    assert cache.by_user["u1"] == {"idle": 101.0}
+    assert cache.of("u3") == {"idle": 3.0}
+    assert "u4" not in cache
+    assert "gone" not in cache
+    assert cache.of("u1") == {"idle": 101.0}
     assert sorted(cache.due(103)) == [("u0", "idle", 100.0), ("u1", "idle", 101.0),
                                       ("u2", "idle", 102.0), ("u3", "idle", 3.0)]
 
