@@ -88,15 +88,19 @@ class GcWatch:
     """How long each garbage collection took (``gc.callbacks``), per generation: a
     collection is one of the things that hold the loop, and the only one a stack
     sample cannot name (it holds the GIL throughout). The longest so far per
-    generation is on ``/metrics``; each one over ``warn_s`` is logged at WARNING with
-    what it collected (a handful in a 1,000,000-conversation burst)."""
+    generation is on ``/metrics``; those over ``warn_s`` are logged at WARNING: a new
+    longest at once, the others at most once a minute (dozens a minute in a
+    1,000,000-conversation burst), with how many there were."""
 
     def __init__(self, warn_s: float = WARN_S,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.warn_s, self.clock = warn_s, clock
         self.longest_s: dict[int, float] = {}
         self._t0: float | None = None
-        self._pending: list[tuple[int, float, int]] = []  # logged by drain(), not in here
+        # (generation, pause, collected, a new longest), logged by drain(), not in here
+        self._pending: list[tuple[int, float, int, bool]] = []
+        self._logged_at = float("-inf")
+        self.log_every_s = 60.0
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -107,19 +111,28 @@ class GcWatch:
         took, self._t0 = self.clock() - self._t0, None
         gen = info.get("generation", -1)
         GC_PAUSES.labels(str(gen)).observe(took)
-        if took > self.longest_s.get(gen, 0.0):
+        longest = took > self.longest_s.get(gen, 0.0)
+        if longest:
             self.longest_s[gen] = took
             GC_LONGEST.labels(str(gen)).set(took)
-        if took > self.warn_s:  # each one: rare, and what a long block is set beside
-            self._pending.append((gen, took, info.get("collected", 0)))
+        if took > self.warn_s:
+            self._pending.append((gen, took, info.get("collected", 0), longest))
 
-    def drain(self) -> None:
-        """Log the long collections noted since the last call (a callback of the
-        collector is no place to log from: it may run inside a log call)."""
-        pending, self._pending = self._pending, []
-        for gen, took, collected in pending:
-            log.warning("garbage collection held the event loop", extra={
-                "generation": gen, "pause_ms": round(took * 1000, 1), "collected": collected})
+    def drain(self, now: float | None = None) -> None:
+        """Log the long collections noted since the last line (a callback of the
+        collector is no place to log from: it may run inside a log call): at once for
+        a new longest, else at most one line a minute, with how many and the longest."""
+        if not self._pending:
+            return
+        now = time.monotonic() if now is None else now
+        longest = max(self._pending, key=lambda p: p[1])
+        if not longest[3] and now - self._logged_at < self.log_every_s:
+            return
+        pending, self._pending, self._logged_at = self._pending, [], now
+        gen, took, collected, _ = longest
+        log.warning("garbage collection held the event loop", extra={
+            "generation": gen, "pause_ms": round(took * 1000, 1), "collected": collected,
+            "collections_over_budget": len(pending)})
 
     def install(self) -> None:
         if self not in gc.callbacks:
