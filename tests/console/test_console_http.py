@@ -133,7 +133,9 @@ async def test_logins_are_rate_limited_and_cookies_strict(system: System) -> Non
     assert [r["action"] for r in rows] == ["login_failed"] * 5 + ["login_refused", "login"]
 
 
-async def test_bulk_discard_of_a_filtered_set(system: System) -> None:
+async def _bulk(system: System, action: str, reason: str, done: str) -> dict[str, str]:
+    """Three letters seeded and projected; alice applies ``action`` to the two of error
+    class Transient from the dead-letters page, and the page says ``done``."""
     await asyncio.to_thread(add_operator, system, "alice", "operator-pass-1", "operator")
     ids = await seed_letters(system)
     system.start_projector()
@@ -142,10 +144,15 @@ async def test_bulk_discard_of_a_filtered_set(system: System) -> None:
         assert await http_login(s, url, "alice", "operator-pass-1") == 303
         csrf = await page_csrf(s, f"{url}/dead-letters?error_class=Transient")
         async with s.post(f"{url}/dead-letters/bulk",
-                          data={"csrf": csrf, "action": "discard", "reason": "known outage",
+                          data={"csrf": csrf, "action": action, "reason": reason,
                                 "error_class": "Transient"}, allow_redirects=False) as r:
             assert r.status == 303
-            assert r.headers["Location"] == "/dead-letters?done=bulk-discarded:2"
+            assert r.headers["Location"] == f"/dead-letters?done={done}"
+    return ids
+
+
+async def test_bulk_discard_of_a_filtered_set(system: System) -> None:
+    ids = await _bulk(system, "discard", "known outage", "bulk-discarded:2")
     ops = await system.read("wa.dlq.ops", min_count=2, timeout_s=20, settle_s=1)
     decisions = sorted((d.dlq_id, d.action, d.by, d.reason)
                        for d in (DlqDecision.from_bytes(r.value or b"") for r in ops))
@@ -162,18 +169,7 @@ async def test_bulk_discard_of_a_filtered_set(system: System) -> None:
 async def test_bulk_redrive_of_a_filtered_set(system: System) -> None:
     """Each letter of the filter re-published to where it was read, once, the decisions
     on ``wa.dlq.ops`` naming the operator and why; the letter outside it stays open."""
-    await asyncio.to_thread(add_operator, system, "alice", "operator-pass-1", "operator")
-    ids = await seed_letters(system)
-    system.start_projector()
-    await system.wait_rows("SELECT 1 FROM wa_dead_letter_queue", 3, 60)
-    async with console(system) as url, client() as s:
-        assert await http_login(s, url, "alice", "operator-pass-1") == 303
-        csrf = await page_csrf(s, f"{url}/dead-letters?error_class=Transient")
-        async with s.post(f"{url}/dead-letters/bulk",
-                          data={"csrf": csrf, "action": "redrive", "reason": "graph is back",
-                                "error_class": "Transient"}, allow_redirects=False) as r:
-            assert r.status == 303
-            assert r.headers["Location"] == "/dead-letters?done=bulk-redriven:2"
+    ids = await _bulk(system, "redrive", "graph is back", "bulk-redriven:2")
     ops = await system.read("wa.dlq.ops", min_count=4, timeout_s=20, settle_s=1)
     decisions = sorted((d.dlq_id, d.action, d.by, d.reason)
                        for d in (DlqDecision.from_bytes(r.value or b"") for r in ops))
